@@ -1,0 +1,38 @@
+"""Where things live on a node: the one table of on-node paths that PKI, renderers and engine share.
+
+The layout is kubeadm's (`/etc/kubernetes/pki`), so a kubeadm that finds the CAs and keys in place
+uses them instead of generating its own, and every master shares one PKI without `--upload-certs`.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+KUBERNETES_DIR = PurePosixPath("/etc/kubernetes")
+PKI_DIR = KUBERNETES_DIR / "pki"
+ETCD_PKI_DIR = PKI_DIR / "etcd"
+MANIFESTS_DIR = KUBERNETES_DIR / "manifests"
+KHATUI_DIR = KUBERNETES_DIR / "khatui"
+"""Files khatui itself renders that no other tool reads from a fixed place (kubeadm configs)."""
+
+# Cluster CA, service-account keys, front-proxy CA (kubeadm names).
+CA_CERT = PKI_DIR / "ca.crt"
+CA_KEY = PKI_DIR / "ca.key"
+SA_KEY = PKI_DIR / "sa.key"
+SA_PUB = PKI_DIR / "sa.pub"
+FRONT_PROXY_CA_CERT = PKI_DIR / "front-proxy-ca.crt"
+FRONT_PROXY_CA_KEY = PKI_DIR / "front-proxy-ca.key"
+APISERVER_CERT = PKI_DIR / "apiserver.crt"
+APISERVER_KEY = PKI_DIR / "apiserver.key"
+APISERVER_ETCD_CLIENT_CERT = PKI_DIR / "apiserver-etcd-client.crt"
+APISERVER_ETCD_CLIENT_KEY = PKI_DIR / "apiserver-etcd-client.key"
+
+# etcd CA and per-member certificates (kubeadm names).
+ETCD_CA_CERT = ETCD_PKI_DIR / "ca.crt"
+ETCD_CA_KEY = ETCD_PKI_DIR / "ca.key"
+ETCD_SERVER_CERT = ETCD_PKI_DIR / "server.crt"
+ETCD_SERVER_KEY = ETCD_PKI_DIR / "server.key"
+ETCD_PEER_CERT = ETCD_PKI_DIR / "peer.crt"
+ETCD_PEER_KEY = ETCD_PKI_DIR / "peer.key"
+ETCD_HEALTHCHECK_CERT = ETCD_PKI_DIR / "healthcheck-client.crt"
+ETCD_HEALTHCHECK_KEY = ETCD_PKI_DIR / "healthcheck-client.key"

@@ -1,0 +1,154 @@
+"""Persistent storage: the StorageClasses the cluster gets. No classes means no persistence."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from khatui.spec.base import AbsolutePath, Host, Name, SpecModel
+
+_PORTAL = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$"
+_IQN = r"^iqn\.[0-9]{4}-[0-9]{2}\.[a-z0-9.-]+(:[^\s]+)?$"
+
+
+class _Class(SpecModel):
+    name: Name
+    """StorageClass name."""
+    default: bool = False
+    """Make this the cluster's default StorageClass (exactly one class may be default)."""
+    reclaim_policy: Literal["Delete", "Retain"] = "Delete"
+    """What happens to a volume when its claim is deleted."""
+
+
+class SecretRef(SpecModel):
+    """A reference to a Kubernetes Secret; khatui never takes the secret's value in the spec."""
+
+    name: Name
+    """Secret name."""
+    namespace: Name = "kube-system"
+    """Secret namespace."""
+
+
+class LocalClass(_Class):
+    """Local volumes on the nodes' own disks or RAID arrays (no dynamic provisioning)."""
+
+    backend: Literal["local"] = "local"
+    """Storage backend."""
+    paths: list[AbsolutePath] = Field(min_length=1)
+    """Mount points on the nodes (a disk or RAID array each) offered as local PersistentVolumes."""
+
+
+class NFSClass(_Class):
+    """An NFS export, provisioned by the NFS subdir external provisioner."""
+
+    backend: Literal["nfs"] = "nfs"
+    """Storage backend."""
+    server: Host
+    """NFS server address."""
+    path: AbsolutePath
+    """Exported path."""
+    mount_options: list[str] = []
+    """Mount options, e.g. nfsvers=4.1."""
+
+
+class ISCSIClass(_Class):
+    """An iSCSI target (statically provisioned volumes)."""
+
+    backend: Literal["iscsi"] = "iscsi"
+    """Storage backend."""
+    portal: str = Field(pattern=_PORTAL)
+    """Target portal as host[:port] (port 3260 when not given)."""
+    iqn: str = Field(pattern=_IQN)
+    """Target IQN, e.g. iqn.2024-01.com.example:storage."""
+    lun: int = Field(default=0, ge=0, le=16383)
+    """LUN number."""
+    fs_type: Literal["ext4", "xfs"] = "ext4"
+    """Filesystem on the LUN."""
+
+
+class GlusterFSClass(_Class):
+    """A GlusterFS volume."""
+
+    backend: Literal["glusterfs"] = "glusterfs"
+    """Storage backend."""
+    endpoints: list[Host] = Field(min_length=1)
+    """Gluster server addresses."""
+    volume: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    """Gluster volume name."""
+
+
+class CephRBDClass(_Class):
+    """Ceph RBD images through the ceph-csi RBD driver."""
+
+    backend: Literal["ceph-rbd"] = "ceph-rbd"
+    """Storage backend."""
+    cluster_id: str = Field(pattern=r"^[A-Za-z0-9-]+$")
+    """Ceph cluster fsid."""
+    monitors: list[str] = Field(min_length=1)
+    """Monitor addresses as host:port."""
+    pool: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    """RBD pool."""
+    user: str = Field(default="kubernetes", pattern=r"^[A-Za-z0-9_.-]+$")
+    """Ceph user (without the client. prefix)."""
+    secret_ref: SecretRef
+    """Secret holding the user's key (create it beforehand; never put the key in the spec)."""
+
+
+class AWSEBSClass(_Class):
+    """AWS EBS volumes through the EBS CSI driver."""
+
+    backend: Literal["aws-ebs"] = "aws-ebs"
+    """Storage backend."""
+    type: Literal["gp3", "gp2", "io1", "io2", "st1", "sc1"] = "gp3"
+    """EBS volume type."""
+    encrypted: bool = True
+    """Encrypt volumes."""
+    fs_type: Literal["ext4", "xfs"] = "ext4"
+    """Filesystem."""
+
+
+class GCEPDClass(_Class):
+    """GCE persistent disks through the PD CSI driver."""
+
+    backend: Literal["gce-pd"] = "gce-pd"
+    """Storage backend."""
+    type: Literal["pd-standard", "pd-balanced", "pd-ssd"] = "pd-balanced"
+    """Disk type."""
+    replication_type: Literal["none", "regional-pd"] = "none"
+    """Zonal or regional disks."""
+
+
+class AzureDiskClass(_Class):
+    """Azure managed disks through the Azure Disk CSI driver."""
+
+    backend: Literal["azure-disk"] = "azure-disk"
+    """Storage backend."""
+    sku_name: Literal[
+        "Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "UltraSSD_LRS", "Premium_ZRS", "StandardSSD_ZRS"
+    ] = "StandardSSD_LRS"
+    """Disk SKU."""
+    caching_mode: Literal["None", "ReadOnly", "ReadWrite"] = "ReadOnly"
+    """Host caching."""
+
+
+StorageClass = Annotated[
+    LocalClass
+    | NFSClass
+    | ISCSIClass
+    | GlusterFSClass
+    | CephRBDClass
+    | AWSEBSClass
+    | GCEPDClass
+    | AzureDiskClass,
+    Field(discriminator="backend"),
+]
+
+BACKENDS = ("local", "nfs", "iscsi", "glusterfs", "ceph-rbd", "aws-ebs", "gce-pd", "azure-disk")
+
+
+class Persistence(SpecModel):
+    """Storage for the cluster's workloads."""
+
+    classes: list[StorageClass] = []
+    """StorageClasses to create; an empty list means no persistence backend."""

@@ -1,0 +1,141 @@
+"""Reading and writing spec YAML safely, remembering where every value came from.
+
+PyYAML's safe loader is used with two additions: duplicate keys are an error (PyYAML silently keeps
+the last one), and while loading we record the line of every key and list item, so a problem found
+later by field path can be reported at its file and line. Inputs that are not YAML text at all
+(binary, not UTF-8, empty, enormous, alias bombs) get one clear `InputError` each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from khatui.errors import InputError
+from khatui.spec.problems import Path
+
+MAX_BYTES = 1 << 20
+"""A cluster spec of 500 nodes is ~150 KiB; anything past 1 MiB is not a spec."""
+MAX_NODES = 200_000
+"""Bound on YAML nodes after alias expansion (defuses 'billion laughs' documents)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader that refuses duplicate mapping keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            try:
+                hash(key)
+            except TypeError:
+                raise InputError(f"line {key_node.start_mark.line + 1}: a mapping key must be a plain value") from None
+            if key in seen and key != "<<":
+                raise InputError(
+                    f"line {key_node.start_mark.line + 1}: duplicate key {key!r} "
+                    f"(first given on line {seen[key]})"
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+class LoadedYAML:
+    """A parsed document plus the line (1-based) of every path in it."""
+
+    def __init__(self, data: Any, lines: dict[Path, int], source: str) -> None:
+        self.data = data
+        self.lines = lines
+        self.source = source
+
+    def line_of(self, path: Path) -> int | None:
+        """Line of the deepest recorded prefix of `path` (a missing field points at its parent)."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+def decode(raw: bytes, source: str) -> str:
+    """Bytes of a spec file -> text, or an `InputError` saying why it is not usable text."""
+    if not raw.strip():
+        raise InputError(f"{source}: the file is empty")
+    if len(raw) > MAX_BYTES:
+        raise InputError(f"{source}: the file is {len(raw) / 1024:.0f} KiB; a spec is at most {MAX_BYTES // 1024} KiB")
+    if b"\0" in raw:
+        raise InputError(f"{source}: this is a binary file, not YAML text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{source}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+
+
+def load_text(text: str, source: str) -> LoadedYAML:
+    """Parse one YAML document into plain Python data with a line map."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()  # type: ignore[no-untyped-call]
+        if node is None:
+            raise InputError(f"{source}: the document is empty")
+        lines: dict[Path, int] = {}
+        _record_lines(node, (), lines, [0], source)
+        data = loader.construct_document(node)  # type: ignore[no-untyped-call]
+    except yaml.MarkedYAMLError as exc:
+        raise InputError(_yaml_error(exc, source, text)) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{source}: not valid YAML: {exc}") from None
+    except InputError as exc:
+        message = exc.message if exc.message.startswith(source) else f"{source}: {exc.message}"
+        raise InputError(message) from None
+    except RecursionError:
+        raise InputError(f"{source}: the document nests too deeply") from None
+    finally:
+        loader.dispose()  # type: ignore[no-untyped-call]
+    if not isinstance(data, dict):
+        found = "nothing" if data is None else f"a {type(data).__name__}"
+        raise InputError(f"{source}: the top level must be a mapping (apiVersion, kind, metadata, spec); found {found}")
+    return LoadedYAML(data, lines, source)
+
+
+def load_file(path: str) -> LoadedYAML:
+    """Read and parse a spec file; any failure is an `InputError` naming the file."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    return load_text(decode(raw, path), path)
+
+
+def _record_lines(node: yaml.Node, path: Path, lines: dict[Path, int], count: list[int], source: str) -> None:
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise InputError(f"{source}: the document expands to more than {MAX_NODES} values (too many aliases?)")
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key_path = (*path, key_node.value)
+                lines.setdefault(key_path, key_node.start_mark.line + 1)
+                _record_lines(value_node, key_path, lines, count, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, (*path, index), lines, count, source)
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, source: str, text: str) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    line = f":{mark.line + 1}" if mark is not None else ""
+    problem = exc.problem or exc.context or "not valid YAML"
+    hint = ""
+    if "\\t" in problem:
+        hint = " (YAML does not allow tabs for indentation; use spaces)"
+    return f"{source}{line}: not valid YAML: {problem}{hint}"
+
+
+def dump(data: Any) -> str:
+    """Plain YAML for `data`, keys in the order given, block style."""
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
