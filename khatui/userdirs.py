@@ -1,0 +1,25 @@
+"""Where khatui keeps its own state on the operator's machine (PKI stores, journals, logs).
+
+`KHATUI_DATA_DIR` overrides everything (tests and CI point it at a temporary folder); otherwise the
+XDG data directory is used, as `~/.local/share/khatui` by default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    """khatui's data directory (not created here)."""
+    explicit = os.environ.get("KHATUI_DATA_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "khatui"
+
+
+def cluster_dir(cluster_name: str) -> Path:
+    """Per-cluster state: `<data dir>/clusters/<name>`."""
+    return data_dir() / "clusters" / cluster_name
