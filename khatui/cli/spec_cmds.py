@@ -63,7 +63,11 @@ def _validate(args: argparse.Namespace) -> int:
     warnings = [p for p in report.problems if p.severity is Severity.WARNING]
     failed = bool(errors) or (args.strict and bool(warnings))
     if args.output == "json":
-        json.dump({"spec": args.spec, "valid": not failed, "problems": [p.as_dict() for p in report.problems]}, sys.stdout, indent=2)
+        json.dump(
+            {"spec": args.spec, "valid": not failed, "problems": [p.as_dict() for p in report.problems]},
+            sys.stdout,
+            indent=2,
+        )
         sys.stdout.write("\n")
     else:
         for problem in report.problems:
@@ -78,6 +82,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> int:
     schema = Cluster.model_json_schema(by_alias=True)
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "khatui Cluster spec", **schema}
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "khatui Cluster spec"}
     write_text(json.dumps(schema, indent=2) + "\n", args.output, args.force)
     return 0

@@ -18,8 +18,8 @@ from khatui.spec.loadbalancer import LoadBalancer
 from khatui.spec.nodes import Node, Role
 from khatui.spec.persistence import Persistence
 
-API_VERSION = "khatui/v1"
-KIND = "Cluster"
+API_VERSION: Literal["khatui/v1"] = "khatui/v1"
+KIND: Literal["Cluster"] = "Cluster"
 
 
 class Metadata(SpecModel):

@@ -10,12 +10,9 @@ EXAMPLE = {
     "metadata": {"name": "example"},
     "spec": {
         "nodes": [
-            {"name": f"cp{i}", "address": f"192.168.10.1{i}", "roles": ["control-plane", "etcd"]}
-            for i in (1, 2, 3)
+            {"name": f"cp{i}", "address": f"192.168.10.1{i}", "roles": ["control-plane", "etcd"]} for i in (1, 2, 3)
         ]
-        + [
-            {"name": f"lb{i}", "address": f"192.168.10.2{i}", "roles": ["lb"]} for i in (1, 2)
-        ]
+        + [{"name": f"lb{i}", "address": f"192.168.10.2{i}", "roles": ["lb"]} for i in (1, 2)]
         + [{"name": "worker1", "address": "192.168.10.31", "roles": ["worker"]}],
         "loadBalancer": {"mode": "haproxy-keepalived", "vip": "192.168.10.100", "interface": "eth0"},
         "kubeProxy": {"mode": "ipvs", "ipvsScheduler": "rr"},

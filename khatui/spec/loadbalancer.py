@@ -62,9 +62,7 @@ class LocalProxy(SpecModel):
     """Loopback port of the proxy on every node."""
 
 
-LoadBalancer = Annotated[
-    ExternalLB | HAProxyKeepalived | KubeVip | LocalProxy, Field(discriminator="mode")
-]
+LoadBalancer = Annotated[ExternalLB | HAProxyKeepalived | KubeVip | LocalProxy, Field(discriminator="mode")]
 
 
 def vip_network(lb: HAProxyKeepalived | KubeVip) -> ipaddress.IPv4Network | ipaddress.IPv6Network:

@@ -133,14 +133,7 @@ class AzureDiskClass(_Class):
 
 
 StorageClass = Annotated[
-    LocalClass
-    | NFSClass
-    | ISCSIClass
-    | GlusterFSClass
-    | CephRBDClass
-    | AWSEBSClass
-    | GCEPDClass
-    | AzureDiskClass,
+    LocalClass | NFSClass | ISCSIClass | GlusterFSClass | CephRBDClass | AWSEBSClass | GCEPDClass | AzureDiskClass,
     Field(discriminator="backend"),
 ]
 

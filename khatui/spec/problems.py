@@ -6,9 +6,9 @@ one pass. A field path is written the way the YAML reads: `spec.nodes[1].address
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Iterable, Sequence
 
 Path = tuple[str | int, ...]
 

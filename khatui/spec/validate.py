@@ -105,7 +105,11 @@ def _file_problems(where: Path, value: str, base_dir: str, private: bool) -> lis
         return [error(where, f"{path} is not a regular file")]
     if private and info.st_mode & 0o077:
         mode = stat.S_IMODE(info.st_mode)
-        return [error(where, f"{path} has permissions {mode:04o}, wider than 0600; ssh refuses such keys (chmod 600 {path})")]
+        return [
+            error(
+                where, f"{path} has permissions {mode:04o}, wider than 0600; ssh refuses such keys (chmod 600 {path})"
+            )
+        ]
     return []
 
 
@@ -117,7 +121,10 @@ def _translate(err: ErrorDetails, data: Any) -> Problem:
         key = str(path[-1])
         reference = _SECRET_KEYS.get(key.lower().replace("_", "").replace("-", ""))
         if reference:
-            return error(path, f"secrets are never written in the spec; give {reference} instead (a reference to where the secret is kept)")
+            return error(
+                path,
+                f"secrets are never written in the spec; give {reference} instead (a reference to where the secret is kept)",
+            )
         close = difflib.get_close_matches(key, _field_names(), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return error(path, f"unknown field {key!r}{hint}")

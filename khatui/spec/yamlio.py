@@ -21,22 +21,28 @@ MAX_NODES = 200_000
 """Bound on YAML nodes after alias expansion (defuses 'billion laughs' documents)."""
 
 
+class _Refused(Exception):
+    """A construct the loader refuses, at a 1-based line (None: the whole document)."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
 class _Loader(yaml.SafeLoader):
     """Safe loader that refuses duplicate mapping keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 hash(key)
             except TypeError:
-                raise InputError(f"line {key_node.start_mark.line + 1}: a mapping key must be a plain value") from None
+                raise _Refused(key_node.start_mark.line + 1, "a mapping key must be a plain value") from None
             if key in seen and key != "<<":
-                raise InputError(
-                    f"line {key_node.start_mark.line + 1}: duplicate key {key!r} "
-                    f"(first given on line {seen[key]})"
-                )
+                raise _Refused(key_node.start_mark.line + 1, f"duplicate key {key!r} (first given on line {seen[key]})")
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
@@ -63,37 +69,46 @@ def decode(raw: bytes, source: str) -> str:
     if not raw.strip():
         raise InputError(f"{source}: the file is empty")
     if len(raw) > MAX_BYTES:
-        raise InputError(f"{source}: the file is {len(raw) / 1024:.0f} KiB; a spec is at most {MAX_BYTES // 1024} KiB")
+        raise InputError(f"{source}: the file is larger than {MAX_BYTES // 1024} KiB; a spec is never that large")
     if b"\0" in raw:
         raise InputError(f"{source}: this is a binary file, not YAML text")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{source}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+        raise InputError(
+            f"{source}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
 
 
 def load_text(text: str, source: str) -> LoadedYAML:
     """Parse one YAML document into plain Python data with a line map."""
-    loader = _Loader(text)
     try:
-        node = loader.get_single_node()  # type: ignore[no-untyped-call]
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise InputError(f"{source}:{line}: not YAML text: character #x{exc.character:04x} is not allowed") from None
+    try:
+        node = loader.get_single_node()
         if node is None:
             raise InputError(f"{source}: the document is empty")
         lines: dict[Path, int] = {}
-        _record_lines(node, (), lines, [0], source)
-        data = loader.construct_document(node)  # type: ignore[no-untyped-call]
+        _record_lines(node, (), lines, [0])
+        data = loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise InputError(f"{source}:{line}: not YAML text: character #x{exc.character:04x} is not allowed") from None
     except yaml.MarkedYAMLError as exc:
-        raise InputError(_yaml_error(exc, source, text)) from None
+        raise InputError(_yaml_error(exc, source)) from None
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: not valid YAML: {exc}") from None
-    except InputError as exc:
-        message = exc.message if exc.message.startswith(source) else f"{source}: {exc.message}"
-        raise InputError(message) from None
+    except _Refused as exc:
+        where = f"{source}:{exc.line}" if exc.line is not None else source
+        raise InputError(f"{where}: {exc.message}") from None
     except RecursionError:
         raise InputError(f"{source}: the document nests too deeply") from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     if not isinstance(data, dict):
         found = "nothing" if data is None else f"a {type(data).__name__}"
         raise InputError(f"{source}: the top level must be a mapping (apiVersion, kind, metadata, spec); found {found}")
@@ -110,26 +125,26 @@ def load_file(path: str) -> LoadedYAML:
     return load_text(decode(raw, path), path)
 
 
-def _record_lines(node: yaml.Node, path: Path, lines: dict[Path, int], count: list[int], source: str) -> None:
+def _record_lines(node: yaml.Node, path: Path, lines: dict[Path, int], count: list[int]) -> None:
     count[0] += 1
     if count[0] > MAX_NODES:
-        raise InputError(f"{source}: the document expands to more than {MAX_NODES} values (too many aliases?)")
+        raise _Refused(None, f"the document expands to more than {MAX_NODES} values (too many aliases?)")
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 key_path = (*path, key_node.value)
                 lines.setdefault(key_path, key_node.start_mark.line + 1)
-                _record_lines(value_node, key_path, lines, count, source)
+                _record_lines(value_node, key_path, lines, count)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record_lines(item, (*path, index), lines, count, source)
+            _record_lines(item, (*path, index), lines, count)
 
 
-def _yaml_error(exc: yaml.MarkedYAMLError, source: str, text: str) -> str:
+def _yaml_error(exc: yaml.MarkedYAMLError, source: str) -> str:
     mark = exc.problem_mark or exc.context_mark
     line = f":{mark.line + 1}" if mark is not None else ""
-    problem = exc.problem or exc.context or "not valid YAML"
+    problem = ", ".join(part for part in (exc.context, exc.problem) if part) or "not valid YAML"
     hint = ""
     if "\\t" in problem:
         hint = " (YAML does not allow tabs for indentation; use spaces)"
