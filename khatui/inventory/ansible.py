@@ -1,0 +1,182 @@
+"""Import a Kubespray-style Ansible inventory (INI or YAML) as khatui nodes.
+
+Kubespray's groups carry the roles: `kube_control_plane` (formerly `kube-master`), `etcd` and
+`kube_node`; `k8s_cluster` only gathers them, and a host of the `bastion` group becomes every node's
+SSH jump host. The node address follows Kubespray's own precedence: `ip` (where the services bind),
+then `access_ip`, then `ansible_host`, and the host name only when it is itself an IP. Everything
+else the inventory says is reported as a notice where it was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
+
+from khatui.errors import InputError
+from khatui.inventory import ansible_vars as av
+from khatui.inventory.ansible_ini import parse_ini
+from khatui.inventory.ansible_tree import ALL, UNGROUPED, Inventory
+from khatui.inventory.ansible_yaml import compose, parse_yaml
+from khatui.inventory.naming import is_ip, node_name
+from khatui.inventory.reading import read_text
+from khatui.inventory.result import ImportedNode, ImportResult, SSHValues
+from khatui.spec.nodes import Role
+
+ROLE_GROUPS: dict[str, Role] = {
+    "kube_control_plane": Role.CONTROL_PLANE,
+    "kube-master": Role.CONTROL_PLANE,
+    "kube_master": Role.CONTROL_PLANE,
+    "kube-controlplane": Role.CONTROL_PLANE,
+    "etcd": Role.ETCD,
+    "kube_node": Role.WORKER,
+    "kube-node": Role.WORKER,
+}
+"""Kubespray groups and the role they give, old spellings included."""
+BASTION = "bastion"
+GATHERING_GROUPS = frozenset({ALL, UNGROUPED, "k8s_cluster", "k8s-cluster"})
+"""Groups that only collect other groups: meaningful to Ansible, silent for khatui."""
+WHAT = "Ansible inventory"
+
+
+def import_ansible(path: str, addresses: Mapping[str, str] | None = None, lb_hosts: Sequence[str] = ()) -> ImportResult:
+    """Read the inventory at `path` into nodes and notices.
+
+    `addresses` gives the IP of hosts the inventory names only by hostname; `lb_hosts` get the lb
+    role (Kubespray has no lb group). Both name inventory hosts; an unknown name is an `InputError`,
+    as is a file that is not an inventory or holds no host with a Kubespray role.
+    """
+    text = read_text(path, WHAT)
+    result = ImportResult(path)
+    inventory = read_inventory(text, path, result)
+    addresses = dict(addresses or {})
+    for name in [*addresses, *lb_hosts]:
+        if name not in inventory.hosts:
+            raise InputError(
+                f"{path}: no host {name!r} in the inventory (hosts: {', '.join(inventory.hosts) or 'none'})"
+            )
+    _report_structure(path, inventory, result)
+    jump_host, bastion = _jump_host(inventory, result)
+    for host in inventory.hosts.values():
+        roles = {role for group, role in ROLE_GROUPS.items() if host.name in inventory.members(group)}
+        roles |= {Role.LB} if host.name in lb_hosts else set()
+        if not roles:
+            if host.name != bastion:
+                result.notice(
+                    host.line,
+                    f"host {host.name!r} is in none of kube_control_plane, etcd, kube_node: left out of the spec",
+                )
+            continue
+        node = _node(inventory, host.name, sorted(roles, key=list(Role).index), addresses, result)
+        node.ssh.jump_host = jump_host if host.name != bastion else None
+        result.nodes.append(node)
+    if not result.nodes:
+        raise InputError(f"{path}: no host is in kube_control_plane, etcd or kube_node; is this a Kubespray inventory?")
+    _report_default_user(result)
+    return result
+
+
+def read_inventory(text: str, path: str, result: ImportResult) -> Inventory:
+    """Parse `text` as YAML or INI: by extension, else YAML when it reads as a mapping of groups."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".yml", ".yaml", ".json"):
+        return parse_yaml(compose(text, path), result)
+    if suffix not in (".ini", ".cfg", ".txt"):
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except (yaml.YAMLError, RecursionError):
+            root = None
+        if isinstance(root, yaml.MappingNode) and _looks_like_groups(root):
+            return parse_yaml(root, result)
+    return parse_ini(text, result)
+
+
+def _looks_like_groups(root: yaml.MappingNode) -> bool:
+    """True when every top-level value is a group (a mapping, or empty) and at least one is a mapping."""
+    values = [value for _, value in root.value]
+    empty = [v for v in values if isinstance(v, yaml.ScalarNode) and v.tag == "tag:yaml.org,2002:null"]
+    mappings = [v for v in values if isinstance(v, yaml.MappingNode)]
+    return bool(mappings) and len(mappings) + len(empty) == len(values)
+
+
+def _report_structure(path: str, inventory: Inventory, result: ImportResult) -> None:
+    """Notices for groups and variables khatui does not use, and for vars folders it does not read."""
+    for group in inventory.groups.values():
+        if group.name not in ROLE_GROUPS and group.name not in GATHERING_GROUPS and group.name != BASTION:
+            result.notice(
+                group.line, f"group {group.name!r} means nothing to khatui: ignored (its hosts get no role from it)"
+            )
+        for name, var in group.vars.items():
+            av.report_unused(name, var, result)
+    for host in inventory.hosts.values():
+        for name, var in host.vars.items():
+            av.report_unused(name, var, result)
+    folder = Path(path).parent
+    for vars_dir in ("group_vars", "host_vars"):
+        if (folder / vars_dir).is_dir():
+            result.notice(
+                None,
+                f"{folder / vars_dir} is not read: SSH settings kept there (ansible_user, "
+                "ansible_ssh_private_key_file, ...) are not imported; check the nodes' ssh settings",
+            )
+
+
+def _jump_host(inventory: Inventory, result: ImportResult) -> tuple[str | None, str | None]:
+    """(`[user@]host[:port]` of the bastion, the bastion's inventory name), or (None, None)."""
+    hosts = inventory.members(BASTION) if BASTION in inventory.groups else []
+    if not hosts:
+        return None, None
+    if len(hosts) > 1:
+        result.notice(
+            inventory.groups[BASTION].line,
+            f"{len(hosts)} hosts in the bastion group; the first, {hosts[0]!r}, is every node's jump host",
+        )
+    reader = av.VarReader(inventory.effective_vars(hosts[0]), result)
+    host = reader.text(av.HOST) or hosts[0]
+    user, port = reader.text(av.USER), reader.port(av.PORT)
+    hop = f"[{host}]" if ":" in host else host
+    return f"{user + '@' if user else ''}{hop}{f':{port}' if port and port != 22 else ''}", hosts[0]
+
+
+def _node(
+    inventory: Inventory, name: str, roles: list[Role], addresses: Mapping[str, str], result: ImportResult
+) -> ImportedNode:
+    host = inventory.hosts[name]
+    reader = av.VarReader(inventory.effective_vars(name), result)
+    # Without ansible_host, Ansible connects to the inventory name itself; khatui does the same.
+    connect_to = reader.text(av.HOST) or name
+    address = addresses.get(name) or reader.ip(av.NODE_IP)
+    if address is None and is_ip(connect_to):
+        address = connect_to
+    if address is None:
+        address = connect_to
+        result.notice(
+            host.line,
+            f"host {name!r} has no IP address (ip, access_ip, ansible_host and its name are not IPs); "
+            "a node address must be an IP and khatui resolves nothing over the network: "
+            f"write it in the spec or pass --address {name}=IP",
+        )
+    spec_name = node_name(name)
+    if spec_name != name:
+        result.notice(
+            host.line, f"host {name!r} is named {spec_name!r} in the spec (a node name is a lowercase DNS label)"
+        )
+    ssh = SSHValues(
+        user=reader.text(av.USER),
+        port=reader.port(av.PORT),
+        host=connect_to if connect_to != address else None,
+        identity_file=reader.text(av.KEY),
+        sudo=reader.boolean(av.BECOME),
+    )
+    return ImportedNode(spec_name, address, roles, ssh)
+
+
+def _report_default_user(result: ImportResult) -> None:
+    names = [node.name for node in result.nodes if node.ssh.user is None]
+    if names:
+        result.notice(
+            None,
+            f"no ansible_user for {', '.join(names)}: the spec uses khatui's default user 'root' "
+            "(Ansible would log in as your local user); set ssh.user if that is not right",
+        )

@@ -1,0 +1,144 @@
+"""Which Ansible variables khatui imports, and what it says about each one it does not.
+
+Kept apart from the importer so the list of known variables reads as a table: the SSH settings
+that map onto the spec, the inline secrets that must never be copied into it, and hints for the
+Kubespray variables whose meaning lives elsewhere in a khatui spec.
+"""
+
+from __future__ import annotations
+
+from khatui.inventory.ansible_tree import Var
+from khatui.inventory.naming import is_ip
+from khatui.inventory.result import ImportResult
+
+HOST = ("ansible_host", "ansible_ssh_host")
+USER = ("ansible_user", "ansible_ssh_user")
+PORT = ("ansible_port", "ansible_ssh_port")
+KEY = ("ansible_ssh_private_key_file", "ansible_private_key_file")
+BECOME = ("ansible_become",)
+NODE_IP = ("ip", "access_ip")
+"""Kubespray's node address (`ip`: where services bind) and the address other nodes use (`access_ip`)."""
+IMPORTED = frozenset(HOST + USER + PORT + KEY + BECOME + NODE_IP)
+
+_SUDO_ENV = "keep it in an environment variable and name that variable in ssh.sudoPasswordEnv"
+_LOGIN = f"khatui logs in with SSH keys (ssh-agent or ssh.identityFile); if sudo needs this password, {_SUDO_ENV}"
+SECRETS = {
+    "ansible_password": _LOGIN,
+    "ansible_ssh_pass": _LOGIN,
+    "ansible_ssh_password": _LOGIN,
+    "ansible_become_password": _SUDO_ENV,
+    "ansible_become_pass": _SUDO_ENV,
+    "ansible_sudo_pass": _SUDO_ENV,
+    "ansible_sudo_password": _SUDO_ENV,
+}
+"""Inline secrets: reported as NOT imported, with where the secret belongs instead."""
+
+HINTS = {
+    "ansible_become_user": "khatui always becomes root with sudo",
+    "ansible_become_method": "khatui becomes root with sudo (ssh.sudo)",
+    "ansible_connection": "khatui always connects over SSH",
+    "ansible_ssh_common_args": "extra ssh arguments are not carried over; a bastion belongs in ssh.jumpHost",
+    "ansible_ssh_extra_args": "extra ssh arguments are not carried over; a bastion belongs in ssh.jumpHost",
+    "ansible_python_interpreter": "khatui does not run Python on the nodes",
+    "etcd_member_name": "khatui names each etcd member after its node",
+    "loadbalancer_apiserver": "an external API load balancer goes in spec.loadBalancer (mode: external)",
+    "apiserver_loadbalancer_domain_name": "an external API load balancer goes in spec.loadBalancer (mode: external)",
+    "loadbalancer_apiserver_localhost": "khatui's default load balancer is already a local proxy on every node",
+}
+"""Variables khatui does not import but has something specific to say about."""
+
+_TRUE = {"true", "yes", "on", "1", "y", "t"}
+_FALSE = {"false", "no", "off", "0", "n", "f"}
+
+
+def report_unused(name: str, var: Var, result: ImportResult) -> None:
+    """Say why variable `name` (defined at `var.line`) is not imported; silent for imported ones."""
+    if name in IMPORTED:
+        return
+    if name in SECRETS:
+        result.notice(var.line, f"{name} is an inline secret and was NOT imported: {SECRETS[name]}")
+    elif name in HINTS:
+        result.notice(var.line, f"variable {name!r} is not imported: {HINTS[name]}")
+    else:
+        result.notice(var.line, f"variable {name!r} is not imported (khatui has no use for it)")
+
+
+class VarReader:
+    """Typed reads of one host's effective variables; unusable values become notices, never errors."""
+
+    def __init__(self, variables: dict[str, Var], result: ImportResult) -> None:
+        self.variables = variables
+        self.result = result
+
+    def text(self, names: tuple[str, ...]) -> str | None:
+        """The first of `names` that is set, as text; None when unset or unusable."""
+        for name in names:
+            var = self.variables.get(name)
+            if var is None:
+                continue
+            if var.tag is not None:
+                self.result.notice(
+                    var.line, f"{name} is tagged {var.tag} (an Ansible Vault value?) and cannot be read; not imported"
+                )
+                return None
+            if var.value is None or var.value == "":
+                return None
+            if isinstance(var.value, dict | list):
+                self.result.notice(
+                    var.line, f"{name} must be a single value, not a {type(var.value).__name__}; not imported"
+                )
+                return None
+            text = str(var.value)
+            if "{{" in text or "{%" in text:
+                self.result.notice(
+                    var.line, f"{name} is a Jinja2 template ({text}); khatui does not evaluate templates: not imported"
+                )
+                return None
+            return text
+        return None
+
+    def port(self, names: tuple[str, ...]) -> int | None:
+        """A port number from the first of `names` that is set."""
+        text = self.text(names)
+        if text is None:
+            return None
+        if text.isdigit() and 1 <= int(text) <= 65535:
+            return int(text)
+        self.result.notice(
+            self.line(names), f"{self.first(names)} {text!r} is not a port number (1-65535); not imported"
+        )
+        return None
+
+    def boolean(self, names: tuple[str, ...]) -> bool | None:
+        """A yes/no value, read as Ansible reads booleans ('yes', 'true', 1, ...)."""
+        text = self.text(names)
+        if text is None:
+            return None
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        self.result.notice(self.line(names), f"{self.first(names)} {text!r} is not a yes/no value; not imported")
+        return None
+
+    def ip(self, names: tuple[str, ...]) -> str | None:
+        """The first of `names` whose value is an IP address; set values that are not IPs are reported."""
+        for name in names:
+            text = self.text((name,))
+            if text is None:
+                continue
+            if is_ip(text):
+                return text
+            self.result.notice(
+                self.line((name,)), f"{name} {text!r} is not an IP address; not used as the node address"
+            )
+        return None
+
+    def first(self, names: tuple[str, ...]) -> str:
+        """The name among `names` that is set (the first one when none is)."""
+        return next((name for name in names if name in self.variables), names[0])
+
+    def line(self, names: tuple[str, ...]) -> int | None:
+        """The line where the first set variable of `names` was written."""
+        var = self.variables.get(self.first(names))
+        return var.line if var else None
