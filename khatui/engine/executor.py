@@ -1,0 +1,323 @@
+"""Executes a plan: phases in order with barriers, nodes in parallel, steps in order per node.
+
+Why this shape: fabric's ThreadingGroup joins every host before returning anything, so there would
+be no live progress; here each node has its own worker on a bounded pool and every line of output
+becomes an event at once. A failed node stops its own later steps and the phases that require the
+failed phase, never unrelated nodes mid-phase. Every step execution is journaled before it starts
+and after it ends, so a process killed at any point leaves a journal that `resume` can continue.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from khatui.engine.hostkeys import HostKeyError
+from khatui.engine.redact import Redactor
+from khatui.engine.ssh import ConnectionLost, Session
+from khatui.errors import KhatuiError
+from khatui.events import (
+    Event,
+    EventSink,
+    NodeFailed,
+    OutputLine,
+    PhaseFinished,
+    PhaseStarted,
+    RolloutFinished,
+    RolloutStarted,
+    StepFinished,
+    StepStarted,
+    StepState,
+)
+from khatui.journal import Journal, RolloutRecord, StepRecord
+from khatui.plan.model import Action, Plan, Run, Step, Upload, WaitFor
+
+TAIL_LINES = 20
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How a rollout is executed."""
+
+    concurrency: int = 100
+    """Nodes worked on at once (threads; each mostly waits on its SSH connection)."""
+    retries: int = 3
+    """Reconnect attempts after a lost connection, per action."""
+    backoff: float = 1.0
+    """First wait before a reconnect; doubled each time."""
+
+
+class StepFailed(Exception):
+    """An action failed; carries what the failure summary shows."""
+
+    def __init__(self, command: str, exit_code: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.command = command
+        self.exit_code = exit_code
+        self.reason = reason
+
+
+@dataclass
+class RolloutResult:
+    """How a rollout ended."""
+
+    rollout_id: str
+    ok: bool
+    failures: list[NodeFailed] = field(default_factory=list)
+    aborted: bool = False
+    summary: str = ""
+
+
+class Executor:
+    """Runs one plan for one journaled rollout."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        sessions: Callable[[str], Session],
+        sink: EventSink,
+        journal: Journal,
+        rollout: RolloutRecord,
+        options: EngineOptions = EngineOptions(),
+        redactor: Redactor | None = None,
+    ) -> None:
+        self.plan = plan
+        self.sessions = sessions
+        self.journal = journal
+        self.rollout = rollout
+        self.options = options
+        self.redact = redactor or Redactor(plan.secrets)
+        self._sink = sink
+        self._log_lock = threading.Lock()
+        self._log = open(rollout.log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in run()
+        self._abort = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self.previous: dict[str, StepRecord] = journal.steps(rollout.id)
+        self._tails: dict[str, deque[str]] = {}
+
+    # -- control, callable from any thread ------------------------------------------------
+    def abort(self) -> None:
+        """Stop starting new actions; running commands finish, the rollout ends as aborted."""
+        self._abort.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        """Hold before the next action on every node."""
+        self._running.clear()
+
+    def unpause(self) -> None:
+        """Continue after `pause`."""
+        self._running.set()
+
+    # -- the run ------------------------------------------------------------------------------
+    def run(self) -> RolloutResult:
+        """Execute every phase; returns when the rollout is finished, failed or aborted."""
+        plan, failures = self.plan, []
+        failed_nodes: set[str] = set()
+        failed_phases: set[str] = set()
+        nodes = tuple(dict.fromkeys(step.node for step in plan.steps()))
+        self._emit(RolloutStarted(self.rollout.id, plan.cluster, nodes, len(plan.steps()), self.rollout.log_path))
+        try:
+            with ThreadPoolExecutor(
+                max_workers=max(1, self.options.concurrency), thread_name_prefix="khatui-node"
+            ) as pool:
+                for phase in plan.phases:
+                    blocked = [name for name in phase.requires if name in failed_phases]
+                    if blocked or self._abort.is_set():
+                        reason = "aborted" if self._abort.is_set() else f"blocked: phase {blocked[0]} failed"
+                        for step in phase.steps:
+                            self._finish(step, StepState.SKIPPED, reason)
+                        failed_phases.add(phase.name)
+                        self._emit(PhaseFinished(phase.name, ok=False, blocked=True))
+                        continue
+                    self._emit(PhaseStarted(phase.name, phase.title, tuple(phase.nodes())))
+                    by_node: dict[str, list[Step]] = {}
+                    for step in phase.steps:
+                        by_node.setdefault(step.node, []).append(step)
+                    futures = [
+                        pool.submit(self._run_node, node, steps, node in failed_nodes)
+                        for node, steps in by_node.items()
+                    ]
+                    phase_failures = [f for f in (fut.result() for fut in futures) if f is not None]
+                    for failure in phase_failures:
+                        failed_nodes.add(failure.node)
+                    failures += phase_failures
+                    ok = not phase_failures and not self._abort.is_set()
+                    if not ok:
+                        failed_phases.add(phase.name)
+                    self._emit(PhaseFinished(phase.name, ok=ok))
+        finally:
+            result = self._conclude(failures)
+            self._log.close()
+        return result
+
+    def _conclude(self, failures: list[NodeFailed]) -> RolloutResult:
+        aborted = self._abort.is_set()
+        ok = not failures and not aborted
+        if ok:
+            summary = f"rollout {self.rollout.id} done: {len(self.plan.steps())} steps on {len(self._nodes())} nodes"
+            state, failure_text = "done", None
+        elif aborted and not failures:
+            summary = f"rollout {self.rollout.id} aborted; `khatui resume {self.rollout.id}` continues it"
+            state, failure_text = "aborted", summary
+        else:
+            first = failures[0]
+            summary = (
+                f"rollout {self.rollout.id} failed on node {first.node}, step {first.step_id}: {first.reason}"
+                + (f" (exit code {first.exit_code})" if first.exit_code is not None else "")
+                + f"; command: {first.command}"
+                + ("; last output:\n  " + "\n  ".join(first.last_lines) if first.last_lines else "")
+                + f"\nlog: {self.rollout.log_path}\nfix the cause, then `khatui resume {self.rollout.id}`"
+            )
+            state, failure_text = "failed", summary
+        self.journal.set_rollout_state(self.rollout.id, state, failure_text)
+        self._emit(RolloutFinished(self.rollout.id, ok, summary, self.rollout.log_path))
+        return RolloutResult(self.rollout.id, ok, failures, aborted, summary)
+
+    def _nodes(self) -> list[str]:
+        return list(dict.fromkeys(step.node for step in self.plan.steps()))
+
+    def _run_node(self, node: str, steps: list[Step], already_failed: bool) -> NodeFailed | None:
+        if already_failed:
+            for step in steps:
+                self._finish(step, StepState.SKIPPED, "node failed earlier in this rollout")
+            return None
+        for index, step in enumerate(steps):
+            try:
+                self._run_step(step)
+            except StepFailed as exc:
+                tail = tuple(self._tails.get(step.id, ()))
+                failure = NodeFailed(
+                    node, step.id, self.redact(exc.command), exc.exit_code, self.redact(exc.reason), tail
+                )
+                self._finish(step, StepState.FAILED, failure.reason, exc.exit_code)
+                self._emit(failure)
+                for later in steps[index + 1 :]:
+                    self._finish(later, StepState.SKIPPED, f"node {node} failed at {step.name}")
+                return failure
+        return None
+
+    def _run_step(self, step: Step) -> None:
+        if step.is_noop:
+            self._finish(step, StepState.SKIPPED, step.noop_reason or "")
+            return
+        before = self.previous.get(step.id)
+        in_journal = before is not None and before.state in (StepState.DONE, StepState.RUNNING)
+        if in_journal and before is not None and self._still_done(step, before):
+            self._finish(step, StepState.DONE, "done earlier in this rollout; still in place")
+            return
+        self._tails[step.id] = deque(maxlen=TAIL_LINES)
+        self._emit(StepStarted(step.node, step.id, step.title))
+        self.journal.set_step(self.rollout.id, step.id, step.phase, step.node, StepState.RUNNING)
+        run_id = self.journal.start_run(self.rollout.id, step.id, 1)
+        started = time.monotonic()
+        try:
+            for action in step.actions:
+                self._running.wait()
+                if self._abort.is_set():
+                    raise StepFailed(action.describe(), None, "aborted by the operator")
+                self._with_retries(step, action)
+        except StepFailed as exc:
+            self.journal.end_run(run_id, "failed")
+            raise exc from None
+        self.journal.end_run(run_id, "done")
+        self._finish(step, StepState.DONE, "", seconds=time.monotonic() - started)
+
+    def _still_done(self, step: Step, before: StepRecord) -> bool:
+        """A step recorded done (or in flight when the engine died): is its effect in place?"""
+        if step.check is None:
+            return before.state is StepState.DONE
+        try:
+            return self.sessions(step.node).run(step.check, timeout=60).exit_code == 0
+        except KhatuiError:
+            return False
+
+    def _with_retries(self, step: Step, action: Action) -> None:
+        delay = self.options.backoff
+        for attempt in range(self.options.retries + 1):
+            try:
+                self._act(step, action)
+                return
+            except ConnectionLost as exc:
+                if attempt == self.options.retries:
+                    raise StepFailed(action.describe(), None, f"{exc.message} (after {attempt + 1} attempts)") from None
+                self._line(step, "stderr", f"khatui: {exc.message}; reconnecting in {delay:.0f} s")
+                time.sleep(delay)
+                delay *= 2
+            except HostKeyError as exc:
+                raise StepFailed(action.describe(), None, exc.message) from None
+            except KhatuiError as exc:
+                raise StepFailed(action.describe(), None, exc.message) from None
+
+    def _act(self, step: Step, action: Action) -> None:
+        session = self.sessions(step.node)
+        if isinstance(action, Upload):
+            session.upload(action.path, action.content, action.mode, action.owner)
+            self._line(step, "stdout", f"khatui: wrote {action.path}")
+        elif isinstance(action, Run):
+            result = session.run(action.command, lambda stream, line: self._line(step, stream, line), action.timeout)
+            if result.exit_code != 0:
+                raise StepFailed(action.command, result.exit_code, f"command exited with {result.exit_code}")
+        elif isinstance(action, WaitFor):
+            self._wait_for(step, session, action)
+
+    def _wait_for(self, step: Step, session: Session, action: WaitFor) -> None:
+        deadline = time.monotonic() + action.timeout
+        last = None
+        while not self._abort.is_set():
+            result = session.run(action.command, timeout=min(30.0, action.timeout))
+            if result.exit_code == 0:
+                return
+            last = result
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(action.interval)
+        detail = (last.stderr or last.stdout).strip().splitlines()[-1:] if last else []
+        raise StepFailed(
+            action.command,
+            last.exit_code if last else None,
+            f"not ready after {action.timeout:.0f} s" + (f": {detail[0]}" if detail else ""),
+        )
+
+    # -- events, journal, log -----------------------------------------------------------------
+    def _line(self, step: Step, stream: str, line: str) -> None:
+        line = self.redact(line)
+        self._tails.setdefault(step.id, deque(maxlen=TAIL_LINES)).append(line)
+        self._emit(OutputLine(step.node, step.id, line, stream))
+
+    def _finish(
+        self, step: Step, state: StepState, detail: str, exit_code: int | None = None, seconds: float = 0.0
+    ) -> None:
+        tail = "\n".join(self._tails.get(step.id, ()))
+        self.journal.set_step(
+            self.rollout.id, step.id, step.phase, step.node, state, self.redact(detail), exit_code, tail
+        )
+        self._emit(StepFinished(step.node, step.id, state, self.redact(detail), exit_code, seconds))
+
+    def _emit(self, event: Event) -> None:
+        with self._log_lock:
+            if not self._log.closed:
+                self._log.write(f"{time.strftime('%H:%M:%S')} {_describe(event)}\n")
+                self._log.flush()
+        self._sink(event)
+
+
+def _describe(event: Event) -> str:
+    """One log line for an event."""
+    if isinstance(event, OutputLine):
+        return f"{event.node} {event.step_id} | {event.line}"
+    fields = ", ".join(f"{k}={v!r}" for k, v in vars(event).items())
+    return f"{type(event).__name__}({fields})"
+
+
+def log_dir(journal_path: Path) -> Path:
+    """Where rollout logs live: beside the journal."""
+    path = journal_path.parent / "logs"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path

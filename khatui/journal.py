@@ -1,0 +1,202 @@
+"""The rollout journal: an embedded SQLite database (WAL) of every rollout, step and step run.
+
+It is what makes a rollout resumable and auditable: `resume` reads which steps finished, `rollouts`
+lists what happened, and tests prove from it that no finished step ran twice. Only redacted text
+goes in (output tails, errors); never file contents or key material.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from khatui.events import StepState
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS rollouts (
+    id TEXT PRIMARY KEY,
+    cluster TEXT NOT NULL,
+    spec_path TEXT NOT NULL,
+    spec_hash TEXT NOT NULL,
+    spec_yaml TEXT NOT NULL,
+    state TEXT NOT NULL,
+    started REAL NOT NULL,
+    updated REAL NOT NULL,
+    pid INTEGER,
+    log_path TEXT NOT NULL,
+    failure TEXT
+);
+CREATE TABLE IF NOT EXISTS steps (
+    rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+    step_id TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    node TEXT NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    exit_code INTEGER,
+    output_tail TEXT NOT NULL DEFAULT '',
+    updated REAL NOT NULL,
+    PRIMARY KEY (rollout_id, step_id)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    rollout_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    started REAL NOT NULL,
+    ended REAL,
+    result TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class RolloutRecord:
+    """One rollout as the journal knows it."""
+
+    id: str
+    cluster: str
+    spec_path: str
+    spec_hash: str
+    spec_yaml: str
+    state: str
+    started: float
+    updated: float
+    pid: int | None
+    log_path: str
+    failure: str | None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """The last known state of one step of a rollout."""
+
+    step_id: str
+    phase: str
+    node: str
+    state: StepState
+    detail: str
+    exit_code: int | None
+    output_tail: str
+
+
+class Journal:
+    """Thread-safe access to the journal database at `path`."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        os.chmod(path, 0o600)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    def new_rollout(self, cluster: str, spec_path: str, spec_hash: str, spec_yaml: str, log_dir: Path) -> RolloutRecord:
+        """Start a rollout record; its id is short, sortable by time and unique."""
+        rollout_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        now = time.time()
+        log_path = str(log_dir / f"{rollout_id}.log")
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO rollouts VALUES (?,?,?,?,?,?,?,?,?,?,NULL)",
+                (rollout_id, cluster, spec_path, spec_hash, spec_yaml, "running", now, now, os.getpid(), log_path),
+            )
+        record = self.rollout(rollout_id)
+        assert record is not None
+        return record
+
+    def set_rollout_state(self, rollout_id: str, state: str, failure: str | None = None) -> None:
+        """Record the rollout's state (running, done, failed, aborted) and the process owning it."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE rollouts SET state=?, failure=?, updated=?, pid=? WHERE id=?",
+                (state, failure, time.time(), os.getpid(), rollout_id),
+            )
+
+    def rollout(self, rollout_id: str) -> RolloutRecord | None:
+        """The rollout with `rollout_id`, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM rollouts WHERE id=?", (rollout_id,)).fetchone()
+        return RolloutRecord(*row) if row else None
+
+    def rollouts(self, limit: int = 50) -> list[RolloutRecord]:
+        """Most recent rollouts first."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM rollouts ORDER BY started DESC LIMIT ?", (limit,)).fetchall()
+        return [RolloutRecord(*row) for row in rows]
+
+    def set_step(
+        self,
+        rollout_id: str,
+        step_id: str,
+        phase: str,
+        node: str,
+        state: StepState,
+        detail: str = "",
+        exit_code: int | None = None,
+        output_tail: str = "",
+    ) -> None:
+        """Record a step's latest state."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(rollout_id, step_id) DO UPDATE SET "
+                "state=excluded.state, detail=excluded.detail, exit_code=excluded.exit_code, "
+                "output_tail=excluded.output_tail, updated=excluded.updated",
+                (rollout_id, step_id, phase, node, str(state), detail, exit_code, output_tail, time.time()),
+            )
+            db.execute("UPDATE rollouts SET updated=? WHERE id=?", (time.time(), rollout_id))
+
+    def steps(self, rollout_id: str) -> dict[str, StepRecord]:
+        """Every recorded step of a rollout, by step id."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT step_id, phase, node, state, detail, exit_code, output_tail FROM steps WHERE rollout_id=?",
+                (rollout_id,),
+            ).fetchall()
+        return {row[0]: StepRecord(row[0], row[1], row[2], StepState(row[3]), row[4], row[5], row[6]) for row in rows}
+
+    def start_run(self, rollout_id: str, step_id: str, attempt: int) -> int:
+        """Record that a step's actions start executing now; returns the run's row id."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO runs VALUES (?,?,?,?,?,NULL,NULL)",
+                (rollout_id, step_id, attempt, os.getpid(), time.time()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def end_run(self, run_id: int, result: str) -> None:
+        """Record how a step execution ended (done, failed, lost)."""
+        with self._tx() as db:
+            db.execute("UPDATE runs SET ended=?, result=? WHERE rowid=?", (time.time(), result, run_id))
+
+    def runs(self, rollout_id: str) -> list[tuple[str, int, int, str | None]]:
+        """(step id, attempt, pid, result) of every execution of every step, in order."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT step_id, attempt, pid, result FROM runs WHERE rollout_id=? ORDER BY rowid", (rollout_id,)
+            ).fetchall()

@@ -1,0 +1,73 @@
+"""Fixtures for engine tests: real sshd nodes on loopback, a journal, and an executor factory."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from khatui.engine.executor import EngineOptions, Executor, log_dir
+from khatui.engine.ssh import HostKeys, Session, Target
+from khatui.events import Event
+from khatui.journal import Journal
+from khatui.plan.model import Plan
+from tests.engine.sshd import SSHDFarm
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHDFarm]:
+    nodes = SSHDFarm(tmp_path_factory.mktemp("farm"), 3)
+    yield nodes
+    nodes.close()
+
+
+class Recorder:
+    """A thread-safe event sink that keeps every event."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def of(self, kind: type) -> list:  # type: ignore[type-arg]
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+MakeExecutor = Callable[..., tuple[Executor, Recorder]]
+FAST_RETRIES = EngineOptions(backoff=0.1)
+
+
+@pytest.fixture
+def make_executor(farm: SSHDFarm, tmp_path: Path) -> Iterator[MakeExecutor]:
+    journal = Journal(tmp_path / "journal.db")
+    sessions: list[Session] = []
+
+    def make(
+        plan: Plan, options: EngineOptions = FAST_RETRIES, rollout_id: str | None = None, **target: object
+    ) -> tuple[Executor, Recorder]:
+        by_name = {}
+        for node in farm.nodes:
+            session = Session(
+                Target(node.name, node.host, node.port, identity_file=str(farm.client_key), **target),  # type: ignore[arg-type]
+                HostKeys((farm.known_hosts,), tmp_path / "pinned_hosts"),
+            )
+            sessions.append(session)
+            by_name[node.name] = session
+        record = (
+            journal.rollout(rollout_id)
+            if rollout_id
+            else journal.new_rollout(plan.cluster, "spec.yaml", plan.spec_hash, "", log_dir(journal.path))
+        )
+        assert record is not None
+        recorder = Recorder()
+        return Executor(plan, by_name.__getitem__, recorder, journal, record, options), recorder
+
+    yield make
+    for session in sessions:
+        session.close_quietly()
+    journal.close()
