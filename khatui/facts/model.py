@@ -1,0 +1,38 @@
+"""`NodeFacts`: the observed state of one node, as the probe script reported it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class NodeFacts:
+    """Read-only observations of one node. Empty values mean "not reported", never "zero"."""
+
+    node: str
+    os_id: str = ""
+    os_version: str = ""
+    os_pretty: str = ""
+    kernel: str = ""
+    cpus: int = 0
+    memory_mib: int = 0
+    swap_devices: tuple[str, ...] = ()
+    clock_offset_s: float = 0.0
+    """Node clock minus the operator's clock when the probe ran (round trip included)."""
+    listening: dict[int, str] = field(default_factory=dict)
+    """TCP port -> the process listening on it ('' when ss cannot tell)."""
+    modules_loaded: frozenset[str] = frozenset()
+    modules_available: frozenset[str] = frozenset()
+    sysctls: dict[str, str] = field(default_factory=dict)
+    binaries: dict[str, str] = field(default_factory=dict)
+    """Binary name -> first line of its version output (present binaries only)."""
+    file_hashes: dict[str, str] = field(default_factory=dict)
+    """Absolute path -> sha256 of every file khatui would write that exists now."""
+    file_contents: dict[str, bytes] = field(default_factory=dict)
+    """Current content of the non-secret files khatui would write (for diffs)."""
+    services: dict[str, str] = field(default_factory=dict)
+    """systemd unit -> ActiveState, for the units khatui manages."""
+
+    def has_module(self, name: str) -> bool:
+        """Loaded, or available to load."""
+        return name in self.modules_loaded or name in self.modules_available

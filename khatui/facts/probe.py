@@ -1,0 +1,190 @@
+"""The probe script and the parsers of its sections.
+
+The script is POSIX sh, read-only, and tolerant: a missing tool prints nothing for its section
+rather than failing the probe. Sections start with a line `@@name [argument]`.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shlex
+from collections.abc import Iterable
+
+from khatui.facts.model import NodeFacts
+
+BINARIES = (
+    "etcd",
+    "etcdctl",
+    "kubeadm",
+    "kubelet",
+    "kubectl",
+    "haproxy",
+    "keepalived",
+    "nginx",
+    "containerd",
+    "systemctl",
+)
+SYSCTLS = (
+    "net.ipv4.ip_forward",
+    "net.ipv6.conf.all.forwarding",
+    "net.bridge.bridge-nf-call-iptables",
+    "net.ipv4.ip_nonlocal_bind",
+)
+SERVICES = ("etcd", "kubelet", "haproxy", "keepalived", "nginx", "containerd")
+_VERSION_FLAGS = {
+    "haproxy": "-v",
+    "keepalived": "--version",
+    "nginx": "-v",
+    "etcdctl": "version",
+    "kubectl": "version --client",
+}
+
+
+def script(paths: Iterable[str], content_paths: Iterable[str]) -> str:
+    """The probe for a node that would receive `paths` (hashes) and `content_paths` (contents too)."""
+    q = shlex.quote
+    lines = [
+        "exec 2>/dev/null",
+        "echo @@os; cat /etc/os-release",
+        "echo @@kernel; uname -r",
+        "echo @@cpus; nproc",
+        "echo @@memory; grep MemTotal /proc/meminfo",
+        "echo @@swap; tail -n +2 /proc/swaps",
+        "echo @@time; date +%s.%N",
+        "echo @@listening; ss -Hltnp",
+        "echo @@modules; cut -d' ' -f1 /proc/modules",
+        "echo @@available; find /lib/modules/$(uname -r) -name '*.ko*' 2>/dev/null | sed 's|.*/||; s|\\.ko.*||'",
+        "echo @@sysctl; for k in " + " ".join(SYSCTLS) + "; do printf '%s=%s\\n' $k \"$(sysctl -n $k)\"; done",
+        "echo @@binaries",
+    ]
+    for name in BINARIES:
+        flag = _VERSION_FLAGS.get(name, "--version")
+        lines.append(
+            f"command -v {name} >/dev/null && printf '%s\\t%s\\n' {name} \"$({name} {flag} 2>&1 | head -n 1)\""
+        )
+    lines.append(
+        "echo @@services; for u in "
+        + " ".join(SERVICES)
+        + "; do printf '%s=%s\\n' $u \"$(systemctl show -p ActiveState --value $u.service)\"; done"
+    )
+    lines.append("echo @@hashes")
+    hashed = sorted(set(paths))
+    if hashed:
+        lines.append("sha256sum " + " ".join(q(p) for p in hashed))
+    for path in sorted(set(content_paths)):
+        lines.append(f"[ -f {q(path)} ] && {{ echo @@content {q(path)}; base64 -w0 {q(path)}; echo; }}")
+    lines.append("echo @@end")
+    return "\n".join(lines) + "\n"
+
+
+def sections(output: str) -> dict[str, list[str]]:
+    """Split probe output into sections; `@@content PATH` sections are keyed `content PATH`."""
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in output.splitlines():
+        if line.startswith("@@"):
+            current = found.setdefault(line[2:].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return found
+
+
+def parse_os(lines: list[str]) -> tuple[str, str, str]:
+    """(ID, VERSION_ID, PRETTY_NAME) from /etc/os-release."""
+    values = {}
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip()] = value.strip().strip('"')
+    return values.get("ID", ""), values.get("VERSION_ID", ""), values.get("PRETTY_NAME", "")
+
+
+def parse_memory(lines: list[str]) -> int:
+    """MiB from a `MemTotal: N kB` line."""
+    for line in lines:
+        match = re.match(r"MemTotal:\s+(\d+)\s+kB", line)
+        if match:
+            return int(match.group(1)) // 1024
+    return 0
+
+
+def parse_listening(lines: list[str]) -> dict[int, str]:
+    """TCP port -> process name from `ss -Hltnp` lines."""
+    ports: dict[int, str] = {}
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        local = fields[3]
+        port_text = local.rsplit(":", 1)[-1]
+        if not port_text.isdigit():
+            continue
+        match = re.search(r'users:\(\("([^"]+)"', line)
+        ports.setdefault(int(port_text), match.group(1) if match else "")
+    return ports
+
+
+def parse_key_values(lines: list[str]) -> dict[str, str]:
+    """`key=value` lines; empty values dropped."""
+    values = {}
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep and value.strip():
+            values[key.strip()] = value.strip()
+    return values
+
+
+def parse_binaries(lines: list[str]) -> dict[str, str]:
+    """`name<TAB>version line` lines."""
+    found = {}
+    for line in lines:
+        name, sep, version = line.partition("\t")
+        if sep:
+            found[name] = version.strip()
+    return found
+
+
+def parse_hashes(lines: list[str]) -> dict[str, str]:
+    """`sha256  path` lines from sha256sum."""
+    hashes = {}
+    for line in lines:
+        digest, sep, path = line.partition("  ")
+        if sep and re.fullmatch(r"[0-9a-f]{64}", digest):
+            hashes[path] = digest
+    return hashes
+
+
+def parse(node: str, output: str, operator_time: float) -> NodeFacts:
+    """All facts from one probe's output; `operator_time` is the operator's clock at the probe's midpoint."""
+    found = sections(output)
+    os_id, os_version, pretty = parse_os(found.get("os", []))
+    cpus = found.get("cpus", ["0"])
+    time_lines = found.get("time", [])
+    node_time = float(time_lines[0]) if time_lines and re.fullmatch(r"\d+(\.\d+)?", time_lines[0]) else operator_time
+    contents = {}
+    for key, value in found.items():
+        if key.startswith("content "):
+            try:
+                contents[key[len("content ") :]] = base64.b64decode("".join(value), validate=True)
+            except ValueError:
+                continue
+    return NodeFacts(
+        node=node,
+        os_id=os_id,
+        os_version=os_version,
+        os_pretty=pretty,
+        kernel=(found.get("kernel") or [""])[0],
+        cpus=int(cpus[0]) if cpus and cpus[0].isdigit() else 0,
+        memory_mib=parse_memory(found.get("memory", [])),
+        swap_devices=tuple(line.split()[0] for line in found.get("swap", []) if line.strip()),
+        clock_offset_s=node_time - operator_time,
+        listening=parse_listening(found.get("listening", [])),
+        modules_loaded=frozenset(line.strip() for line in found.get("modules", []) if line.strip()),
+        modules_available=frozenset(line.strip() for line in found.get("available", []) if line.strip()),
+        sysctls=parse_key_values(found.get("sysctl", [])),
+        binaries=parse_binaries(found.get("binaries", [])),
+        file_hashes=parse_hashes(found.get("hashes", [])),
+        file_contents=contents,
+        services=parse_key_values(found.get("services", [])),
+    )

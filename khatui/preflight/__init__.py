@@ -1,0 +1,1 @@
+"""Preflight: nodes x checks, each pass/warn/fail with the evidence, from the spec and the facts."""

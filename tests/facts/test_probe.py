@@ -1,0 +1,60 @@
+"""Probe output -> NodeFacts, data-driven: each fixture pairs recorded output with the facts it means."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from khatui.facts.model import NodeFacts
+from khatui.facts.probe import parse, script
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CASES = sorted(p.stem for p in FIXTURES.glob("*.out"))
+
+
+def _comparable(facts: NodeFacts, keys: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in keys:
+        value = getattr(facts, key)
+        if isinstance(value, frozenset):
+            value = sorted(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif key == "listening":
+            value = {str(k): v for k, v in value.items()}
+        elif key == "file_contents":
+            value = {k: v.decode() for k, v in value.items()}
+        out[key] = value
+    return out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_recorded_probe_output(case: str) -> None:
+    spec = json.loads((FIXTURES / f"{case}.json").read_text())
+    facts = parse("n1", (FIXTURES / f"{case}.out").read_text(), spec["operator_time"])
+    assert facts.node == "n1"
+    assert _comparable(facts, list(spec["expected"])) == spec["expected"]
+
+
+def test_has_module_counts_loaded_and_available() -> None:
+    facts = parse("n", (FIXTURES / "debian12-master.out").read_text(), 0)
+    assert facts.has_module("ip_vs_sh") and facts.has_module("nf_conntrack") and not facts.has_module("ip_vs_dh")
+
+
+def test_script_runs_under_sh_and_parses(tmp_path: Path) -> None:
+    """The script is valid POSIX sh, hashes only existing files and reads contents as bytes."""
+    present = tmp_path / "a.conf"
+    present.write_bytes(b"x = 1\n\xff\n")
+    text = script([str(present), str(tmp_path / "missing")], [str(present)])
+    started = time.time()
+    output = subprocess.run(["sh", "-c", text], capture_output=True, text=True, check=True).stdout
+    facts = parse("local", output, started)
+    assert set(facts.file_hashes) == {str(present)}
+    assert facts.file_contents == {str(present): b"x = 1\n\xff\n"}
+    assert facts.cpus >= 1 and facts.memory_mib > 0 and facts.kernel
+    assert abs(facts.clock_offset_s) < 5

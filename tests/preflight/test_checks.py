@@ -1,0 +1,127 @@
+"""Preflight checks, table-driven: an example spec + facts of a node -> status and evidence."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from khatui.facts.model import NodeFacts
+from khatui.preflight.checks import Status, preflight
+from khatui.spec.cluster import Cluster
+from khatui.spec.yamlio import load_file
+from tests.conftest import ROOT
+
+STACKED = Cluster.model_validate(load_file(str(ROOT / "assets/examples/stacked-haproxy-ipvs-nfs.yaml")).data)
+IPVS = frozenset({"ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "nf_conntrack"})
+ALL_BINARIES = {b: f"{b} 1.0" for b in ("etcd", "kubeadm", "kubelet", "haproxy", "keepalived")}
+
+
+def healthy(node: str) -> NodeFacts:
+    return NodeFacts(
+        node,
+        os_id="debian",
+        os_pretty="Debian 12",
+        kernel="6.1",
+        cpus=4,
+        memory_mib=8000,
+        modules_available=IPVS,
+        sysctls={"net.ipv4.ip_forward": "1"},
+        binaries=dict(ALL_BINARIES),
+    )
+
+
+CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
+    "healthy master": ("cp1", {}, "binaries", Status.PASS, "kubeadm: kubeadm 1.0"),
+    "unknown os": (
+        "cp1",
+        {"os_id": "gentoo", "os_pretty": "Gentoo"},
+        "os",
+        Status.WARN,
+        "Gentoo is not a tested distribution",
+    ),
+    "swap on a master": ("cp1", {"swap_devices": ("/dev/sda3",)}, "swap", Status.FAIL, "swap is on (/dev/sda3)"),
+    "swap on an lb node": ("lb1", {"swap_devices": ("/dev/sda3",)}, "swap", Status.PASS, "no kubelet"),
+    "small master": (
+        "cp1",
+        {"cpus": 1},
+        "resources",
+        Status.FAIL,
+        "1 CPUs, 8000 MiB; a control plane needs at least 2 CPUs",
+    ),
+    "small worker": ("worker1", {"cpus": 1, "memory_mib": 900}, "resources", Status.WARN, "less than 1 GiB"),
+    "clock skew": ("cp2", {"clock_offset_s": -3.25}, "clock", Status.FAIL, "clock -3.25 s from this machine"),
+    "slight skew": ("cp2", {"clock_offset_s": 0.8}, "clock", Status.WARN, "+0.80 s"),
+    "port taken": (
+        "cp1",
+        {"listening": {2379: "postgres"}},
+        "ports",
+        Status.FAIL,
+        "ports in use: 2379 (held by postgres)",
+    ),
+    "port held by etcd already": (
+        "cp1",
+        {"listening": {2379: "etcd", 2380: "etcd"}},
+        "ports",
+        Status.PASS,
+        "2379, 2380, 6443, 10250",
+    ),
+    "haproxy port on lb": ("lb1", {"listening": {6443: "nginx"}}, "ports", Status.FAIL, "6443 (held by nginx)"),
+    "ipvs modules missing": (
+        "worker1",
+        {"modules_available": frozenset(), "kernel": "6.1.0-lab"},
+        "ipvs-modules",
+        Status.FAIL,
+        "IPVS kernel modules missing: ip_vs, ip_vs_rr, ip_vs_sh, ip_vs_wrr, nf_conntrack (kernel 6.1.0-lab)",
+    ),
+    "ipvs not needed on lb": ("lb1", {"modules_available": frozenset()}, "ipvs-modules", Status.PASS, "ipvs"),
+    "kubeadm missing": (
+        "cp3",
+        {"binaries": {"etcd": "3.5"}},
+        "binaries",
+        Status.FAIL,
+        "not installed: kubeadm, kubelet",
+    ),
+    "keepalived missing on lb": (
+        "lb2",
+        {"binaries": {"haproxy": "2.6"}},
+        "binaries",
+        Status.FAIL,
+        "not installed: keepalived",
+    ),
+    "forwarding off": (
+        "worker1",
+        {"sysctls": {"net.ipv4.ip_forward": "0"}},
+        "ip-forward",
+        Status.WARN,
+        "khatui sets it to 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_check(name: str) -> None:
+    node, changes, check, status, evidence = CASES[name]
+    facts = {n.name: healthy(n.name) for n in STACKED.spec.nodes}
+    facts[node] = replace(facts[node], **changes)
+    (result,) = [r for r in preflight(STACKED, facts) if r.node == node and r.check == check]
+    assert result.status is status
+    assert evidence in result.evidence
+
+
+def test_healthy_cluster_passes_everything() -> None:
+    results = preflight(STACKED, {n.name: healthy(n.name) for n in STACKED.spec.nodes})
+    assert {r.status for r in results} == {Status.PASS}
+    assert len(results) == len(STACKED.spec.nodes) * 8
+
+
+def test_unreachable_node_fails_every_check_and_waivers_unblock() -> None:
+    facts = {n.name: healthy(n.name) for n in STACKED.spec.nodes if n.name != "worker2"}
+    results = preflight(STACKED, facts)
+    worker = [r for r in results if r.node == "worker2"]
+    assert worker and all(r.status is Status.FAIL and r.blocks for r in worker)
+    swap = replace(healthy("cp1"), swap_devices=("/swapfile",))
+    waived = preflight(STACKED, {**facts, "worker2": healthy("worker2"), "cp1": swap}, frozenset({"swap:cp1"}))
+    (cell,) = [r for r in waived if r.node == "cp1" and r.check == "swap"]
+    assert cell.status is Status.FAIL and cell.waived and not cell.blocks
