@@ -96,7 +96,8 @@ def _clock(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Sta
 
 def expected_listeners(cluster: Cluster, node: Node) -> dict[int, tuple[str, ...]]:
     """Ports this node will listen on once rolled out -> process names allowed to hold them already."""
-    spec, ports = cluster.spec, {}
+    spec = cluster.spec
+    ports: dict[int, tuple[str, ...]] = {}
     if node.has(Role.ETCD):
         ports[spec.etcd.client_port] = ("etcd",)
         ports[spec.etcd.peer_port] = ("etcd",)
