@@ -36,3 +36,20 @@ ETCD_PEER_CERT = ETCD_PKI_DIR / "peer.crt"
 ETCD_PEER_KEY = ETCD_PKI_DIR / "peer.key"
 ETCD_HEALTHCHECK_CERT = ETCD_PKI_DIR / "healthcheck-client.crt"
 ETCD_HEALTHCHECK_KEY = ETCD_PKI_DIR / "healthcheck-client.key"
+
+# Kubeconfigs (kubeadm names), the kubelet's client certificate, kubeadm join's discovery file.
+ADMIN_KUBECONFIG = KUBERNETES_DIR / "admin.conf"
+SUPER_ADMIN_KUBECONFIG = KUBERNETES_DIR / "super-admin.conf"
+"""kubeadm >= 1.29 on the first control plane: cluster-admin before RBAC exists (kube-vip needs it)."""
+KUBELET_KUBECONFIG = KUBERNETES_DIR / "kubelet.conf"
+KUBELET_CLIENT_CERT = PurePosixPath("/var/lib/kubelet/pki/kubelet-client-current.pem")
+"""The kubelet's rotating client certificate and key (one PEM file, kubelet's name)."""
+DISCOVERY_KUBECONFIG = KHATUI_DIR / "discovery.conf"
+"""Cluster info plus a short-lived bootstrap token for `kubeadm join`: a secret, so the engine writes
+it at join time; renderers only point at it."""
+
+# Files khatui renders for its own use on the node.
+ETCDCTL_ENV = KHATUI_DIR / "etcdctl.env"
+"""ETCDCTL_* variables (endpoint + healthcheck client cert) for probing the local etcd member."""
+ADDONS_DIR = KHATUI_DIR / "addons"
+"""Kubernetes objects the engine applies with kubectl from the first control plane."""

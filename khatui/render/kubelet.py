@@ -1,0 +1,117 @@
+"""The kubelet: its cluster-wide KubeletConfiguration, its kubeconfig (server = load balancer), and
+the standalone kubelet that runs static-pod etcd on nodes outside Kubernetes.
+
+The KubeletConfiguration travels inside kubeadm's init config (kubeadm stores it in the
+kubelet-config ConfigMap that every joining node reads), so it is not a node file of its own. The
+kubeconfig is: kubeadm writes /etc/kubernetes/kubelet.conf during join (and refuses to join if it
+already exists), so it is staged after kubeadm, where it pins the server to the load balancer.
+
+With `etcd.runAs: static-pod` every etcd node needs a kubelet before any API server exists (etcd
+must have quorum before `kubeadm init`). It gets kubeadm's "etcd service manager" setup — a kubelet
+with only a static-pod path, no API server, bound to loopback — as a config file plus a drop-in for
+kubeadm's kubelet.service. On an external etcd node that stays; on a stacked control plane the engine
+removes it right before kubeadm, whose kubelet then keeps running the same etcd manifest.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from khatui import layout
+from khatui.render import yamltext
+from khatui.render.context import RenderContext
+from khatui.render.files import FileKind, RenderedFile, Stage
+from khatui.render.kubeconfig import kubeconfig
+from khatui.spec.components import EtcdRunAs, ProxyMode
+from khatui.spec.nodes import Node, Role
+
+API_VERSION = "kubelet.config.k8s.io/v1beta1"
+CRI_SOCKET = "unix:///var/run/containerd/containerd.sock"
+STANDALONE_DROPIN = PurePosixPath("/etc/systemd/system/kubelet.service.d/20-khatui-standalone.conf")
+STANDALONE_CONFIG = layout.KHATUI_DIR / "kubelet-standalone.yaml"
+KUBELET_BINARY = "/usr/bin/kubelet"
+
+
+def cluster_dns(ctx: RenderContext) -> list[str]:
+    """Where pods send DNS queries: NodeLocal DNSCache's address when it cannot take over the
+    kube-dns IP (kube-proxy in ipvs or nftables mode), else the kube-dns Service IP."""
+    local = ctx.spec.dns.node_local_dns
+    if local.enabled and ctx.spec.kube_proxy.mode is not ProxyMode.IPTABLES:
+        return [str(local.address)]
+    return [ctx.dns_service_ip]
+
+
+def configuration(ctx: RenderContext) -> dict[str, Any]:
+    """The KubeletConfiguration every Kubernetes node uses."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "KubeletConfiguration",
+        "authentication": {
+            "anonymous": {"enabled": False},
+            "webhook": {"enabled": True},
+            "x509": {"clientCAFile": str(layout.CA_CERT)},
+        },
+        "authorization": {"mode": "Webhook"},
+        "cgroupDriver": "systemd",
+        "clusterDNS": cluster_dns(ctx),
+        "clusterDomain": ctx.spec.control_plane.dns_domain,
+        "containerRuntimeEndpoint": CRI_SOCKET,
+        "rotateCertificates": True,
+        "staticPodPath": str(layout.MANIFESTS_DIR),
+    }
+
+
+def standalone_configuration() -> dict[str, Any]:
+    """The KubeletConfiguration of a kubelet that only runs static pods (no API server)."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "KubeletConfiguration",
+        "address": "127.0.0.1",
+        "authentication": {"anonymous": {"enabled": False}, "webhook": {"enabled": False}},
+        "authorization": {"mode": "AlwaysAllow"},
+        "cgroupDriver": "systemd",
+        "containerRuntimeEndpoint": CRI_SOCKET,
+        "staticPodPath": str(layout.MANIFESTS_DIR),
+    }
+
+
+def standalone_dropin() -> str:
+    """Drop-in replacing kubeadm's kubelet command line with the standalone one."""
+    return f"""\
+[Service]
+ExecStart=
+ExecStart={KUBELET_BINARY} --config={STANDALONE_CONFIG}
+Restart=always
+"""
+
+
+def kubelet_kubeconfig(ctx: RenderContext) -> dict[str, Any]:
+    """The kubelet's kubeconfig: the load balancer, its rotating client certificate."""
+    cert = str(layout.KUBELET_CLIENT_CERT)
+    user = {"client-certificate": cert, "client-key": cert}
+    return kubeconfig(ctx.api_server_url, str(layout.CA_CERT), "default-auth", user, "default-cluster")
+
+
+def runs_standalone(ctx: RenderContext, node: Node) -> bool:
+    """True when `node` needs a standalone kubelet: it runs etcd as a static pod."""
+    return node.has(Role.ETCD) and ctx.spec.etcd.run_as is EtcdRunAs.STATIC_POD
+
+
+def node_files(ctx: RenderContext, node: Node) -> list[RenderedFile]:
+    """The kubelet files of `node`."""
+    files = []
+    if runs_standalone(ctx, node):
+        # On a Kubernetes node the standalone kubelet only bridges the time until kubeadm's own.
+        stage = Stage.UNTIL_KUBEADM if ctx.runs_kubelet(node) else Stage.BEFORE_KUBEADM
+        config = ctx.shared("kubelet-standalone", lambda: yamltext.dump(standalone_configuration()))
+        files += [
+            ctx.config(node, STANDALONE_CONFIG, config, "kubelet", stage=stage),
+            ctx.config(node, STANDALONE_DROPIN, standalone_dropin(), "kubelet", FileKind.UNIT, stage=stage),
+        ]
+    if ctx.runs_kubelet(node):
+        body = ctx.shared("kubelet-kubeconfig", lambda: yamltext.dump(kubelet_kubeconfig(ctx)))
+        files.append(
+            ctx.config(node, layout.KUBELET_KUBECONFIG, body, "kubelet", mode=0o600, stage=Stage.AFTER_KUBEADM)
+        )
+    return files

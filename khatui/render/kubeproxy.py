@@ -1,0 +1,112 @@
+"""kube-proxy: its KubeProxyConfiguration, the kubeconfig it reaches the API with (the load
+balancer, as the guide insists), and for IPVS the kernel modules and sysctls on every node.
+
+kubeadm deploys kube-proxy as a DaemonSet reading the `kube-proxy` ConfigMap (config.conf +
+kubeconfig.conf, mounted at /var/lib/kube-proxy). khatui hands kubeadm the configuration in its init
+config and also renders that ConfigMap as an addon, so the server address kube-proxy uses is
+khatui's, visible in review, and restored if someone edits it.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from khatui.render import yamltext
+from khatui.render.context import RenderContext
+from khatui.render.files import FileKind, RenderedFile, Stage
+from khatui.render.kubeconfig import kubeconfig
+from khatui.spec.components import IPVSScheduler, ProxyMode
+from khatui.spec.nodes import Node
+
+API_VERSION = "kubeproxy.config.k8s.io/v1alpha1"
+POD_CONFIG_DIR = PurePosixPath("/var/lib/kube-proxy")
+"""Where kubeadm's kube-proxy DaemonSet mounts its ConfigMap (a path inside the pod)."""
+SERVICE_ACCOUNT_DIR = PurePosixPath("/var/run/secrets/kubernetes.io/serviceaccount")
+MODULES_PATH = PurePosixPath("/etc/modules-load.d/khatui-ipvs.conf")
+SYSCTL_PATH = PurePosixPath("/etc/sysctl.d/90-khatui-kube-proxy.conf")
+IPVS_MODULES = ("ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "nf_conntrack")
+
+
+def scheduler(ctx: RenderContext) -> IPVSScheduler:
+    """The IPVS scheduler (rr when the spec leaves it out)."""
+    return ctx.spec.kube_proxy.ipvs_scheduler or IPVSScheduler.RR
+
+
+def configuration(ctx: RenderContext) -> dict[str, Any]:
+    """The KubeProxyConfiguration of every node."""
+    mode = ctx.spec.kube_proxy.mode
+    config: dict[str, Any] = {
+        "apiVersion": API_VERSION,
+        "kind": "KubeProxyConfiguration",
+        "clientConnection": {"kubeconfig": str(POD_CONFIG_DIR / "kubeconfig.conf")},
+        "clusterCIDR": str(ctx.spec.control_plane.pod_cidr),
+        "mode": str(mode),
+    }
+    if mode is ProxyMode.IPVS:
+        config["ipvs"] = {"scheduler": str(scheduler(ctx))}
+    return config
+
+
+def pod_kubeconfig(ctx: RenderContext) -> dict[str, Any]:
+    """kube-proxy's kubeconfig: the load balancer, authenticated by its service-account token."""
+    user = {"tokenFile": str(SERVICE_ACCOUNT_DIR / "token")}
+    return kubeconfig(ctx.api_server_url, str(SERVICE_ACCOUNT_DIR / "ca.crt"), "default", user, "default")
+
+
+def config_map(ctx: RenderContext) -> dict[str, Any]:
+    """The kube-system/kube-proxy ConfigMap kubeadm's DaemonSet reads."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": {"app": "kube-proxy"}},
+        "data": {
+            "config.conf": yamltext.dump(configuration(ctx)),
+            "kubeconfig.conf": yamltext.dump(pod_kubeconfig(ctx)),
+        },
+    }
+
+
+def ipvs_modules(ctx: RenderContext) -> list[str]:
+    """Kernel modules IPVS mode needs: the schedulers kube-proxy checks for plus the chosen one."""
+    modules = list(IPVS_MODULES)
+    chosen = f"ip_vs_{scheduler(ctx)}"
+    if chosen not in modules:
+        modules.insert(-1, chosen)
+    return modules
+
+
+def sysctls(ctx: RenderContext) -> list[tuple[str, str]]:
+    """Kernel settings for IPVS mode (loaded after the modules by systemd-sysctl)."""
+    settings = [("net.ipv4.ip_forward", "1")]
+    if ctx.spec.control_plane.pod_cidr.version == 6:
+        settings.append(("net.ipv6.conf.all.forwarding", "1"))
+    settings += [
+        ("net.ipv4.vs.conntrack", "1"),
+        ("net.ipv4.vs.conn_reuse_mode", "0"),
+        ("net.ipv4.vs.expire_nodest_conn", "1"),
+        ("net.ipv4.vs.expire_quiescent_template", "1"),
+    ]
+    return settings
+
+
+def node_files(ctx: RenderContext, node: Node) -> list[RenderedFile]:
+    """IPVS module and sysctl files on every Kubernetes node (nothing in other modes)."""
+    if ctx.spec.kube_proxy.mode is not ProxyMode.IPVS or not ctx.runs_kubelet(node):
+        return []
+    modules = "".join(f"{m}\n" for m in ipvs_modules(ctx))
+    settings = "".join(f"{key} = {value}\n" for key, value in sysctls(ctx))
+    return [
+        ctx.config(node, MODULES_PATH, modules, "kube-proxy"),
+        ctx.config(node, SYSCTL_PATH, settings, "kube-proxy"),
+    ]
+
+
+def addon_files(ctx: RenderContext, node: Node, directory: PurePosixPath) -> list[RenderedFile]:
+    """The kube-proxy ConfigMap, applied from `node` (the first control plane)."""
+    body = yamltext.dump(config_map(ctx))
+    return [
+        ctx.config(
+            node, directory / "20-kube-proxy.yaml", body, "kube-proxy", FileKind.ADDON, stage=Stage.AFTER_KUBEADM
+        )
+    ]
