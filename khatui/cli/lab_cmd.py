@@ -1,0 +1,111 @@
+"""`khatui lab up|down|status`: real test nodes on this machine (see `khatui.lab`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from khatui.lab.lab import DEFAULT_NAME, DEFAULT_NODES, DEFAULT_SUBNET, Lab, LabStatus
+
+DESCRIPTION = """\
+A local lab: N real nodes on this Linux machine (root needed), each a set of namespaces on a bridge
+with its own /etc, /usr, /var overlays, its own systemd as PID 1 and a real sshd. Real etcd,
+haproxy and keepalived come from Debian packages (installed when missing). `up` writes lab.yaml,
+a ready cluster spec: 5 nodes give cp1-cp3 (control-plane + etcd) and lb1-lb2 (haproxy +
+keepalived, VIP .100); 3-4 nodes put the lb role on the control planes (haproxy on 8443); 1-2
+nodes give a single non-HA control plane; nodes past 5 are workers."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `lab` with its `up`, `down` and `status` subcommands."""
+    lab = sub.add_parser(
+        "lab",
+        help="bring up a local multi-node lab to try khatui on",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    lab.set_defaults(run=lambda _args: _help(lab))
+    commands = lab.add_subparsers(title="lab commands", metavar="COMMAND")
+
+    up = commands.add_parser("up", help="create and boot the lab (a no-op when it is up)")
+    up.add_argument("--nodes", type=int, default=DEFAULT_NODES, help=f"number of nodes (default {DEFAULT_NODES})")
+    _name(up)
+    up.add_argument("--subnet", default=DEFAULT_SUBNET, help=f"private IPv4 subnet (default {DEFAULT_SUBNET})")
+    up.set_defaults(run=_up)
+
+    down = commands.add_parser("down", help="remove the lab and everything it created (a no-op when gone)")
+    _name(down)
+    down.set_defaults(run=_down)
+
+    status = commands.add_parser("status", help="show each node: address, PID 1, systemd state, sshd")
+    _name(status)
+    status.add_argument("--output", choices=("table", "json"), default="table", help="output format (default table)")
+    status.set_defaults(run=_status)
+
+
+def _name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", default=DEFAULT_NAME, help=f"lab name (default {DEFAULT_NAME!r})")
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
+
+
+def _say(message: str) -> None:
+    print(f"khatui lab: {message}", flush=True)
+
+
+def _up(args: argparse.Namespace) -> int:
+    lab = Lab(args.name, args.subnet, args.nodes)
+    booted = lab.up(progress=_say)
+    if booted:
+        _say(f"lab {lab.name!r} is up: {len(booted)} node(s) booted")
+    else:
+        _say(f"lab {lab.name!r} was already up: nothing to do")
+    print(f"  spec:         {lab.spec_path}")
+    print(f"  identity:     {lab.identity_file}")
+    print(f"  known_hosts:  {lab.known_hosts}")
+    print(
+        f"  try:          ssh -i {lab.identity_file} -o UserKnownHostsFile={lab.known_hosts} root@{lab.address(lab.node_names[0])}"
+    )
+    print(f"                khatui validate --strict {lab.spec_path}")
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    lab = Lab.existing(args.name)
+    if lab is None:
+        from khatui.lab.lab import labs_dir, remove_lab
+        from khatui.lab.preflight import require_linux_root
+
+        require_linux_root()
+        removed = remove_lab(args.name, labs_dir() / args.name, progress=_say)
+    else:
+        removed = lab.down(progress=_say)
+    if removed:
+        _say(f"lab {args.name!r} is down (removed {len(removed)} item(s))")
+    else:
+        _say(f"no lab {args.name!r}: nothing to remove")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    lab = Lab.existing(args.name)
+    status = lab.status() if lab is not None else LabStatus(args.name, exists=False)
+    if args.output == "json":
+        data = asdict(status) | {"up": status.up}
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif not status.exists:
+        print(f"no lab named {args.name!r} (start one with `khatui lab up --name {args.name}`)")
+    else:
+        print(f"lab {status.name!r} on {status.subnet} in {status.lab_dir}")
+        print(f"{'NODE':<10} {'ADDRESS':<16} {'PID 1':<8} {'SYSTEMD':<13} SSHD")
+        for node in status.nodes:
+            pid = str(node.pid1) if node.pid1 is not None else "dead"
+            sshd = "listening" if node.sshd_listening else "no"
+            print(f"{node.name:<10} {node.address:<16} {pid:<8} {node.system_state:<13} {sshd}")
+    return 0 if status.up or not status.exists else 1

@@ -1,0 +1,264 @@
+"""`Lab`: the local lab as the CLI and the end-to-end tests use it (up, down, status, faults).
+
+The lab is real machines made of namespaces on this host: each node has its own network (a veth on
+the lab's bridge), mount, pid, uts, ipc and cgroup namespaces, overlays of /etc /usr /var /opt
+/home /srv, and the host's systemd as PID 1 running a real sshd. Every operation is idempotent and
+`down` works from the lab's name alone (see `khatui.lab.layout`), so it cleans up after a crash too.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from khatui.errors import InputError, KhatuiError
+from khatui.lab import boot, cgroups, files, network, preflight, rootfs
+from khatui.lab.boot import NodeState
+from khatui.lab.host import node_env, run
+from khatui.lab.layout import LabLayout, NodePlan, check_name, lab_cgroup_name, parse_subnet, plan_layout
+from khatui.userdirs import data_dir
+
+Progress = Callable[[str], None]
+DEFAULT_NAME = "khatui"
+DEFAULT_SUBNET = "10.77.0.0/24"
+DEFAULT_NODES = 5
+
+
+def _quiet(_message: str) -> None:
+    """A progress callback that says nothing."""
+
+
+def labs_dir() -> Path:
+    """Where labs live by default: `<data dir>/lab`."""
+    return data_dir() / "lab"
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    """A lab as seen now."""
+
+    name: str
+    """Lab name."""
+    exists: bool
+    """False when no lab of that name was found."""
+    subnet: str | None = None
+    """The lab's subnet."""
+    lab_dir: str | None = None
+    """The lab's folder."""
+    nodes: list[NodeState] = field(default_factory=list)
+    """Every node's state, in spec order."""
+
+    @property
+    def up(self) -> bool:
+        """True when the lab exists and every node is up."""
+        return self.exists and bool(self.nodes) and all(node.up for node in self.nodes)
+
+
+class Lab:
+    """A named lab of `nodes` nodes on `subnet`, kept in `base_dir/<name>` (default: the data dir)."""
+
+    def __init__(
+        self,
+        name: str = DEFAULT_NAME,
+        subnet: str = DEFAULT_SUBNET,
+        nodes: int = DEFAULT_NODES,
+        base_dir: Path | None = None,
+    ) -> None:
+        self.layout: LabLayout = plan_layout(name, parse_subnet(subnet), nodes)
+        self.lab_dir: Path = (base_dir or labs_dir()) / name
+
+    @classmethod
+    def existing(cls, name: str = DEFAULT_NAME, base_dir: Path | None = None) -> Lab | None:
+        """The lab called `name` as recorded in its folder, None when there is none."""
+        check_name(name)
+        saved = files.load((base_dir or labs_dir()) / name)
+        if saved is None:
+            return None
+        return cls(saved.name, saved.subnet, saved.nodes, base_dir)
+
+    @property
+    def name(self) -> str:
+        """Lab name."""
+        return self.layout.name
+
+    @property
+    def spec_path(self) -> Path:
+        """The lab's cluster spec (`lab.yaml`)."""
+        return self.lab_dir / files.SPEC
+
+    @property
+    def identity_file(self) -> Path:
+        """The private key that logs in as root on every node."""
+        return self.lab_dir / files.IDENTITY
+
+    @property
+    def known_hosts(self) -> Path:
+        """known_hosts with every node's address and host key."""
+        return self.lab_dir / files.KNOWN_HOSTS
+
+    @property
+    def node_names(self) -> list[str]:
+        """The nodes' names, in spec order."""
+        return [node.name for node in self.layout.nodes]
+
+    def address(self, node: str) -> str:
+        """The node's IP address."""
+        return str(self.layout.node(node).address)
+
+    # Life cycle -------------------------------------------------------------------------------
+
+    def up(self, progress: Progress = _quiet) -> list[str]:
+        """Bring the lab up (creating what is missing); returns the nodes that were booted."""
+        preflight.require_linux_root()
+        preflight.install_packages(progress)
+        preflight.check_host()
+        with self._lock():
+            saved = files.load(self.lab_dir)
+            if saved is not None and (saved.subnet, saved.nodes) != (str(self.layout.subnet), len(self.layout.nodes)):
+                raise InputError(
+                    f"lab {self.name!r} already exists with {saved.nodes} node(s) on {saved.subnet}: "
+                    f"run `khatui lab down --name {self.name}` first"
+                )
+            if saved is None:
+                self._refuse_running_leftovers()
+                network.check_subnet_free(self.layout)
+                progress(
+                    f"creating lab {self.name!r} in {self.lab_dir}: {len(self.layout.nodes)} nodes on {self.layout.subnet}"
+                )
+                files.create(self.lab_dir, self.layout)
+            network.ensure_bridge(self.layout)
+            booted: list[NodePlan] = []
+            for node in self.layout.nodes:
+                network.ensure_node_network(self.layout, node)
+                if boot.pid1(self.layout, node) is None:
+                    progress(f"{node.name} {node.address}: booting")
+                    boot.start(self.layout, node, rootfs.node_dir(self.lab_dir, node.name))
+                    booted.append(node)
+            started = time.monotonic()
+            deadline = started + boot.SSH_TIMEOUT
+            for node in self.layout.nodes:
+                console = rootfs.node_dir(self.lab_dir, node.name) / "console.log"
+                boot.wait_for_sshd(self.layout, node, console, deadline)
+                if node in booted:
+                    progress(f"{node.name} {node.address}: up, sshd listening ({time.monotonic() - started:.1f} s)")
+                else:
+                    progress(f"{node.name} {node.address}: already up")
+            return [node.name for node in booted]
+
+    def down(self, progress: Progress = _quiet) -> list[str]:
+        """Remove everything of the lab (processes, cgroups, namespaces, links, files); returns what went."""
+        preflight.require_linux_root()
+        with self._lock():
+            return remove_lab(self.name, self.lab_dir, progress)
+
+    def status(self) -> LabStatus:
+        """Every node's state (PID 1, systemd, sshd)."""
+        if files.load(self.lab_dir) is None:
+            return LabStatus(self.name, exists=False)
+        states = [boot.state(self.layout, node) for node in self.layout.nodes]
+        return LabStatus(self.name, True, str(self.layout.subnet), str(self.lab_dir), states)
+
+    # Inside a node ------------------------------------------------------------------------------
+
+    def pid1(self, node: str) -> int:
+        """Host pid of the node's PID 1; `KhatuiError` when the node is off."""
+        pid = boot.pid1(self.layout, self.layout.node(node))
+        if pid is None:
+            raise KhatuiError(f"node {node} of lab {self.name!r} is not running")
+        return pid
+
+    def run_in(
+        self, node: str, argv: Sequence[str], *, input: bytes | None = None, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run `argv` inside the node (all its namespaces, a clean environment), capturing output."""
+        pid = self.pid1(node)
+        return run(
+            ["nsenter", "-t", str(pid), "-a", "--", *argv], input=input, check=check, env=node_env(), timeout=timeout
+        )
+
+    def put_file(self, node: str, path: str, data: bytes, mode: int = 0o644) -> None:
+        """Write `data` to absolute `path` inside the node (parents created), with `mode`."""
+        script = 'mkdir -p "$(dirname "$1")" && cat > "$1.khatui-tmp" && chmod "$2" "$1.khatui-tmp" && mv -f "$1.khatui-tmp" "$1"'
+        self.run_in(node, ["/bin/sh", "-c", script, "put_file", path, f"{mode:o}"], input=data)
+
+    def install_standins(self, node: str) -> list[str]:
+        """Install the kubeadm/kubelet/kube-apiserver stand-ins in the node; returns their paths."""
+        from khatui.lab.standins.install import install_standins
+
+        paths: list[str] = install_standins(self, node)
+        return paths
+
+    # Faults ---------------------------------------------------------------------------------------
+
+    def cut_link(self, node: str) -> None:
+        """Take the node off the network (its veth's host end goes down)."""
+        network.set_link(self.layout.node(node), up=False)
+
+    def restore_link(self, node: str) -> None:
+        """Put the node back on the network."""
+        network.set_link(self.layout.node(node), up=True)
+
+    def power_off(self, node: str) -> bool:
+        """Hard power-off: SIGKILL of the node's PID 1; False when it was already off."""
+        return boot.power_off(self.layout, self.layout.node(node))
+
+    def power_on(self, node: str, progress: Progress = _quiet) -> None:
+        """Boot a powered-off node again (its files are kept, as after a power cut); waits for sshd."""
+        plan = self.layout.node(node)
+        if boot.pid1(self.layout, plan) is not None:
+            return
+        node_dir = rootfs.node_dir(self.lab_dir, node)
+        boot.start(self.layout, plan, node_dir)
+        boot.wait_for_sshd(self.layout, plan, node_dir / "console.log", time.monotonic() + boot.SSH_TIMEOUT)
+        progress(f"{node} {plan.address}: up again")
+
+    # Internals ------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Serialise lab operations on this lab (two `up`s at once would race on links)."""
+        self.lab_dir.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lab_dir.parent / f".{self.name}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    def _refuse_running_leftovers(self) -> None:
+        if cgroups.pids_in(cgroups.lab_cgroup(self.layout.cgroup_name)):
+            raise KhatuiError(
+                f"processes of an earlier lab {self.name!r} are still running but its folder {self.lab_dir} "
+                f"is gone: run `khatui lab down --name {self.name}` first"
+            )
+
+
+def remove_lab(name: str, lab_dir: Path, progress: Progress = _quiet) -> list[str]:
+    """Remove every trace of lab `name`, found by name (works without its folder); returns what went."""
+    removed: list[str] = []
+    lab_cgroup = cgroups.lab_cgroup(lab_cgroup_name(name))
+    pids = cgroups.pids_in(lab_cgroup)
+    if lab_cgroup.exists():
+        for node_cgroup in sorted(path for path in lab_cgroup.iterdir() if path.is_dir()):
+            if cgroups.pids_in(node_cgroup):
+                progress(f"{node_cgroup.name}: powering off")
+                cgroups.kill_all(node_cgroup)
+                removed.append(f"node {node_cgroup.name}")
+        cgroups.kill_all(lab_cgroup)
+        left = cgroups.wait_gone(pids)
+        if left:
+            progress(f"{len(left)} exited process(es) still wait for this host's PID 1 to reap them: {left}")
+        cgroups.remove_tree(lab_cgroup)
+        removed.append(f"cgroup {lab_cgroup}")
+    removed += network.remove_lab_network(name)
+    mounted = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines() if str(lab_dir) in line]
+    for point in sorted(mounted, reverse=True):
+        run(["umount", "-l", point], check=False)
+        removed.append(f"mount {point}")
+    if lab_dir.exists():
+        shutil.rmtree(lab_dir)
+        removed.append(f"folder {lab_dir}")
+    return removed

@@ -1,0 +1,66 @@
+"""The cluster spec a lab writes next to itself (`lab.yaml`): ready for `khatui validate --strict`.
+
+Built as plain data and validated with the spec's own `validate_data`, so a lab can never hand the
+operator a spec khatui would refuse; the roles come from `khatui.lab.layout`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from khatui.errors import KhatuiError
+from khatui.lab.layout import LB_PORT_SHARED, LabLayout
+from khatui.spec.document import to_yaml
+from khatui.spec.problems import Severity
+from khatui.spec.validate import validate_data
+
+HEADER = """\
+# khatui lab cluster spec, written by `khatui lab up`: {count} node(s) on {subnet}.
+# Every node is a namespace on this machine with its own systemd and sshd (`khatui lab status`).
+# Try: khatui validate --strict {path}
+"""
+
+
+def lab_spec_data(layout: LabLayout, identity_file: Path) -> dict[str, Any]:
+    """The lab's cluster spec as YAML-shaped data."""
+    load_balancer: dict[str, Any] = {
+        "mode": "haproxy-keepalived",
+        "vip": str(layout.vip),
+        "vipPrefixLength": layout.subnet.prefixlen,
+        "interface": "eth0",
+        "virtualRouterId": 51,
+    }
+    if layout.shares_lb:
+        load_balancer["port"] = LB_PORT_SHARED
+    nodes = [
+        {
+            "name": node.name,
+            "address": str(node.address),
+            "roles": list(node.roles),
+            "ssh": {"user": "root", "port": 22, "identityFile": str(identity_file)},
+        }
+        for node in layout.nodes
+    ]
+    return {
+        "apiVersion": "khatui/v1",
+        "kind": "Cluster",
+        "metadata": {"name": layout.name},
+        "spec": {
+            "highAvailability": layout.high_availability,
+            "nodes": nodes,
+            "etcd": {"topology": "stacked", "runAs": "systemd"},
+            "loadBalancer": load_balancer,
+        },
+    }
+
+
+def lab_spec_yaml(layout: LabLayout, identity_file: Path, path: Path) -> str:
+    """`lab.yaml`'s text; `KhatuiError` if the spec would not pass strict validation (a lab bug)."""
+    data = lab_spec_data(layout, identity_file)
+    report = validate_data(data)
+    problems = [p for p in report.problems if p.severity in (Severity.ERROR, Severity.WARNING)]
+    if report.cluster is None or problems:
+        raise KhatuiError(f"the lab's own spec is not valid: {'; '.join(str(p) for p in problems)}")
+    header = HEADER.format(count=len(layout.nodes), subnet=layout.subnet, path=path)
+    return header + to_yaml(report.cluster)

@@ -1,0 +1,127 @@
+"""A node's own files, prepared on the host before its first boot (the overlay upper layers).
+
+A node sees the host's /etc, /usr, /var, /opt, /home and /srv through overlays whose upper layers
+live in `nodes/<node>/upper/<dir>`; what is written here before boot is simply "the node's file".
+Deletions are overlayfs whiteouts (a 0:0 character device), which is how the node loses the host
+image's enabled units (postgresql, etcd, nginx... would otherwise boot in every node) and the
+host's own SSH host keys. /root and /tmp are plain folders bind-mounted by node-init.sh.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import uuid
+from pathlib import Path
+
+from khatui.lab.keys import write_private
+from khatui.lab.layout import LabLayout, NodePlan
+
+OVERLAID = ("etc", "usr", "var", "opt", "home", "srv")
+"""Host folders each node sees through an overlay of its own."""
+KEEP_WANTS = {"ssh.service"}
+"""Units enabled on the host image that stay enabled in nodes (the rest is whited out)."""
+MASK = ("console-getty.service", "getty@tty1.service", "systemd-timesyncd.service")
+"""Units masked in every node: no console to log in on, and the host owns the clock."""
+HOST = Path("/")
+SSHD_DROPIN = """\
+# khatui lab: each node has its own ed25519 host key; root logs in with the lab's key only.
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+"""
+
+
+def node_dir(lab_dir: Path, node: str) -> Path:
+    """The folder holding everything of one node."""
+    return lab_dir / "nodes" / node
+
+
+def upper(lab_dir: Path, node: str, path: str) -> Path:
+    """Where the node's version of absolute path `path` lives before boot (e.g. '/etc/hostname')."""
+    return node_dir(lab_dir, node) / "upper" / path.lstrip("/")
+
+
+def prepare(lab_dir: Path, layout: LabLayout, node: NodePlan, client_public: bytes, host_key: bytes) -> None:
+    """Create the node's folders and its own files: hostname, hosts, machine-id, SSH, units."""
+    base = node_dir(lab_dir, node.name)
+    (base / "upper").mkdir(parents=True, exist_ok=True)
+    for name in OVERLAID:
+        _shadow_dirs(lab_dir, node.name, f"/{name}")
+        (base / "work" / name).mkdir(parents=True, exist_ok=True)
+    (base / "tmp").mkdir(parents=True, exist_ok=True)
+    (base / "tmp").chmod(0o1777)
+    ssh_dir = base / "root" / ".ssh"
+    ssh_dir.mkdir(parents=True, exist_ok=True)
+    (base / "root").chmod(0o700)
+    ssh_dir.chmod(0o700)
+    write_private(ssh_dir / "authorized_keys", client_public)
+
+    _write(lab_dir, node.name, "/etc/hostname", f"{node.name}\n")
+    hosts = ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback"]
+    hosts += [f"{other.address} {other.name}" for other in layout.nodes]
+    _write(lab_dir, node.name, "/etc/hosts", "\n".join(hosts) + "\n")
+    _write(lab_dir, node.name, "/etc/machine-id", uuid.uuid4().hex + "\n", mode=0o444)
+    _ssh_host_key(lab_dir, node.name, host_key)
+    _units(lab_dir, node.name)
+
+
+def _ssh_host_key(lab_dir: Path, node: str, host_key: bytes) -> None:
+    key = upper(lab_dir, node, "/etc/ssh/ssh_host_ed25519_key")
+    _shadow_dirs(lab_dir, node, "/etc/ssh")
+    write_private(key, host_key)
+    for kind in ("rsa", "ecdsa", "dsa"):
+        for suffix in ("", ".pub"):
+            if (HOST / f"etc/ssh/ssh_host_{kind}_key{suffix}").exists():
+                _whiteout(lab_dir, node, f"/etc/ssh/ssh_host_{kind}_key{suffix}")
+    _write(lab_dir, node, "/etc/ssh/sshd_config.d/00-khatui-lab.conf", SSHD_DROPIN)
+
+
+def _units(lab_dir: Path, node: str) -> None:
+    system = HOST / "etc/systemd/system"
+    for wants in sorted(system.glob("*.wants")):
+        for link in sorted(wants.iterdir()):
+            if link.name not in KEEP_WANTS:
+                _whiteout(lab_dir, node, f"/etc/systemd/system/{wants.name}/{link.name}")
+    ssh = upper(lab_dir, node, "/etc/systemd/system/multi-user.target.wants/ssh.service")
+    if not (system / "multi-user.target.wants/ssh.service").exists():
+        _shadow_dirs(lab_dir, node, "/etc/systemd/system/multi-user.target.wants")
+        ssh.symlink_to("/lib/systemd/system/ssh.service")
+    for unit in MASK:
+        masked = upper(lab_dir, node, f"/etc/systemd/system/{unit}")
+        _shadow_dirs(lab_dir, node, "/etc/systemd/system")
+        if not masked.is_symlink():
+            masked.symlink_to("/dev/null")
+
+
+def _write(lab_dir: Path, node: str, path: str, text: str, mode: int = 0o644) -> None:
+    target = upper(lab_dir, node, path)
+    _shadow_dirs(lab_dir, node, str(Path(path).parent))
+    target.write_text(text)
+    target.chmod(mode)
+
+
+def _whiteout(lab_dir: Path, node: str, path: str) -> None:
+    target = upper(lab_dir, node, path)
+    _shadow_dirs(lab_dir, node, str(Path(path).parent))
+    if not target.exists() and not target.is_symlink():
+        os.mknod(target, stat.S_IFCHR | 0o000, os.makedev(0, 0))
+
+
+def _shadow_dirs(lab_dir: Path, node: str, folder: str) -> None:
+    """Create the upper-layer folders of absolute `folder`, each with the mode and owner of the host's."""
+    parts = Path(folder).parts[1:]
+    for depth in range(1, len(parts) + 1):
+        relative = "/".join(parts[:depth])
+        target = upper(lab_dir, node, relative)
+        if target.is_dir():
+            continue
+        target.mkdir()
+        try:
+            info = (HOST / relative).stat()
+        except FileNotFoundError:
+            continue
+        os.chown(target, info.st_uid, info.st_gid)
+        target.chmod(stat.S_IMODE(info.st_mode))

@@ -1,0 +1,56 @@
+"""What every stand-in shares: its version, flag parsing in Kubernetes' style, logging."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+DEFAULT_VERSION = "v1.31.4"
+VERSION_FILE = Path(__file__).with_name("VERSION")
+"""Written by `install_standins`: the Kubernetes version the stand-ins claim to be."""
+
+
+def version() -> str:
+    """The Kubernetes version these stand-ins report (e.g. 'v1.31.4')."""
+    try:
+        return VERSION_FILE.read_text().strip() or DEFAULT_VERSION
+    except OSError:
+        return DEFAULT_VERSION
+
+
+def parse_flags(argv: list[str], booleans: frozenset[str] = frozenset()) -> tuple[dict[str, str], list[str]]:
+    """Kubernetes-style flags: `--name=value`, `--name value`, bare `--flag` for `booleans`, and `-v N`.
+
+    Returns (flags without their dashes, positional arguments). The last occurrence of a flag wins.
+    """
+    flags: dict[str, str] = {}
+    positional: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        index += 1
+        if not arg.startswith("-") or arg == "-":
+            positional.append(arg)
+            continue
+        name, has_value, value = arg.lstrip("-").partition("=")
+        if not has_value:
+            if name in booleans:
+                value = "true"
+            elif index < len(argv):
+                value = argv[index]
+                index += 1
+            else:
+                raise SystemExit(fail(f"flag needs an argument: {arg}"))
+        flags[name] = value
+    return flags, positional
+
+
+def fail(message: str) -> int:
+    """Print `message` as an error (kubeadm style) and return the exit code 1."""
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def log(program: str, message: str) -> None:
+    """One log line on stderr (journald keeps it for stand-ins run as services)."""
+    print(f"[{program} khatui-lab-stand-in] {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,101 @@
+"""Putting the stand-ins on a lab node, only when asked (never on a real node: this needs a `Lab`).
+
+Layout on the node, mirroring where Debian's kubeadm/kubelet packages and kubeadm's manifests put
+things, so khatui's rendered paths (/usr/bin/kubelet, kubelet.service drop-ins) work unchanged:
+
+    /usr/local/lib/khatui-lab/khatui_lab_standins/   this package (+ VERSION)
+    /usr/local/bin/{kubeadm,kubelet,kube-apiserver,kube-controller-manager,kube-scheduler}
+                                                     launchers headed "khatui lab stand-in"
+    /usr/bin/kubeadm, /usr/bin/kubelet               symlinks to the launchers
+    /usr/lib/systemd/system/kubelet.service (+ kubelet.service.d/10-kubeadm.conf)
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Protocol
+
+LIB = "/usr/local/lib/khatui-lab"
+PACKAGE = "khatui_lab_standins"
+LAUNCHERS = {
+    "kubeadm": "from khatui_lab_standins.kubeadm import main\nsys.exit(main(sys.argv[1:]))",
+    "kubelet": "from khatui_lab_standins.kubelet import main\nsys.exit(main(sys.argv[1:]))",
+    "kube-apiserver": "from khatui_lab_standins.apiserver import main\nsys.exit(main(sys.argv[1:]))",
+    "kube-controller-manager": (
+        "from khatui_lab_standins.idle import main\nsys.exit(main(sys.argv[1:], 'kube-controller-manager'))"
+    ),
+    "kube-scheduler": "from khatui_lab_standins.idle import main\nsys.exit(main(sys.argv[1:], 'kube-scheduler'))",
+}
+HEADER = """\
+#!/usr/bin/python3
+# khatui lab stand-in for {name}: NOT the real {name}.
+# Put here by `khatui lab` (khatui/lab/standins) on a lab node only, because the real binary cannot
+# be installed on the lab's machine. It checks its input and does the minimum real work.
+import sys
+
+sys.path.insert(0, "{lib}")
+"""
+KUBELET_UNIT = """\
+# khatui lab stand-in: the kubelet unit of Debian's kubelet package, running the stand-in.
+[Unit]
+Description=kubelet: The Kubernetes Node Agent (khatui lab stand-in)
+Documentation=https://kubernetes.io/docs/
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+ExecStart=/usr/bin/kubelet
+Restart=always
+StartLimitInterval=0
+RestartSec=2
+# Static pods outlive a kubelet restart, as containers do with a real container runtime.
+KillMode=process
+
+[Install]
+WantedBy=multi-user.target
+"""
+KUBEADM_DROPIN = """\
+# khatui lab stand-in: kubeadm's drop-in for the kubelet (as Debian's kubeadm package ships it).
+[Service]
+Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
+Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
+EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env
+EnvironmentFile=-/etc/default/kubelet
+ExecStart=
+ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
+"""
+
+
+class NodeFiles(Protocol):
+    """What installing needs from a lab: write a file in a node, run a command there."""
+
+    def put_file(self, node: str, path: str, data: bytes, mode: int = 0o644) -> None:
+        """Write `data` at `path` inside `node`."""
+
+    def run_in(self, node: str, argv: list[str]) -> object:
+        """Run `argv` inside `node` (failing loudly)."""
+
+
+def launcher(name: str) -> str:
+    """The /usr/local/bin launcher of stand-in `name`."""
+    return HEADER.format(name=name, lib=LIB) + LAUNCHERS[name] + "\n"
+
+
+def install_standins(lab: NodeFiles, node: str, version: str = "v1.31.4") -> list[str]:
+    """Install every stand-in in `node` (claiming Kubernetes `version`); returns the launchers' paths."""
+    source = resources.files("khatui.lab.standins")
+    for module in sorted(entry.name for entry in source.iterdir() if entry.name.endswith(".py")):
+        if module != "install.py":
+            lab.put_file(node, f"{LIB}/{PACKAGE}/{module}", (source / module).read_bytes())
+    lab.put_file(node, f"{LIB}/{PACKAGE}/VERSION", f"{version}\n".encode())
+    paths = []
+    for name in LAUNCHERS:
+        path = f"/usr/local/bin/{name}"
+        lab.put_file(node, path, launcher(name).encode(), mode=0o755)
+        paths.append(path)
+    lab.run_in(node, ["ln", "-sf", "/usr/local/bin/kubeadm", "/usr/bin/kubeadm"])
+    lab.run_in(node, ["ln", "-sf", "/usr/local/bin/kubelet", "/usr/bin/kubelet"])
+    lab.put_file(node, "/usr/lib/systemd/system/kubelet.service", KUBELET_UNIT.encode())
+    lab.put_file(node, "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf", KUBEADM_DROPIN.encode())
+    lab.run_in(node, ["systemctl", "daemon-reload"])
+    return paths

@@ -1,0 +1,382 @@
+"""Stand-in for kubeadm: `init`, `join` and `version`, checking their input as kubeadm does.
+
+`init --config F` / `join --config F` validate the config (see `kubeadm_config`), run kubeadm's
+preflight checks (honouring `--ignore-preflight-errors`), use or create certificates, write the
+kubeconfigs, the control-plane static pods and the kubelet's files, restart the kubelet and wait for
+the local apiserver's /healthz, as kubeadm's phases do (`--skip-phases` skips them). Phases that
+only create API objects (upload-config, mark-control-plane, bootstrap-token, addon...) are
+announced and skipped: the apiserver stand-in stores nothing. A joining control plane reads the
+ClusterConfiguration through its discovery kubeconfig's server, i.e. through the load balancer,
+from the apiserver stand-in's kubeadm-config ConfigMap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import ipaddress
+import json
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import kubeadm_config as kc
+from . import kubeadm_files as kf
+from .common import version
+from .kubeadm_pki import Leaf, PKIError, ensure_leaf, ensure_service_account
+from .kubeadm_preflight import PreflightError, dir_busy, file_available, port_open, preflight, privileged, say
+
+INIT_PHASES = (
+    "preflight", "certs", "kubeconfig", "etcd", "control-plane", "kubelet-start", "wait-control-plane",
+    "upload-config", "upload-certs", "mark-control-plane", "bootstrap-token", "kubelet-finalize", "addon",
+    "show-join-command",
+)  # fmt: skip
+JOIN_PHASES = (
+    "preflight", "control-plane-prepare", "kubelet-start", "control-plane-join", "kubelet-wait-bootstrap",
+    "wait-control-plane", "etcd-join", "mark-control-plane",
+)  # fmt: skip
+API_ONLY = {
+    "upload-config",
+    "upload-certs",
+    "mark-control-plane",
+    "bootstrap-token",
+    "kubelet-finalize",
+    "addon",
+    "etcd-join",
+}
+WAIT_SECONDS = 120.0
+CONFIGMAP_PATH = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config"
+
+
+class Failure(Exception):
+    """Stops kubeadm with a message (exit code 1)."""
+
+
+def parser() -> argparse.ArgumentParser:
+    """kubeadm's command line, limited to what khatui uses."""
+    root = argparse.ArgumentParser(prog="kubeadm", description="khatui lab stand-in for kubeadm (NOT the real kubeadm)")
+    sub = root.add_subparsers(dest="command", required=True)
+    for name in ("init", "join"):
+        command = sub.add_parser(name)
+        if name == "join":
+            command.add_argument("endpoint", nargs="?")
+            command.add_argument("--control-plane", action="store_true")
+        command.add_argument("--config", required=True, help="kubeadm configuration file (required by the stand-in)")
+        command.add_argument("--skip-phases", default="")
+        command.add_argument("--ignore-preflight-errors", default="")
+        command.add_argument("--v", "-v", dest="verbosity", type=int, default=0)
+        command.add_argument("--upload-certs", action="store_true")
+        command.add_argument("--certificate-key", default="")
+        command.add_argument("--skip-token-print", action="store_true")
+        command.add_argument("--dry-run", action="store_true")
+    show = sub.add_parser("version")
+    show.add_argument("-o", "--output", choices=("", "short", "json", "yaml"), default="")
+    return root
+
+
+def main(argv: list[str]) -> int:
+    """Run kubeadm with `argv`; exit code 0 on success, 1 on any failure."""
+    args = parser().parse_args(argv)
+    if args.command == "version":
+        return show_version(args.output)
+    try:
+        phases = skip_list(args.skip_phases, INIT_PHASES if args.command == "init" else JOIN_PHASES)
+        ignored = {item.strip().lower() for item in args.ignore_preflight_errors.split(",") if item.strip()}
+        config = kc.load(args.config)
+        if args.command == "init":
+            kc.check_init(config)
+        else:
+            kc.check_join(config)
+        for warning in config.warnings:
+            print(f"W [config] {warning}", file=sys.stderr)
+        if config.errors:
+            raise Failure(f"invalid configuration {args.config}:\n  - " + "\n  - ".join(config.errors))
+        if args.dry_run:
+            say("[dryrun] the configuration is valid; nothing written (khatui lab stand-in)")
+            return 0
+        run_init(config, phases, ignored) if args.command == "init" else run_join(config, phases, ignored)
+    except (Failure, PKIError, PreflightError) as exc:
+        print(f"error execution phase: {exc}", file=sys.stderr)
+        print(
+            "To see the stack trace of this error execute with --v=5 or higher (khatui lab stand-in: there is none)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def show_version(output: str) -> int:
+    """`kubeadm version`."""
+    text = version()
+    info = {"clientVersion": {"gitVersion": text, "gitCommit": "khatui-lab-stand-in", "platform": "linux/amd64"}}
+    if output == "short":
+        print(text)
+    elif output == "json":
+        print(json.dumps(info, indent=2))
+    elif output == "yaml":
+        print(yaml.safe_dump(info), end="")
+    else:
+        print(f'kubeadm version: &version.Info{{GitVersion:"{text}", GitCommit:"khatui-lab-stand-in"}}')
+    return 0
+
+
+def skip_list(text: str, phases: tuple[str, ...]) -> set[str]:
+    """Top-level phases named by --skip-phases (sub-phases 'a/b' count as their top level)."""
+    skipped = set()
+    for item in (part.strip() for part in text.split(",") if part.strip()):
+        top = item.split("/", 1)[0]
+        if top not in phases:
+            raise Failure(f"invalid phase name {item!r} for --skip-phases (phases: {', '.join(phases)})")
+        if "/" not in item:
+            skipped.add(top)
+    return skipped
+
+
+def extras(config: kc.Config, cluster: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """extraArgs of the three components, as dicts."""
+    return {
+        name: kc.extra_args(config, name, (cluster.get(name) or {}).get("extraArgs"))
+        for name in ("apiServer", "controllerManager", "scheduler")
+    }
+
+
+def apiserver_sans(cluster: dict[str, Any], node: str, address: str) -> list[str]:
+    """Every name kubeadm puts in (and requires of) the apiserver certificate."""
+    networking = cluster.get("networking") or {}
+    domain = str(networking.get("dnsDomain", "cluster.local"))
+    service = str(networking.get("serviceSubnet", "10.96.0.0/12")).split(",")[0]
+    first = str(ipaddress.ip_network(service, strict=False).network_address + 1)
+    host, _port = kc.endpoint(cluster.get("controlPlaneEndpoint")) or ("", 0)
+    names = [
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        f"kubernetes.default.svc.{domain}",
+        node,
+        first,
+        address,
+        host,
+    ]
+    names += [str(san) for san in (cluster.get("apiServer") or {}).get("certSANs") or []]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def control_plane_files(
+    config: kc.Config, cluster: dict[str, Any], node: str, address: str, port: int, phases: set[str], init: bool
+) -> None:
+    """certs, kubeconfig and control-plane phases (shared by init and a control-plane join)."""
+    pki = Path(str(cluster.get("certificatesDir", "/etc/kubernetes/pki")))
+    endpoint = kc.endpoint(cluster["controlPlaneEndpoint"])
+    assert endpoint is not None
+    server = f"https://{kf.host_port(*endpoint)}"
+    local = f"https://{kf.host_port(address, port)}"
+    name = str(cluster.get("clusterName", "kubernetes"))
+    if "certs" not in phases:
+        say(f"[certs] Using certificateDir folder {pki!r}")
+        for ca in ("ca", "front-proxy-ca"):
+            if not (pki / f"{ca}.crt").is_file():
+                raise Failure(f"certs: {pki / ca}.crt is missing (the khatui lab stand-in never creates CAs)")
+        leaves = [
+            (
+                Leaf("apiserver", "kube-apiserver", server=True, sans=tuple(apiserver_sans(cluster, node, address))),
+                "ca",
+            ),
+            (Leaf("apiserver-kubelet-client", "kube-apiserver-kubelet-client", ("kubeadm:cluster-admins",)), "ca"),
+            (Leaf("front-proxy-client", "front-proxy-client"), "front-proxy-ca"),
+        ]
+        for leaf, ca in leaves:
+            say(f"[certs] {ensure_leaf(pki, leaf, ca)}")
+        say(f"[certs] {ensure_service_account(pki)}")
+    if "kubeconfig" not in phases:
+        kubeconfigs = [
+            ("admin.conf", server, Leaf("kubernetes-admin", "kubernetes-admin", ("kubeadm:cluster-admins",))),
+            ("controller-manager.conf", local, Leaf("controller-manager", "system:kube-controller-manager")),
+            ("scheduler.conf", local, Leaf("scheduler", "system:kube-scheduler")),
+        ]
+        if init:
+            kubeconfigs += [
+                ("super-admin.conf", server, Leaf("super-admin", "kubernetes-super-admin", ("system:masters",))),
+                ("kubelet.conf", server, Leaf("kubelet", f"system:node:{node}", ("system:nodes",))),
+            ]
+        for file, url, leaf in kubeconfigs:
+            kf.write_kubeconfig(pki, file, url, leaf, name)
+            say(f'[kubeconfig] Writing "{file}" kubeconfig file (server {url})')
+    if "control-plane" not in phases:
+        pods = kf.control_plane_pods(
+            cluster, extras(config, cluster), address, port, str(cluster.get("kubernetesVersion", version()))
+        )
+        for stem, pod in pods.items():
+            kf.write(kf.MANIFESTS / f"{stem}.yaml", yaml.safe_dump(pod, sort_keys=False))
+            say(f'[control-plane] Creating static Pod manifest for "{stem}"')
+        kf.write(kf.CLUSTER_CONFIG_COPY, yaml.safe_dump(cluster, sort_keys=False))
+
+
+def kubelet_start(config: kc.Config, kind: str, kubelet_config: dict[str, Any]) -> None:
+    """Write the kubelet's files and (re)start it, as kubeadm's kubelet-start phase."""
+    registration = config.get(kind).get("nodeRegistration") or {}
+    flags = kc.extra_args(config, "kubeletExtraArgs", registration.get("kubeletExtraArgs"))
+    if registration.get("criSocket"):
+        flags.setdefault("container-runtime-endpoint", str(registration["criSocket"]))
+    for path in kf.kubelet_files(kubelet_config, flags):
+        say(f'[kubelet-start] Writing "{path}"')
+    result = subprocess.run(["systemctl", "restart", "kubelet"], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        print(f"W [kubelet-start] could not restart the kubelet: {result.stderr.strip()}", file=sys.stderr)
+    else:
+        say("[kubelet-start] Starting the kubelet")
+
+
+def wait_healthz(pki: Path, address: str, port: int) -> None:
+    """Wait for https://address:port/healthz, verified with the cluster CA (kubeadm: up to 4 minutes)."""
+    say(f"[wait-control-plane] Waiting for the API server at https://{kf.host_port(address, port)}/healthz")
+    context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    deadline = time.monotonic() + WAIT_SECONDS
+    url = f"https://{kf.host_port(address, port)}/healthz"
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, context=context, timeout=3) as reply:
+                if reply.status == 200:
+                    say("[api-check] The API server is healthy")
+                    return
+        except (OSError, ValueError) as exc:
+            last = str(exc)
+        time.sleep(0.5)
+    raise Failure(f"wait-control-plane: the API server at {url} is not healthy after {WAIT_SECONDS:.0f} s: {last}")
+
+
+def announce_api_only(phases: tuple[str, ...], skipped: set[str]) -> None:
+    """Say which phases the stand-in cannot run (they only store API objects)."""
+    names = [p for p in phases if p in API_ONLY and p not in skipped]
+    if names:
+        say(f"[khatui-lab] skipped (API objects only, the apiserver stand-in stores none): {', '.join(names)}")
+
+
+def run_init(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
+    """kubeadm init."""
+    init, cluster = config.get("InitConfiguration"), config.get("ClusterConfiguration")
+    local = init.get("localAPIEndpoint") or {}
+    node = str((init.get("nodeRegistration") or {}).get("name") or socket.gethostname())
+    address = str(local.get("advertiseAddress") or _default_address())
+    port = int(local.get("bindPort", 6443))
+    if "preflight" not in skipped:
+        checks = [privileged(), port_open(port), port_open(10257), port_open(10259)]
+        checks += [
+            file_available(kf.MANIFESTS / f"{s}.yaml")
+            for s in ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+        ]
+        preflight(checks, ignored)
+    control_plane_files(config, cluster, node, address, port, skipped, init=True)
+    if "kubelet-start" not in skipped:
+        kubelet_start(config, "InitConfiguration", config.get("KubeletConfiguration"))
+    if "wait-control-plane" not in skipped:
+        wait_healthz(Path(str(cluster.get("certificatesDir", "/etc/kubernetes/pki"))), address, port)
+    announce_api_only(INIT_PHASES, skipped)
+    say("Your Kubernetes control-plane has initialized successfully! (khatui lab stand-in)")
+
+
+def run_join(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
+    """kubeadm join (a worker, or a control plane with `controlPlane`)."""
+    join = config.get("JoinConfiguration")
+    control_plane = join.get("controlPlane")
+    node = str((join.get("nodeRegistration") or {}).get("name") or socket.gethostname())
+    ca_cert = Path(str(join.get("caCertPath", "/etc/kubernetes/pki/ca.crt")))
+    discovery = discovery_kubeconfig(join)
+    server = discovery["server"]
+    if "preflight" not in skipped:
+        checks = [
+            privileged(),
+            ("DirAvailable--etc-kubernetes-manifests", dir_busy(kf.MANIFESTS)),
+            file_available(kf.KUBERNETES / "kubelet.conf"),
+            file_available(kf.KUBERNETES / "bootstrap-kubelet.conf"),
+        ]
+        if control_plane is None:
+            checks.append(file_available(ca_cert))
+        preflight(checks, ignored)
+    local = (control_plane or {}).get("localAPIEndpoint") or {}
+    address = str(local.get("advertiseAddress") or _default_address())
+    port = int(local.get("bindPort", 6443))
+    if control_plane is not None:
+        cluster = fetch_cluster_configuration(server, discovery["ca"])
+        pki = Path(str(cluster.get("certificatesDir", "/etc/kubernetes/pki")))
+        if "control-plane-prepare" not in skipped:
+            shared = ["ca.crt", "ca.key", "sa.key", "sa.pub", "front-proxy-ca.crt", "front-proxy-ca.key"]
+            missing = [name for name in shared if not (pki / name).is_file()]
+            if missing:
+                raise Failure(
+                    "control-plane-prepare: one or more conditions for hosting a new control plane instance is not satisfied: "
+                    f"missing shared certificates {', '.join(missing)} in {pki} (khatui shares its PKI; no --certificate-key)"
+                )
+            control_plane_files(config, cluster, node, address, port, set(), init=False)
+    if "kubelet-start" not in skipped:
+        if not ca_cert.is_file():
+            kf.write(ca_cert, base64.b64decode(discovery["ca"]).decode(), 0o644)
+        kf.write_kubeconfig(ca_cert.parent, "kubelet.conf", server, None, "kubernetes")
+        say('[kubelet-start] Writing kubelet configuration to file "/etc/kubernetes/kubelet.conf"')
+        kubelet_start(config, "JoinConfiguration", {})
+    if control_plane is not None and "wait-control-plane" not in skipped:
+        wait_healthz(ca_cert.parent, address, port)
+    announce_api_only(JOIN_PHASES, skipped)
+    say("This node has joined the cluster (khatui lab stand-in)")
+
+
+def discovery_kubeconfig(join: dict[str, Any]) -> dict[str, str]:
+    """Server URL and base64 CA of the discovery kubeconfig (file discovery) or token endpoint."""
+    by_file = (join.get("discovery") or {}).get("file")
+    if not by_file:
+        token = (join.get("discovery") or {}).get("bootstrapToken") or {}
+        raise Failure(
+            f"discovery: bootstrap-token discovery of {token.get('apiServerEndpoint')} needs cluster-info, "
+            "which the khatui lab stand-in cannot serve: use discovery.file"
+        )
+    try:
+        data = yaml.safe_load(Path(str(by_file["kubeConfigPath"])).read_text())
+        cluster = data["clusters"][0]["cluster"]
+        server = str(cluster["server"])
+    except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError) as exc:
+        raise Failure(f"discovery: {by_file.get('kubeConfigPath')} is not a usable kubeconfig: {exc}") from None
+    ca = cluster.get("certificate-authority-data")
+    if not ca and cluster.get("certificate-authority"):
+        ca = base64.b64encode(Path(str(cluster["certificate-authority"])).read_bytes()).decode()
+    if not ca:
+        raise Failure("discovery: the discovery kubeconfig has no certificate authority")
+    return {"server": server, "ca": str(ca)}
+
+
+def fetch_cluster_configuration(server: str, ca_b64: str) -> dict[str, Any]:
+    """The ClusterConfiguration from the kubeadm-config ConfigMap, through `server` (TLS verified)."""
+    with tempfile.NamedTemporaryFile("wb", suffix=".crt") as ca:
+        ca.write(base64.b64decode(ca_b64))
+        ca.flush()
+        context = ssl.create_default_context(cafile=ca.name)
+        try:
+            with urllib.request.urlopen(server + CONFIGMAP_PATH, context=context, timeout=10) as reply:
+                configmap = json.load(reply)
+        except (OSError, ValueError) as exc:
+            raise Failure(
+                f"control-plane-prepare: cannot read the kubeadm-config ConfigMap from {server}: {exc}"
+            ) from None
+    cluster = yaml.safe_load(configmap.get("data", {}).get("ClusterConfiguration", "")) or {}
+    if not isinstance(cluster, dict) or not cluster.get("controlPlaneEndpoint"):
+        raise Failure(
+            f"control-plane-prepare: the kubeadm-config ConfigMap at {server} holds no usable ClusterConfiguration"
+        )
+    return cluster
+
+
+def _default_address() -> str:
+    """The address of the default route's interface (kubeadm's default advertise address)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("10.255.255.255", 9))
+            return str(sock.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"

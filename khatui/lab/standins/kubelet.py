@@ -1,0 +1,306 @@
+"""Stand-in for the kubelet: runs the static pods of its manifest folder as plain processes.
+
+Every second it reads the manifest folder (`staticPodPath` of `--config`, else
+`--pod-manifest-path`, else /etc/kubernetes/manifests): a new manifest's containers are started
+(`command` + `args` resolved on the node's PATH, `env`, `workingDir`; the image is ignored), a changed
+one is restarted, a removed one is stopped, and a container that exits is restarted with a back-off
+(static pods always restart). hostPath volumes of type DirectoryOrCreate/FileOrCreate are created.
+
+As the real kubelet's containers outlive a kubelet restart (they live in the container runtime),
+the stand-in records its processes in /var/lib/kubelet/standin-pods.json and adopts them when it
+starts again; its systemd unit uses KillMode=process for the same reason. Container output goes to
+/var/log/pods/<namespace>_<pod>/<container>.log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .common import fail, log, parse_flags, version
+
+PROGRAM = "kubelet"
+DEFAULT_MANIFESTS = "/etc/kubernetes/manifests"
+STATE = Path("/var/lib/kubelet/standin-pods.json")
+LOGS = Path("/var/log/pods")
+POLL = 1.0
+MAX_BACKOFF = 10.0
+STOP_GRACE = 5.0
+BOOLEANS = frozenset({"version", "help"})
+
+
+@dataclass
+class Container:
+    """One container of a static pod, run as a process."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str | None
+    log: Path
+    pid: int | None = None
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+
+    def alive(self) -> bool:
+        """True while the process runs (a zombie or a vanished pid is dead)."""
+        if self.process is not None:
+            return self.process.poll() is None
+        if self.pid is None:
+            return False
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return False
+        return fields[0] != "Z"
+
+
+@dataclass
+class Pod:
+    """A static pod from one manifest file."""
+
+    file: str
+    digest: str
+    name: str
+    containers: list[Container] = field(default_factory=list)
+
+
+def load_pod(path: Path) -> tuple[str, str, list[dict[str, Any]], list[dict[str, Any]]]:
+    """(namespace, name, containers, volumes) of a manifest; ValueError with the reason when unusable."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read: {exc}") from None
+    if not isinstance(data, dict) or data.get("kind") != "Pod" or data.get("apiVersion") != "v1":
+        raise ValueError("not a v1 Pod")
+    metadata, spec = data.get("metadata") or {}, data.get("spec") or {}
+    name = metadata.get("name")
+    containers = spec.get("containers")
+    if not name or not isinstance(containers, list) or not containers:
+        raise ValueError("metadata.name and spec.containers are required")
+    for container in containers:
+        if not isinstance(container, dict) or not container.get("name"):
+            raise ValueError("every container needs a name")
+        if not container.get("command"):
+            raise ValueError(
+                f"container {container['name']!r} has no command: the stand-in runs commands, it cannot know an image's entrypoint"
+            )
+    return str(metadata.get("namespace", "default")), str(name), containers, list(spec.get("volumes") or [])
+
+
+def make_pod(path: Path, digest: str) -> Pod:
+    """The pod of manifest `path` (volumes created); ValueError when unusable."""
+    namespace, name, containers, volumes = load_pod(path)
+    for volume in volumes:
+        host = volume.get("hostPath") if isinstance(volume, dict) else None
+        if not isinstance(host, dict) or not host.get("path"):
+            continue
+        if host.get("type") == "DirectoryOrCreate":
+            Path(host["path"]).mkdir(parents=True, exist_ok=True)
+        elif host.get("type") == "FileOrCreate":
+            Path(host["path"]).parent.mkdir(parents=True, exist_ok=True)
+            Path(host["path"]).touch(exist_ok=True)
+    pod = Pod(file=str(path), digest=digest, name=f"{namespace}/{name}")
+    for spec in containers:
+        argv = [str(part) for part in [*spec["command"], *(spec.get("args") or [])]]
+        env = {str(item["name"]): str(item.get("value", "")) for item in spec.get("env") or [] if "name" in item}
+        log_path = LOGS / f"{namespace}_{name}" / f"{spec['name']}.log"
+        pod.containers.append(Container(spec["name"], argv, env, spec.get("workingDir"), log_path))
+    return pod
+
+
+def start(pod: Pod, container: Container) -> None:
+    """Start (or restart) a container's process; a missing program is retried later."""
+    program = container.argv[0] if "/" in container.argv[0] else shutil.which(container.argv[0])
+    if program is None:
+        log(PROGRAM, f"pod {pod.name} container {container.name}: {container.argv[0]!r} not found on PATH")
+        container.next_start = time.monotonic() + MAX_BACKOFF
+        return
+    container.log.parent.mkdir(parents=True, exist_ok=True)
+    env = {"PATH": os.environ.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")}
+    env.update(container.env)
+    with open(container.log, "ab") as output:
+        try:
+            container.process = subprocess.Popen(
+                container.argv,
+                executable=program,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                env=env,
+                cwd=container.cwd,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            log(PROGRAM, f"pod {pod.name} container {container.name}: cannot start: {exc}")
+            container.next_start = time.monotonic() + MAX_BACKOFF
+            return
+    container.pid = container.process.pid
+    log(PROGRAM, f"pod {pod.name} container {container.name}: started pid {container.pid}: {' '.join(container.argv)}")
+
+
+def stop(pod: Pod) -> None:
+    """Stop every container of the pod: SIGTERM to its process group, SIGKILL after a grace period."""
+    for container in pod.containers:
+        if container.pid is None or not container.alive():
+            continue
+        _signal_group(container.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
+        while container.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if container.alive():
+            _signal_group(container.pid, signal.SIGKILL)
+        if container.process is not None:
+            container.process.wait()
+        log(PROGRAM, f"pod {pod.name} container {container.name}: stopped")
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
+def scan(folder: Path) -> dict[str, str]:
+    """Manifest files of `folder` (hidden files skipped, as the kubelet does) -> content digest."""
+    found: dict[str, str] = {}
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.suffix not in (".yaml", ".yml", ".json") or not path.is_file():
+            continue
+        try:
+            found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            continue
+    return found
+
+
+def save(pods: dict[str, Pod]) -> None:
+    """Record the running processes for a later kubelet to adopt."""
+    data = {
+        file: {
+            "digest": pod.digest,
+            "name": pod.name,
+            "containers": {c.name: {"pid": c.pid, "restarts": c.restarts} for c in pod.containers},
+        }
+        for file, pod in pods.items()
+    }
+    STATE.parent.mkdir(parents=True, exist_ok=True)
+    tmp = STATE.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(STATE)
+
+
+def adopt(current: dict[str, str]) -> dict[str, Pod]:
+    """Pods a previous kubelet started whose manifests are unchanged and whose processes still run."""
+    try:
+        saved = json.loads(STATE.read_text())
+    except (OSError, ValueError):
+        return {}
+    pods: dict[str, Pod] = {}
+    for file, entry in saved.items():
+        if current.get(file) != entry.get("digest"):
+            continue
+        try:
+            pod = make_pod(Path(file), entry["digest"])
+        except ValueError:
+            continue
+        for container in pod.containers:
+            info = entry.get("containers", {}).get(container.name, {})
+            container.pid, container.restarts = info.get("pid"), int(info.get("restarts", 0))
+        pods[file] = pod
+        log(PROGRAM, f"pod {pod.name}: adopted from the previous kubelet")
+    return pods
+
+
+def sync(folder: Path, pods: dict[str, Pod], broken: dict[str, str]) -> bool:
+    """One pass: start, restart and stop to match the folder; returns True when something changed."""
+    changed = False
+    current = scan(folder)
+    for file in [f for f in pods if current.get(f) != pods[f].digest]:
+        stop(pods.pop(file))
+        changed = True
+    for file, digest in current.items():
+        if file in pods or broken.get(file) == digest:
+            continue
+        try:
+            pods[file] = make_pod(Path(file), digest)
+        except (ValueError, OSError) as exc:
+            log(PROGRAM, f"manifest {file} ignored: {exc}")
+            broken[file] = digest
+            continue
+        changed = True
+    now = time.monotonic()
+    for pod in pods.values():
+        for container in pod.containers:
+            if container.alive():
+                continue
+            if container.pid is not None and container.next_start == 0.0:
+                container.restarts += 1
+                backoff = min(MAX_BACKOFF, 2.0 ** min(container.restarts - 1, 4))
+                container.next_start = now + backoff
+                log(PROGRAM, f"pod {pod.name} container {container.name}: exited; restart in {backoff:.0f} s")
+                if container.process is not None:
+                    container.process.wait()
+            if now >= container.next_start:
+                container.next_start = 0.0
+                start(pod, container)
+                changed = True
+    return changed
+
+
+def manifest_folder(flags: dict[str, str]) -> Path:
+    """Where the static pods are: --config's staticPodPath, --pod-manifest-path, or the default."""
+    config = flags.get("config")
+    if config:
+        try:
+            data = yaml.safe_load(Path(config).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SystemExit(fail(f"{PROGRAM}: failed to load kubelet config file, path: {config}: {exc}")) from None
+        if not isinstance(data, dict) or data.get("kind") != "KubeletConfiguration":
+            raise SystemExit(fail(f"{PROGRAM}: {config} is not a KubeletConfiguration"))
+        if data.get("staticPodPath"):
+            return Path(str(data["staticPodPath"]))
+    return Path(flags.get("pod-manifest-path", DEFAULT_MANIFESTS))
+
+
+def main(argv: list[str]) -> int:
+    """Run until SIGTERM, leaving the pods running (as a real kubelet leaves its containers)."""
+    flags, _positional = parse_flags(argv, BOOLEANS)
+    if "version" in flags:
+        print(f"Kubernetes {version()} (khatui lab stand-in)")
+        return 0
+    folder = manifest_folder(flags)
+    running = True
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal running
+        running = False
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    log(PROGRAM, f"running the static pods of {folder} as processes")
+    pods = adopt(scan(folder))
+    broken: dict[str, str] = {}
+    save(pods)
+    while running:
+        if sync(folder, pods, broken):
+            save(pods)
+        time.sleep(POLL)
+    save(pods)
+    return 0
