@@ -24,6 +24,8 @@ class SpecModel(BaseModel):
         frozen=True,
         use_attribute_docstrings=True,
         validate_default=True,
+        # Schemas are built on first use: `khatui --help` and the first frame of the wizard do not wait.
+        defer_build=True,
     )
 
 
