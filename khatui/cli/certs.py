@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -144,20 +143,12 @@ def _load(ctx: _Context, with_keys: bool) -> StoredPKI:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from khatui.pki.build import execute
-    from khatui.pki.ca_files import resolve_imports
-    from khatui.pki.reconcile import Action, decide, stored_authorities
+    from khatui.pki.ensure import ensure_store
+    from khatui.pki.reconcile import Action
 
     ctx = _context(args)
-    stored = _load(ctx, with_keys=True)
-    authorities = stored_authorities(ctx.catalog, stored, str(ctx.store.root), ctx.now)
-    imported = resolve_imports(ctx.catalog, stored, ctx.base_dir, os.environ, ctx.now)
-    plan = decide(ctx.catalog, stored, authorities, imported)
-    files = execute(plan, ctx.now)
-    ctx.store.write(files)
-    changes = plan.changes
-    kept = len(plan.decisions) - len(changes)
-    state = "created" if stored.empty else ("updated" if changes else "unchanged")
+    was_empty, changes, kept = ensure_store(ctx.catalog, ctx.store, ctx.base_dir, ctx.now)
+    state = "created" if was_empty else ("updated" if changes else "unchanged")
     print(f"PKI store {ctx.store.root}: {state} ({len(changes)} issued, {kept} kept)")
     for decision in changes:
         verb = "reissued" if decision.action is Action.REISSUE else "issued"

@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from khatui import __version__
-from khatui.cli import certs, import_cmd, lab_cmd, render_cmd, spec_cmds
+from khatui.cli import certs, import_cmd, lab_cmd, render_cmd, rollout_cmds, spec_cmds
 from khatui.errors import KhatuiError
 
-COMMAND_MODULES = (spec_cmds, import_cmd, certs, render_cmd, lab_cmd)
+COMMAND_MODULES = (spec_cmds, import_cmd, certs, render_cmd, rollout_cmds, lab_cmd)
 
 DESCRIPTION = """\
 khatui takes you from a list of machines to a highly available Kubernetes control plane over SSH:

@@ -46,12 +46,12 @@ def script(paths: Iterable[str], content_paths: Iterable[str]) -> str:
     q = shlex.quote
     lines = [
         "exec 2>/dev/null",
+        "echo @@time; date +%s.%N",
         "echo @@os; cat /etc/os-release",
         "echo @@kernel; uname -r",
         "echo @@cpus; nproc",
         "echo @@memory; grep MemTotal /proc/meminfo",
         "echo @@swap; tail -n +2 /proc/swaps",
-        "echo @@time; date +%s.%N",
         "echo @@listening; ss -Hltnp",
         "echo @@modules; cut -d' ' -f1 /proc/modules",
         "echo @@available; find /lib/modules/$(uname -r) -name '*.ko*' 2>/dev/null | sed 's|.*/||; s|\\.ko.*||'",
@@ -156,7 +156,7 @@ def parse_hashes(lines: list[str]) -> dict[str, str]:
 
 
 def parse(node: str, output: str, operator_time: float) -> NodeFacts:
-    """All facts from one probe's output; `operator_time` is the operator's clock at the probe's midpoint."""
+    """All facts from one probe's output; `operator_time` is the operator's clock when the probe was sent."""
     found = sections(output)
     os_id, os_version, pretty = parse_os(found.get("os", []))
     cpus = found.get("cpus", ["0"])

@@ -30,6 +30,9 @@ def lab_spec_data(layout: LabLayout, identity_file: Path) -> dict[str, Any]:
         "vipPrefixLength": layout.subnet.prefixlen,
         "interface": "eth0",
         "virtualRouterId": 51,
+        # Lab nodes inherit this machine's open-file limit (often 20000, not raisable here);
+        # haproxy needs about twice its maxconn in file descriptors.
+        "maxConnections": 4000,
     }
     if layout.shares_lb:
         load_balancer["port"] = LB_PORT_SHARED
@@ -38,7 +41,12 @@ def lab_spec_data(layout: LabLayout, identity_file: Path) -> dict[str, Any]:
             "name": node.name,
             "address": str(node.address),
             "roles": list(node.roles),
-            "ssh": {"user": "root", "port": 22, "identityFile": str(identity_file)},
+            "ssh": {
+                "user": "root",
+                "port": 22,
+                "identityFile": str(identity_file),
+                "knownHostsFile": str(identity_file.parent / "known_hosts"),
+            },
         }
         for node in layout.nodes
     ]

@@ -21,6 +21,8 @@ class Upload:
     owner: str = "root:root"
     secret: bool = False
     """Key material: shown by fingerprint only, never as content, never journaled."""
+    summary: str = ""
+    """What the preview shows instead of content when there is no useful diff (certificates, keys)."""
 
     @property
     def sha256(self) -> str:
@@ -72,6 +74,8 @@ class Step:
     noop_reason: str | None = None
     check: str | None = None
     """A command whose success means the step's effect is in place (used on resume)."""
+    read_only: bool = False
+    """Only looks (health checks, verification): not counted as a change."""
 
     @property
     def id(self) -> str:
@@ -120,5 +124,5 @@ class Plan:
         raise KeyError(step_id)
 
     def changes(self) -> int:
-        """Steps that would change something (not no-ops)."""
-        return sum(1 for step in self.steps() if not step.is_noop)
+        """Steps that would change something (not no-ops, not read-only checks)."""
+        return sum(1 for step in self.steps() if not step.is_noop and not step.read_only)

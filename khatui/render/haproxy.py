@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from khatui.render.context import RenderContext, host_port
+from khatui.spec.loadbalancer import HAProxyKeepalived, LocalProxy
 
 CONFIG_PATH = PurePosixPath("/etc/haproxy/haproxy.cfg")
 PID_FILE = "/run/haproxy.pid"
@@ -21,8 +22,8 @@ PID_FILE = "/run/haproxy.pid"
 BACKEND = "kube-apiserver"
 
 
-def _global_and_defaults() -> str:
-    return """\
+def _global_and_defaults(max_connections: int) -> str:
+    return f"""\
 global
     log /dev/log local0
     log /dev/log local1 notice
@@ -31,7 +32,7 @@ global
     stats timeout 30s
     user haproxy
     group haproxy
-    maxconn 20000
+    maxconn {max_connections}
 
 defaults
     log global
@@ -64,10 +65,15 @@ backend {BACKEND}
 {servers}"""
 
 
+def _max_connections(ctx: RenderContext) -> int:
+    lb = ctx.spec.load_balancer
+    return lb.max_connections if isinstance(lb, HAProxyKeepalived | LocalProxy) else 20000
+
+
 def config(ctx: RenderContext, bind: str) -> str:
     """A whole haproxy.cfg whose frontend listens on `bind` (haproxy bind syntax)."""
     return f"""\
-{_global_and_defaults()}
+{_global_and_defaults(_max_connections(ctx))}
 frontend {BACKEND}
     bind {bind}
     default_backend {BACKEND}

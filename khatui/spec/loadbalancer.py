@@ -36,6 +36,9 @@ class HAProxyKeepalived(SpecModel):
     """VRRP virtual router id; unique on the network segment."""
     port: Port = 6443
     """Port haproxy listens on (must differ from apiPort where lb and control-plane share a node)."""
+    max_connections: int = Field(default=20000, ge=100, le=1_000_000)
+    """haproxy's maxconn; every connection takes two file descriptors, so the node's open-file limit
+    must allow about twice this (haproxy refuses to start otherwise)."""
 
 
 class KubeVip(SpecModel):
@@ -60,6 +63,9 @@ class LocalProxy(SpecModel):
     """Which proxy runs on each node."""
     port: Port = 7443
     """Loopback port of the proxy on every node."""
+    max_connections: int = Field(default=20000, ge=100, le=1_000_000)
+    """haproxy's maxconn; every connection takes two file descriptors, so the node's open-file limit
+    must allow about twice this (haproxy refuses to start otherwise)."""
 
 
 LoadBalancer = Annotated[ExternalLB | HAProxyKeepalived | KubeVip | LocalProxy, Field(discriminator="mode")]

@@ -55,6 +55,9 @@ class SSHSettings(SpecModel):
     identity_file: str | None = None
     """Private key file; relative paths are taken from the spec file's folder, '~' is expanded.
     Without it, ssh-agent and ~/.ssh/config decide."""
+    known_hosts_file: str | None = None
+    """A known_hosts file to check this node's host key against, besides ~/.ssh/known_hosts and the
+    keys khatui pinned (relative to the spec file's folder; '~' is expanded)."""
     jump_host: JumpHost | None = None
     """Bastion to go through, as [user@]host[:port] (OpenSSH ProxyJump syntax; hops separated by ',')."""
     sudo: bool = False

@@ -1,0 +1,267 @@
+"""`plan`, `apply`, `resume`, `rollouts`: the headless views of the rollout service."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from khatui.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from khatui.journal import RolloutRecord
+    from khatui.plan.model import Plan
+    from khatui.rollout.desired import Desired
+    from khatui.rollout.service import Observed
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the rollout commands."""
+    plan = sub.add_parser(
+        "plan",
+        help="dry run: show exactly what apply would change, per node",
+        description="Connect to every node (read-only), gather facts, run the preflight checks and show "
+        "the plan apply would execute: per node the files as diffs against what is there, the commands "
+        "in order, certificate subjects and expiry (never keys), and a summary. --offline shows the "
+        "plan without SSH (every file new). Completes the local PKI store if needed.",
+    )
+    _spec_args(plan)
+    plan.add_argument("--offline", action="store_true", help="do not connect: plan as if every node were empty")
+    plan.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+    plan.add_argument("--no-diff", action="store_true", help="list files without their diffs")
+    plan.set_defaults(run=_plan)
+
+    apply = sub.add_parser(
+        "apply",
+        help="roll the spec out to the nodes",
+        description="Plan as `khatui plan` does, ask for confirmation (or --yes), then execute the plan "
+        "over SSH with a live view. Every step is journaled: if anything fails or the process dies, "
+        "`khatui resume` continues where it stopped.",
+    )
+    _spec_args(apply)
+    apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    apply.add_argument("--concurrency", type=int, default=100, metavar="N", help="nodes worked on at once (100)")
+    apply.add_argument(
+        "--waive",
+        action="append",
+        default=[],
+        metavar="CHECK[:NODE]",
+        help="let a failed preflight check pass (repeatable)",
+    )
+    apply.add_argument("--verbose", "-v", action="store_true", help="print every output line (non-terminal output)")
+    apply.set_defaults(run=_apply)
+
+    resume = sub.add_parser(
+        "resume",
+        help="continue a rollout that failed or was interrupted",
+        description="Re-check the nodes and continue the rollout ID (default: the most recent unfinished one) "
+        "from its first unfinished step. Finished steps whose effect is still in place are not run again. "
+        "If the spec file changed since, the change is shown and must be confirmed.",
+    )
+    resume.add_argument("rollout", nargs="?", metavar="ID", help="rollout id (see `khatui rollouts`)")
+    resume.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    resume.add_argument("--accept-new-host-keys", action="store_true", help="accept and pin unknown host keys")
+    resume.add_argument("--concurrency", type=int, default=100, metavar="N", help="nodes worked on at once (100)")
+    resume.add_argument(
+        "--waive", action="append", default=[], metavar="CHECK[:NODE]", help="let a failed preflight check pass"
+    )
+    resume.add_argument("--verbose", "-v", action="store_true", help="print every output line")
+    resume.set_defaults(run=_resume)
+
+    rollouts = sub.add_parser(
+        "rollouts", help="list rollouts and their state", description="List the rollouts in the journal, newest first."
+    )
+    rollouts.add_argument("--output", choices=("table", "json"), default="table", help="output format")
+    rollouts.set_defaults(run=_rollouts)
+
+
+def _spec_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", metavar="SPEC", help="cluster spec file (YAML)")
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="accept and pin host keys seen for the first time (changed keys are always refused)",
+    )
+    parser.add_argument(
+        "--pki-dir", metavar="DIR", help="PKI store directory (default: <data dir>/clusters/<name>/pki)"
+    )
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=False, highlight=False)
+
+
+def _prepare(args: argparse.Namespace, waivers: list[str] | None = None) -> tuple[Desired, Observed | None, Console]:
+    from khatui.rollout.desired import load_desired
+    from khatui.rollout.service import observe
+
+    desired = load_desired(args.spec, getattr(args, "pki_dir", None))
+    console = _console()
+    for warning in desired.warnings:
+        console.print(f"[yellow]{warning}[/]")
+    if desired.pki_note:
+        console.print(desired.pki_note)
+    accept = (lambda *_: True) if args.accept_new_host_keys else None
+    observed = (
+        None
+        if getattr(args, "offline", False)
+        else observe(desired, accept, frozenset(waivers or []), getattr(args, "concurrency", 100))
+    )
+    return desired, observed, console
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from khatui.rollout.service import make_plan
+    from khatui.views.checks import render_checks
+    from khatui.views.preview import plan_to_json, render_plan
+
+    desired, observed, console = _prepare(args)
+    try:
+        plan = make_plan(desired, observed)
+        facts = observed.facts if observed else None
+        if args.output == "json":
+            data = plan_to_json(plan, facts)
+            if observed:
+                data["preflight"] = [vars(c) | {"status": str(c.status)} for c in observed.checks]
+                data["unreachable"] = observed.unreachable
+            json.dump(data, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+            return 0
+        console.print(render_plan(plan, facts, show_diffs=not args.no_diff))
+        if observed:
+            console.print(render_checks(observed.checks, observed.unreachable))
+        return 0
+    finally:
+        if observed:
+            observed.close()
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InputError(f"{question} needs confirmation: run in a terminal or pass --yes")
+    answer = input(f"{question} [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise InputError("cancelled; nothing was changed")
+
+
+def _execute(args: argparse.Namespace, record: RolloutRecord, plan: Plan, observed: Observed) -> int:
+    from khatui.engine.executor import EngineOptions
+    from khatui.rollout.service import execute, open_journal
+    from khatui.views.progress import ProgressView
+
+    journal = open_journal()
+    try:
+        with ProgressView(verbose=args.verbose) as view:
+            result = execute(journal, record, plan, observed, view, EngineOptions(concurrency=args.concurrency))
+    finally:
+        journal.close()
+        observed.close()
+    if view.is_live:  # the live table does not print the summary line itself
+        _console().print(result.summary, style="green" if result.ok else "red", markup=False)
+    return 0 if result.ok else 1
+
+
+def _gate(observed: Observed, console: Console) -> None:
+    from khatui.views.checks import render_checks
+
+    if observed.unreachable or observed.blocking:
+        console.print(render_checks(observed.checks, observed.unreachable))
+        names = ", ".join(sorted({f"{c.check}:{c.node}" for c in observed.blocking}))
+        raise InputError(
+            "preflight failed"
+            + (f" ({len(observed.unreachable)} node(s) unreachable)" if observed.unreachable else "")
+            + (f"; fix the nodes or waive with --waive {names.split(', ')[0]}" if names else "")
+        )
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from khatui.rollout.service import make_plan, open_journal, start_rollout
+    from khatui.views.preview import render_plan, summary
+
+    desired, observed, console = _prepare(args, args.waive)
+    assert observed is not None
+    try:
+        _gate(observed, console)
+        plan = make_plan(desired, observed)
+        if plan.changes() == 0:
+            console.print(summary(plan))
+            observed.close()
+            return 0
+        if not args.yes:
+            console.print(render_plan(plan, observed.facts))
+        _confirm(f"apply: {summary(plan)}?", args.yes)
+        journal = open_journal()
+        record = start_rollout(journal, desired, plan)
+        journal.close()
+        console.print(f"rollout {record.id} (log: {record.log_path})")
+    except BaseException:
+        observed.close()
+        raise
+    return _execute(args, record, plan, observed)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from khatui.rollout.desired import load_desired
+    from khatui.rollout.service import find_rollout, load_token, make_plan, observe, open_journal, unfinished_steps
+
+    journal = open_journal()
+    try:
+        record = find_rollout(journal, args.rollout)
+        redo = unfinished_steps(journal, record.id)
+    finally:
+        journal.close()
+    console = _console()
+    console.print(f"resuming rollout {record.id} ({record.state}) of {record.spec_path}")
+    desired = load_desired(record.spec_path)
+    if desired.spec_hash != record.spec_hash:
+        diff = "".join(
+            difflib.unified_diff(
+                record.spec_yaml.splitlines(True), desired.spec_text.splitlines(True), "spec at start", "spec now"
+            )
+        )
+        console.print("the spec changed since this rollout started:", style="yellow")
+        console.print(diff, markup=False)
+        _confirm("continue with the changed spec?", args.yes)
+    accept = (lambda *_: True) if args.accept_new_host_keys else None
+    observed = observe(desired, accept, frozenset(args.waive), args.concurrency)
+    try:
+        _gate(observed, console)
+        plan = make_plan(desired, observed, load_token(record.id), redo)
+    except BaseException:
+        observed.close()
+        raise
+    return _execute(args, record, plan, observed)
+
+
+def _rollouts(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from khatui.rollout.service import open_journal
+
+    journal = open_journal()
+    try:
+        records = journal.rollouts()
+        if args.output == "json":
+            json.dump([{k: v for k, v in vars(r).items() if k != "spec_yaml"} for r in records], sys.stdout, indent=2)
+            sys.stdout.write("\n")
+            return 0
+        table = Table(show_edge=False)
+        for column in ("id", "cluster", "state", "age", "failure"):
+            table.add_column(column)
+        now = time.time()
+        for r in records:
+            failure = (r.failure or "").splitlines()[0] if r.failure else ""
+            table.add_row(r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure)
+        _console().print(table if records else "no rollouts yet")
+        return 0
+    finally:
+        journal.close()
