@@ -137,6 +137,9 @@ def _plan(args: argparse.Namespace) -> int:
         console.print(render_plan(plan, facts, show_diffs=not args.no_diff))
         if observed:
             console.print(render_checks(observed.checks, observed.unreachable))
+            if observed.unreachable:
+                console.print(f"{len(observed.unreachable)} node(s) could not be reached: their part of the plan assumes empty nodes", style="red")
+                return 1
         return 0
     finally:
         if observed:
