@@ -138,6 +138,11 @@ class Journal:
                 (state, failure, time.time(), os.getpid(), rollout_id),
             )
 
+    def hand_over(self, rollout_id: str, pid: int) -> None:
+        """Record that process `pid` now owns the rollout (a detached background run)."""
+        with self._tx() as db:
+            db.execute("UPDATE rollouts SET pid=?, updated=? WHERE id=?", (pid, time.time(), rollout_id))
+
     def rollout(self, rollout_id: str) -> RolloutRecord | None:
         """The rollout with `rollout_id`, or None."""
         with self._lock:
@@ -193,6 +198,13 @@ class Journal:
         """Record how a step execution ended (done, failed, lost)."""
         with self._tx() as db:
             db.execute("UPDATE runs SET ended=?, result=? WHERE rowid=?", (time.time(), result, run_id))
+
+    def run_timings(self, rollout_id: str) -> list[tuple[str, float, float | None, str | None]]:
+        """(step id, started, ended, result) of every step execution, in order."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT step_id, started, ended, result FROM runs WHERE rollout_id=? ORDER BY rowid", (rollout_id,)
+            ).fetchall()
 
     def runs(self, rollout_id: str) -> list[tuple[str, int, int, str | None]]:
         """(step id, attempt, pid, result) of every execution of every step, in order."""

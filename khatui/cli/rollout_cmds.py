@@ -54,7 +54,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="let a failed preflight check pass (repeatable)",
     )
     apply.add_argument("--verbose", "-v", action="store_true", help="print every output line (non-terminal output)")
+    apply.add_argument(
+        "--detach",
+        action="store_true",
+        help="after confirmation, run the rollout in the background (it survives this terminal); follow it with `khatui attach`",
+    )
     apply.set_defaults(run=_apply)
+
+    attach = sub.add_parser(
+        "attach",
+        help="follow a rollout running in the background",
+        description="Print the log of rollout ID (default: the most recent unfinished one) as it grows, until it "
+        "ends. Ctrl-C stops following; the rollout goes on.",
+    )
+    attach.add_argument("rollout", nargs="?", metavar="ID", help="rollout id (see `khatui rollouts`)")
+    attach.set_defaults(run=_attach)
 
     resume = sub.add_parser(
         "resume",
@@ -72,6 +86,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     resume.add_argument("--verbose", "-v", action="store_true", help="print every output line")
     resume.set_defaults(run=_resume)
+
+    diagnose = sub.add_parser(
+        "diagnose",
+        help="bundle logs, rendered files and a run report to share",
+        description="Gather, for rollout ID (default: the most recent one), the journal's run report, the rollout "
+        "log, every node's relevant logs (etcd, kubelet, haproxy, keepalived, nginx; failed units; listening "
+        "ports), the rendered files and the certificate summaries into one tarball. Secrets are redacted and "
+        "no key material is included.",
+    )
+    diagnose.add_argument("rollout", nargs="?", metavar="ID", help="rollout id (see `khatui rollouts`)")
+    diagnose.add_argument("-o", "--output", metavar="FILE", help="tarball path (default: ./khatui-diagnose-ID.tar.gz)")
+    diagnose.add_argument(
+        "--offline", action="store_true", help="do not connect to the nodes (journal, log and files only)"
+    )
+    diagnose.add_argument("--accept-new-host-keys", action="store_true", help="accept and pin unknown host keys")
+    diagnose.set_defaults(run=_diagnose)
 
     rollouts = sub.add_parser(
         "rollouts", help="list rollouts and their state", description="List the rollouts in the journal, newest first."
@@ -138,7 +168,10 @@ def _plan(args: argparse.Namespace) -> int:
         if observed:
             console.print(render_checks(observed.checks, observed.unreachable))
             if observed.unreachable:
-                console.print(f"{len(observed.unreachable)} node(s) could not be reached: their part of the plan assumes empty nodes", style="red")
+                console.print(
+                    f"{len(observed.unreachable)} node(s) could not be reached: their part of the plan assumes empty nodes",
+                    style="red",
+                )
                 return 1
         return 0
     finally:
@@ -209,7 +242,39 @@ def _apply(args: argparse.Namespace) -> int:
     except BaseException:
         observed.close()
         raise
+    if args.detach:
+        from khatui.rollout.background import detach
+
+        observed.close()
+        extra = ["--accept-new-host-keys"] if args.accept_new_host_keys else []
+        extra += [f"--waive={waiver}" for waiver in args.waive] + [f"--concurrency={args.concurrency}"]
+        pid = detach(record, extra)
+        journal = open_journal()
+        journal.hand_over(record.id, pid)
+        journal.close()
+        console.print(f"rollout {record.id} runs in the background (pid {pid}); follow it: khatui attach {record.id}")
+        return 0
     return _execute(args, record, plan, observed)
+
+
+def _attach(args: argparse.Namespace) -> int:
+    from khatui.rollout.background import follow
+    from khatui.rollout.service import find_rollout, open_journal
+
+    journal = open_journal()
+    try:
+        record = find_rollout(journal, args.rollout)
+        console = _console()
+        console.print(f"following rollout {record.id} ({record.state}); Ctrl-C stops following, not the rollout")
+        try:
+            final = follow(journal, record.id, lambda line: console.print(line, markup=False, highlight=False))
+        except KeyboardInterrupt:
+            console.print(f"stopped following; the rollout goes on (khatui attach {record.id})")
+            return 0
+        console.print(final.failure or f"rollout {final.id}: {final.state}", markup=False)
+        return 0 if final.state == "done" else 1
+    finally:
+        journal.close()
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -243,6 +308,38 @@ def _resume(args: argparse.Namespace) -> int:
         observed.close()
         raise
     return _execute(args, record, plan, observed)
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from khatui.engine.redact import Redactor
+    from khatui.rollout.desired import load_desired
+    from khatui.rollout.diagnose import bundle
+    from khatui.rollout.service import load_token, observe, open_journal, targets_secrets
+
+    journal = open_journal()
+    try:
+        records = journal.rollouts()
+        record = journal.rollout(args.rollout) if args.rollout else (records[0] if records else None)
+        if record is None:
+            raise InputError(
+                f"no rollout {args.rollout or ''} in the journal (see `khatui rollouts`)".replace("  ", " ")
+            )
+        desired = load_desired(record.spec_path)
+        accept = (lambda *_: True) if args.accept_new_host_keys else None
+        observed = None if args.offline else observe(desired, accept)
+        try:
+            redact = Redactor([load_token(record.id), *targets_secrets(desired)])
+            out = Path(args.output or f"khatui-diagnose-{record.id}.tar.gz")
+            bundle(journal, record, desired, observed, out, redact)
+        finally:
+            if observed:
+                observed.close()
+        _console().print(f"wrote {out}: share it; it holds no keys and secrets are masked")
+        return 0
+    finally:
+        journal.close()
 
 
 def _rollouts(args: argparse.Namespace) -> int:

@@ -77,6 +77,11 @@ def observe(
     return Observed(found, facts, unreachable, checks)
 
 
+def targets_secrets(desired: Desired) -> list[str]:
+    """The sudo passwords the spec's nodes use (to redact them everywhere)."""
+    return [t.sudo_password for t in targets(desired.cluster, desired.base_dir).values() if t.sudo_password]
+
+
 def make_plan(
     desired: Desired, observed: Observed | None, token: str | None = None, redo: frozenset[str] = frozenset()
 ) -> Plan:

@@ -1,0 +1,72 @@
+"""Rollouts that outlive the operator's terminal: detach to a background process, attach to follow.
+
+Operators often run khatui in an SSH session on a bastion; a dropped session must not kill a
+half-done rollout. A detached rollout is simply `khatui resume ID` started in its own session
+(setsid, no terminal), which the journal already makes safe; `attach` follows the rollout's log,
+which the engine writes line by line, until the journal says the rollout ended.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from khatui.journal import Journal, RolloutRecord
+
+
+def detach(record: RolloutRecord, extra_args: list[str]) -> int:
+    """Start `khatui resume ID --yes` in the background; returns its pid."""
+    out = Path(record.log_path).with_suffix(".detached.out")
+    with open(out, "ab") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "khatui", "resume", record.id, "--yes", *extra_args],
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=os.environ.copy(),
+        )
+    return process.pid
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def follow(
+    journal: Journal, rollout_id: str, emit: Callable[[str], None], poll: float = 0.2, from_start: bool = True
+) -> RolloutRecord:
+    """Print the rollout's log as it grows until the rollout is over (or its process died)."""
+    record = journal.rollout(rollout_id)
+    assert record is not None
+    path = Path(record.log_path)
+    position = 0 if from_start or not path.exists() else path.stat().st_size
+    partial = ""
+    while True:
+        if path.exists():
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                handle.seek(position)
+                chunk = handle.read()
+                position = handle.tell()
+            *lines, partial = (partial + chunk).split("\n")
+            for line in lines:
+                emit(line)
+        record = journal.rollout(rollout_id)
+        assert record is not None
+        if record.state != "running" or not _alive(record.pid):
+            if partial:
+                emit(partial)
+            return record
+        time.sleep(poll)
