@@ -22,6 +22,7 @@ from khatui.lab import boot, cgroups, files, network, preflight, rootfs
 from khatui.lab.boot import NodeState
 from khatui.lab.host import node_env, run
 from khatui.lab.layout import LabLayout, NodePlan, check_name, lab_cgroup_name, parse_subnet, plan_layout
+from khatui.lab.standins.install import LIB, install_standins
 from khatui.userdirs import data_dir
 
 Progress = Callable[[str], None]
@@ -114,7 +115,8 @@ class Lab:
     # Life cycle -------------------------------------------------------------------------------
 
     def up(self, progress: Progress = _quiet) -> list[str]:
-        """Bring the lab up (creating what is missing); returns the nodes that were booted."""
+        """Bring the lab up (creating what is missing), stand-ins installed (or refreshed) on every node
+        so `khatui apply` can run on it; returns the nodes that were booted."""
         preflight.require_linux_root()
         preflight.install_packages(progress)
         preflight.check_host()
@@ -149,6 +151,9 @@ class Lab:
                     progress(f"{node.name} {node.address}: up, sshd listening ({time.monotonic() - started:.1f} s)")
                 else:
                     progress(f"{node.name} {node.address}: already up")
+            for node in self.layout.nodes:
+                self.install_standins(node.name)
+            progress(f"stand-ins for kubeadm, kubelet, kubectl and the control plane installed on every node ({LIB})")
             return [node.name for node in booted]
 
     def down(self, progress: Progress = _quiet) -> list[str]:
@@ -188,11 +193,9 @@ class Lab:
         self.run_in(node, ["/bin/sh", "-c", script, "put_file", path, f"{mode:o}"], input=data)
 
     def install_standins(self, node: str) -> list[str]:
-        """Install the kubeadm/kubelet/kube-apiserver stand-ins in the node; returns their paths."""
-        from khatui.lab.standins.install import install_standins
-
-        paths: list[str] = install_standins(self, node)
-        return paths
+        """Install (or refresh) the kubeadm/kubelet/kubectl/control-plane stand-ins in the node; returns
+        their launchers' paths. `up` does it for every node."""
+        return install_standins(self, node)
 
     # Faults ---------------------------------------------------------------------------------------
 

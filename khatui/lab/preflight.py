@@ -24,11 +24,13 @@ PACKAGES = (
     "keepalived",
     "python3-yaml",
     "openssl",
+    "curl",
     "iproute2",
     "systemd",
 )
 """Debian packages the lab needs: the real services khatui rolls out, sshd, systemd for each node's
-PID 1, python3-yaml and openssl for the stand-ins, iproute2 for links and namespaces."""
+PID 1, python3-yaml and openssl for the stand-ins, curl for the rollout's API health probe, iproute2
+for links and namespaces."""
 SYSTEMD = Path("/lib/systemd/systemd")
 TOOLS = ("ip", "ss", "nsenter", "unshare", "setsid", "mount", "umount", "dpkg-query")
 

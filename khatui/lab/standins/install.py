@@ -4,14 +4,20 @@ Layout on the node, mirroring where Debian's kubeadm/kubelet packages and kubead
 things, so khatui's rendered paths (/usr/bin/kubelet, kubelet.service drop-ins) work unchanged:
 
     /usr/local/lib/khatui-lab/khatui_lab_standins/   this package (+ VERSION)
-    /usr/local/bin/{kubeadm,kubelet,kube-apiserver,kube-controller-manager,kube-scheduler}
+    /usr/local/bin/{kubeadm,kubelet,kubectl,kube-apiserver,kube-controller-manager,kube-scheduler}
                                                      launchers headed "khatui lab stand-in"
-    /usr/bin/kubeadm, /usr/bin/kubelet               symlinks to the launchers
+    /usr/bin/kubeadm, /usr/bin/kubelet, /usr/bin/kubectl   symlinks to the launchers
     /usr/lib/systemd/system/kubelet.service (+ kubelet.service.d/10-kubeadm.conf)
+
+Everything goes in as one tar stream per node (one command, not one per file), replacing the
+package folder whole, so installing again is cheap and leaves no stale module behind.
 """
 
 from __future__ import annotations
 
+import io
+import tarfile
+import time
 from importlib import resources
 from typing import Protocol
 
@@ -20,6 +26,7 @@ PACKAGE = "khatui_lab_standins"
 LAUNCHERS = {
     "kubeadm": "from khatui_lab_standins.kubeadm import main\nsys.exit(main(sys.argv[1:]))",
     "kubelet": "from khatui_lab_standins.kubelet import main\nsys.exit(main(sys.argv[1:]))",
+    "kubectl": "from khatui_lab_standins.kubectl import main\nsys.exit(main(sys.argv[1:]))",
     "kube-apiserver": "from khatui_lab_standins.apiserver import main\nsys.exit(main(sys.argv[1:]))",
     "kube-controller-manager": (
         "from khatui_lab_standins.idle import main\nsys.exit(main(sys.argv[1:], 'kube-controller-manager'))"
@@ -66,13 +73,14 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
 """
 
 
+SYMLINKS = ("kubeadm", "kubelet", "kubectl")
+"""Stand-ins also reachable as /usr/bin/<name>, where Debian's packages put them."""
+
+
 class NodeFiles(Protocol):
-    """What installing needs from a lab: write a file in a node, run a command there."""
+    """What installing needs from a lab: run a command inside a node, feeding it `input`."""
 
-    def put_file(self, node: str, path: str, data: bytes, mode: int = 0o644) -> None:
-        """Write `data` at `path` inside `node`."""
-
-    def run_in(self, node: str, argv: list[str]) -> object:
+    def run_in(self, node: str, argv: list[str], *, input: bytes | None = None) -> object:
         """Run `argv` inside `node` (failing loudly)."""
 
 
@@ -81,21 +89,35 @@ def launcher(name: str) -> str:
     return HEADER.format(name=name, lib=LIB) + LAUNCHERS[name] + "\n"
 
 
+def archive(version: str = "v1.31.4") -> bytes:
+    """Every stand-in file as a tar stream to unpack at / (mtimes now, so Python's caches refresh)."""
+    now = time.time()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+
+        def add(path: str, data: bytes, mode: int = 0o644) -> None:
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size, info.mode, info.mtime = len(data), mode, now
+            tar.addfile(info, io.BytesIO(data))
+
+        source = resources.files("khatui.lab.standins")
+        for module in sorted(entry.name for entry in source.iterdir() if entry.name.endswith(".py")):
+            if module != "install.py":
+                add(f"{LIB}/{PACKAGE}/{module}", (source / module).read_bytes())
+        add(f"{LIB}/{PACKAGE}/VERSION", f"{version}\n".encode())
+        for name in LAUNCHERS:
+            add(f"/usr/local/bin/{name}", launcher(name).encode(), 0o755)
+        for name in SYMLINKS:
+            link = tarfile.TarInfo(f"usr/bin/{name}")
+            link.type, link.linkname, link.mtime = tarfile.SYMTYPE, f"/usr/local/bin/{name}", now
+            tar.addfile(link)
+        add("/usr/lib/systemd/system/kubelet.service", KUBELET_UNIT.encode())
+        add("/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf", KUBEADM_DROPIN.encode())
+    return buffer.getvalue()
+
+
 def install_standins(lab: NodeFiles, node: str, version: str = "v1.31.4") -> list[str]:
-    """Install every stand-in in `node` (claiming Kubernetes `version`); returns the launchers' paths."""
-    source = resources.files("khatui.lab.standins")
-    for module in sorted(entry.name for entry in source.iterdir() if entry.name.endswith(".py")):
-        if module != "install.py":
-            lab.put_file(node, f"{LIB}/{PACKAGE}/{module}", (source / module).read_bytes())
-    lab.put_file(node, f"{LIB}/{PACKAGE}/VERSION", f"{version}\n".encode())
-    paths = []
-    for name in LAUNCHERS:
-        path = f"/usr/local/bin/{name}"
-        lab.put_file(node, path, launcher(name).encode(), mode=0o755)
-        paths.append(path)
-    lab.run_in(node, ["ln", "-sf", "/usr/local/bin/kubeadm", "/usr/bin/kubeadm"])
-    lab.run_in(node, ["ln", "-sf", "/usr/local/bin/kubelet", "/usr/bin/kubelet"])
-    lab.put_file(node, "/usr/lib/systemd/system/kubelet.service", KUBELET_UNIT.encode())
-    lab.put_file(node, "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf", KUBEADM_DROPIN.encode())
-    lab.run_in(node, ["systemctl", "daemon-reload"])
-    return paths
+    """Install (or refresh) every stand-in in `node`, claiming Kubernetes `version`; returns the launchers."""
+    script = f"rm -rf {LIB}/{PACKAGE} && tar -x -C / --no-same-owner -f - && systemctl daemon-reload"
+    lab.run_in(node, ["/bin/sh", "-c", script], input=archive(version))
+    return [f"/usr/local/bin/{name}" for name in LAUNCHERS]

@@ -1,4 +1,4 @@
-"""Stand-in for kubeadm: `init`, `join` and `version`, checking their input as kubeadm does.
+"""Stand-in for kubeadm: `init`, `join`, `token` and `version`, checking their input as kubeadm does.
 
 `init --config F` / `join --config F` validate the config (see `kubeadm_config`), run kubeadm's
 preflight checks (honouring `--ignore-preflight-errors`), use or create certificates, write the
@@ -7,20 +7,19 @@ the local apiserver's /healthz, as kubeadm's phases do (`--skip-phases` skips th
 only create API objects (upload-config, mark-control-plane, bootstrap-token, addon...) are
 announced and skipped: the apiserver stand-in stores nothing. A joining control plane reads the
 ClusterConfiguration through its discovery kubeconfig's server, i.e. through the load balancer,
-from the apiserver stand-in's kubeadm-config ConfigMap.
+from the apiserver stand-in's kubeadm-config ConfigMap, authenticated by the discovery kubeconfig's
+bootstrap token (`kubeadm_discovery`); `kubeadm token` manages those tokens (`kubeadm_token`).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import ipaddress
 import json
 import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -30,7 +29,9 @@ import yaml
 
 from . import kubeadm_config as kc
 from . import kubeadm_files as kf
+from . import kubeadm_token
 from .common import version
+from .kubeadm_discovery import DiscoveryError, discover
 from .kubeadm_pki import Leaf, PKIError, ensure_leaf, ensure_service_account
 from .kubeadm_preflight import PreflightError, dir_busy, file_available, port_open, preflight, privileged, say
 
@@ -53,7 +54,6 @@ API_ONLY = {
     "etcd-join",
 }
 WAIT_SECONDS = 120.0
-CONFIGMAP_PATH = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config"
 
 
 class Failure(Exception):
@@ -77,6 +77,7 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--certificate-key", default="")
         command.add_argument("--skip-token-print", action="store_true")
         command.add_argument("--dry-run", action="store_true")
+    kubeadm_token.add_parser(sub)
     show = sub.add_parser("version")
     show.add_argument("-o", "--output", choices=("", "short", "json", "yaml"), default="")
     return root
@@ -87,6 +88,8 @@ def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     if args.command == "version":
         return show_version(args.output)
+    if args.command == "token":
+        return kubeadm_token.run(args)
     try:
         phases = skip_list(args.skip_phases, INIT_PHASES if args.command == "init" else JOIN_PHASES)
         ignored = {item.strip().lower() for item in args.ignore_preflight_errors.split(",") if item.strip()}
@@ -99,6 +102,9 @@ def main(argv: list[str]) -> int:
             print(f"W [config] {warning}", file=sys.stderr)
         if config.errors:
             raise Failure(f"invalid configuration {args.config}:\n  - " + "\n  - ".join(config.errors))
+        kind = "InitConfiguration" if args.command == "init" else "JoinConfiguration"
+        registration = config.get(kind).get("nodeRegistration") or {}
+        ignored |= {str(item).lower() for item in registration.get("ignorePreflightErrors") or []}
         if args.dry_run:
             say("[dryrun] the configuration is valid; nothing written (khatui lab stand-in)")
             return 0
@@ -289,8 +295,6 @@ def run_join(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
     control_plane = join.get("controlPlane")
     node = str((join.get("nodeRegistration") or {}).get("name") or socket.gethostname())
     ca_cert = Path(str(join.get("caCertPath", "/etc/kubernetes/pki/ca.crt")))
-    discovery = discovery_kubeconfig(join)
-    server = discovery["server"]
     if "preflight" not in skipped:
         checks = [
             privileged(),
@@ -304,8 +308,13 @@ def run_join(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
     local = (control_plane or {}).get("localAPIEndpoint") or {}
     address = str(local.get("advertiseAddress") or _default_address())
     port = int(local.get("bindPort", 6443))
+    try:
+        discovered = discover(join, ca_cert)
+    except DiscoveryError as exc:
+        raise Failure(f"discovery: {exc}") from None
+    say(f"[discovery] Read the cluster configuration from {discovered.server} with bootstrap token authentication")
     if control_plane is not None:
-        cluster = fetch_cluster_configuration(server, discovery["ca"])
+        cluster = discovered.cluster
         pki = Path(str(cluster.get("certificatesDir", "/etc/kubernetes/pki")))
         if "control-plane-prepare" not in skipped:
             shared = ["ca.crt", "ca.key", "sa.key", "sa.pub", "front-proxy-ca.crt", "front-proxy-ca.key"]
@@ -318,58 +327,14 @@ def run_join(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
             control_plane_files(config, cluster, node, address, port, set(), init=False)
     if "kubelet-start" not in skipped:
         if not ca_cert.is_file():
-            kf.write(ca_cert, base64.b64decode(discovery["ca"]).decode(), 0o644)
-        kf.write_kubeconfig(ca_cert.parent, "kubelet.conf", server, None, "kubernetes")
+            kf.write(ca_cert, discovered.ca_pem.decode(), 0o644)
+        kf.write_kubeconfig(ca_cert.parent, "kubelet.conf", discovered.server, None, "kubernetes")
         say('[kubelet-start] Writing kubelet configuration to file "/etc/kubernetes/kubelet.conf"')
         kubelet_start(config, "JoinConfiguration", {})
     if control_plane is not None and "wait-control-plane" not in skipped:
         wait_healthz(ca_cert.parent, address, port)
     announce_api_only(JOIN_PHASES, skipped)
     say("This node has joined the cluster (khatui lab stand-in)")
-
-
-def discovery_kubeconfig(join: dict[str, Any]) -> dict[str, str]:
-    """Server URL and base64 CA of the discovery kubeconfig (file discovery) or token endpoint."""
-    by_file = (join.get("discovery") or {}).get("file")
-    if not by_file:
-        token = (join.get("discovery") or {}).get("bootstrapToken") or {}
-        raise Failure(
-            f"discovery: bootstrap-token discovery of {token.get('apiServerEndpoint')} needs cluster-info, "
-            "which the khatui lab stand-in cannot serve: use discovery.file"
-        )
-    try:
-        data = yaml.safe_load(Path(str(by_file["kubeConfigPath"])).read_text())
-        cluster = data["clusters"][0]["cluster"]
-        server = str(cluster["server"])
-    except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError) as exc:
-        raise Failure(f"discovery: {by_file.get('kubeConfigPath')} is not a usable kubeconfig: {exc}") from None
-    ca = cluster.get("certificate-authority-data")
-    if not ca and cluster.get("certificate-authority"):
-        ca = base64.b64encode(Path(str(cluster["certificate-authority"])).read_bytes()).decode()
-    if not ca:
-        raise Failure("discovery: the discovery kubeconfig has no certificate authority")
-    return {"server": server, "ca": str(ca)}
-
-
-def fetch_cluster_configuration(server: str, ca_b64: str) -> dict[str, Any]:
-    """The ClusterConfiguration from the kubeadm-config ConfigMap, through `server` (TLS verified)."""
-    with tempfile.NamedTemporaryFile("wb", suffix=".crt") as ca:
-        ca.write(base64.b64decode(ca_b64))
-        ca.flush()
-        context = ssl.create_default_context(cafile=ca.name)
-        try:
-            with urllib.request.urlopen(server + CONFIGMAP_PATH, context=context, timeout=10) as reply:
-                configmap = json.load(reply)
-        except (OSError, ValueError) as exc:
-            raise Failure(
-                f"control-plane-prepare: cannot read the kubeadm-config ConfigMap from {server}: {exc}"
-            ) from None
-    cluster = yaml.safe_load(configmap.get("data", {}).get("ClusterConfiguration", "")) or {}
-    if not isinstance(cluster, dict) or not cluster.get("controlPlaneEndpoint"):
-        raise Failure(
-            f"control-plane-prepare: the kubeadm-config ConfigMap at {server} holds no usable ClusterConfiguration"
-        )
-    return cluster
 
 
 def _default_address() -> str:
