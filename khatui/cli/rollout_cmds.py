@@ -355,11 +355,12 @@ def _rollouts(args: argparse.Namespace) -> int:
             sys.stdout.write("\n")
             return 0
         table = Table(show_edge=False)
-        for column in ("id", "cluster", "state", "age", "failure"):
-            table.add_column(column)
+        for column in ("id", "cluster", "state", "age"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("failure", no_wrap=True, overflow="ellipsis")
         now = time.time()
         for r in records:
-            failure = (r.failure or "").splitlines()[0] if r.failure else ""
+            failure = (r.failure or "").splitlines()[0].split(": ", 1)[0].removeprefix(f"rollout {r.id} ") if r.failure else ""
             table.add_row(r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure)
         _console().print(table if records else "no rollouts yet")
         return 0

@@ -77,10 +77,13 @@ def ipvs_modules(ctx: RenderContext) -> list[str]:
 
 
 def sysctls(ctx: RenderContext) -> list[tuple[str, str]]:
-    """Kernel settings for IPVS mode (loaded after the modules by systemd-sysctl)."""
+    """Kernel settings of a Kubernetes node: forwarding always (kubeadm's preflight requires it),
+    plus IPVS's in IPVS mode (loaded after the modules by systemd-sysctl)."""
     settings = [("net.ipv4.ip_forward", "1")]
     if ctx.spec.control_plane.pod_cidr.version == 6:
         settings.append(("net.ipv6.conf.all.forwarding", "1"))
+    if ctx.spec.kube_proxy.mode is not ProxyMode.IPVS:
+        return settings
     settings += [
         ("net.ipv4.vs.conntrack", "1"),
         ("net.ipv4.vs.conn_reuse_mode", "0"),
@@ -91,15 +94,15 @@ def sysctls(ctx: RenderContext) -> list[tuple[str, str]]:
 
 
 def node_files(ctx: RenderContext, node: Node) -> list[RenderedFile]:
-    """IPVS module and sysctl files on every Kubernetes node (nothing in other modes)."""
-    if ctx.spec.kube_proxy.mode is not ProxyMode.IPVS or not ctx.runs_kubelet(node):
+    """The sysctl file on every Kubernetes node, and the IPVS modules file in IPVS mode."""
+    if not ctx.runs_kubelet(node):
         return []
-    modules = "".join(f"{m}\n" for m in ipvs_modules(ctx))
     settings = "".join(f"{key} = {value}\n" for key, value in sysctls(ctx))
-    return [
-        ctx.config(node, MODULES_PATH, modules, "kube-proxy"),
-        ctx.config(node, SYSCTL_PATH, settings, "kube-proxy"),
-    ]
+    files = [ctx.config(node, SYSCTL_PATH, settings, "kube-proxy")]
+    if ctx.spec.kube_proxy.mode is ProxyMode.IPVS:
+        modules = "".join(f"{m}\n" for m in ipvs_modules(ctx))
+        files.append(ctx.config(node, MODULES_PATH, modules, "kube-proxy"))
+    return files
 
 
 def addon_files(ctx: RenderContext, node: Node, directory: PurePosixPath) -> list[RenderedFile]:

@@ -126,8 +126,10 @@ def test_ipvs_node_files(name: str) -> None:
             assert all(re.fullmatch(r"[a-z0-9_.]+ = [0-9]+", line) for line in body), body
             assert "net.ipv4.ip_forward = 1" in body
     kube_nodes = {n.name for n in cluster.spec.nodes if n.has(Role.CONTROL_PLANE) or n.has(Role.WORKER)}
-    having = {f.node for f in rendered()[name] if f.path in (str(MODULES_PATH), str(SYSCTL_PATH))}
-    assert having == (kube_nodes if ipvs else set())
+    with_modules = {f.node for f in rendered()[name] if f.path == str(MODULES_PATH)}
+    with_sysctls = {f.node for f in rendered()[name] if f.path == str(SYSCTL_PATH)}
+    assert with_modules == (kube_nodes if ipvs else set())
+    assert with_sysctls == kube_nodes  # forwarding is on for every mode: kubeadm's preflight requires it
 
 
 def test_cluster_dns_follows_node_local_dns_and_proxy_mode() -> None:
