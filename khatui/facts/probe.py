@@ -155,13 +155,23 @@ def parse_hashes(lines: list[str]) -> dict[str, str]:
     return hashes
 
 
-def parse(node: str, output: str, operator_time: float) -> NodeFacts:
-    """All facts from one probe's output; `operator_time` is the operator's clock when the probe was sent."""
+def clock_offset(node_time: float, sent: float, received: float) -> float:
+    """How far the node's clock is at least off: 0 when its reading falls between sending the probe
+    and receiving its answer (session start-up on a node can take seconds; that is not skew)."""
+    if node_time < sent:
+        return node_time - sent
+    if node_time > received:
+        return node_time - received
+    return 0.0
+
+
+def parse(node: str, output: str, sent: float, received: float | None = None) -> NodeFacts:
+    """All facts from one probe's output; `sent`/`received`: the operator's clock around the probe."""
     found = sections(output)
     os_id, os_version, pretty = parse_os(found.get("os", []))
     cpus = found.get("cpus", ["0"])
     time_lines = found.get("time", [])
-    node_time = float(time_lines[0]) if time_lines and re.fullmatch(r"\d+(\.\d+)?", time_lines[0]) else operator_time
+    node_time = float(time_lines[0]) if time_lines and re.fullmatch(r"\d+(\.\d+)?", time_lines[0]) else sent
     contents = {}
     for key, value in found.items():
         if key.startswith("content "):
@@ -178,7 +188,7 @@ def parse(node: str, output: str, operator_time: float) -> NodeFacts:
         cpus=int(cpus[0]) if cpus and cpus[0].isdigit() else 0,
         memory_mib=parse_memory(found.get("memory", [])),
         swap_devices=tuple(line.split()[0] for line in found.get("swap", []) if line.strip()),
-        clock_offset_s=node_time - operator_time,
+        clock_offset_s=clock_offset(node_time, sent, sent if received is None else received),
         listening=parse_listening(found.get("listening", [])),
         modules_loaded=frozenset(line.strip() for line in found.get("modules", []) if line.strip()),
         modules_available=frozenset(line.strip() for line in found.get("available", []) if line.strip()),

@@ -58,3 +58,11 @@ def test_script_runs_under_sh_and_parses(tmp_path: Path) -> None:
     assert facts.file_contents == {str(present): b"x = 1\n\xff\n"}
     assert facts.cpus >= 1 and facts.memory_mib > 0 and facts.kernel
     assert abs(facts.clock_offset_s) < 5
+
+
+def test_clock_offset_ignores_the_probe_round_trip() -> None:
+    from khatui.facts.probe import clock_offset
+
+    assert clock_offset(102.0, sent=100.0, received=104.0) == 0.0
+    assert clock_offset(99.25, sent=100.0, received=104.0) == -0.75
+    assert clock_offset(107.5, sent=100.0, received=104.0) == 3.5
