@@ -41,7 +41,7 @@ def summary(plan: Plan) -> str:
     nodes: dict[str, int] = {}
     for step in plan.steps():
         nodes.setdefault(step.node, 0)
-        if not step.is_noop:
+        if not step.is_noop and not step.read_only:
             nodes[step.node] += 1
     changed = [n for n, count in nodes.items() if count]
     converged = len(nodes) - len(changed)
@@ -54,7 +54,10 @@ def summary(plan: Plan) -> str:
 def _step_tree(step: Step, facts: NodeFacts | None, show_diffs: bool) -> Tree:
     if step.is_noop:
         return Tree(Text.assemble(("= ", "dim"), (step.title, "dim"), (f"  ({step.noop_reason})", "dim italic")))
-    tree = Tree(Text.assemble(("~ ", "yellow bold"), (step.title, "bold")))
+    if step.read_only:
+        tree = Tree(Text.assemble(("? ", "cyan bold"), (step.title, "cyan"), ("  (check only, changes nothing)", "dim italic")))
+    else:
+        tree = Tree(Text.assemble(("~ ", "yellow bold"), (step.title, "bold")))
     for action in step.actions:
         if isinstance(action, Upload):
             label = Text(action.describe())
