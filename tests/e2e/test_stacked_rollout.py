@@ -1,0 +1,150 @@
+"""A full HA rollout on a 5-node lab: 3 stacked control planes (etcd as systemd units), 2 haproxy +
+keepalived nodes with a VIP. Then idempotency, failures of the running cluster, and host keys."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Env, make_env
+
+SUBNET = "10.93.0"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    yield from make_env(tmp_path_factory, "kes", f"{SUBNET}.0/24", 5)
+
+
+@pytest.fixture(scope="module")
+def rolled_out(env: Env) -> Env:
+    result = env.khatui("apply", str(env.spec), "--yes")
+    assert "done:" in result.stdout + result.stderr
+    return env
+
+
+def etcdctl(env: Env, *args: str, cert: bool = True, endpoints: str | None = None) -> subprocess.CompletedProcess[str]:
+    endpoints = endpoints or ",".join(f"https://{SUBNET}.{i}:2379" for i in (11, 12, 13))
+    command = ["etcdctl", f"--endpoints={endpoints}", f"--cacert={env.pki('ca/etcd.crt')}", "--command-timeout=5s"]
+    if cert:
+        command += [f"--cert={env.pki('nodes/cp1/etcd-healthcheck-client.crt')}", f"--key={env.pki('nodes/cp1/etcd-healthcheck-client.key')}"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"}, timeout=30)
+
+
+def test_etcd_cluster_is_healthy_and_requires_client_certificates(rolled_out: Env) -> None:
+    health = etcdctl(rolled_out, "endpoint", "health")
+    assert health.returncode == 0, health.stderr
+    assert health.stderr.count("is healthy") + health.stdout.count("is healthy") == 3
+    members = etcdctl(rolled_out, "member", "list")
+    assert sorted(re.findall(r", (cp\d),", members.stdout)) == ["cp1", "cp2", "cp3"]
+    refused = etcdctl(rolled_out, "endpoint", "health", cert=False)
+    assert refused.returncode != 0
+    assert "bad certificate" in refused.stderr or "certificate required" in refused.stderr or "unhealthy" in refused.stderr
+
+
+def test_api_answers_through_the_vip_with_a_verified_certificate(rolled_out: Env) -> None:
+    assert rolled_out.https_get(f"{SUBNET}.100", 6443, "/healthz", rolled_out.pki("ca/kubernetes.crt")) == "ok"
+
+
+def test_files_on_the_nodes_are_the_rendered_ones(rolled_out: Env, tmp_path: Path) -> None:
+    out = tmp_path / "render"
+    rolled_out.khatui("render", str(rolled_out.spec), "--out", str(out))
+    rows = [line.split("\t") for line in (out / "khatui-files.tsv").read_text().splitlines()[1:]]
+    assert rows
+    for node, path, *_, digest in rows:
+        on_node = rolled_out.sh(node, f"sha256sum {path}").stdout.split()
+        assert on_node and on_node[0] == digest, f"{node}:{path} differs from the rendered file"
+
+
+def _pids(env: Env) -> dict[str, str]:
+    found = {}
+    for node in ("cp1", "cp2", "cp3", "lb1", "lb2"):
+        for unit in ("etcd", "haproxy", "keepalived", "kubelet"):
+            pid = env.sh(node, f"systemctl show -p MainPID --value {unit}").stdout.strip()
+            if pid and pid != "0":
+                found[f"{node}/{unit}"] = pid
+    return found
+
+
+def test_second_plan_and_apply_change_nothing(rolled_out: Env) -> None:
+    before = _pids(rolled_out)
+    assert {"cp1/etcd", "cp1/kubelet", "lb1/haproxy", "lb2/keepalived"} <= set(before)
+    plan = rolled_out.khatui("plan", str(rolled_out.spec), "--no-diff")
+    assert "nothing would change: all 5 nodes are converged" in plan.stdout
+    again = rolled_out.khatui("apply", str(rolled_out.spec), "--yes")
+    assert "nothing would change" in again.stdout
+    assert _pids(rolled_out) == before
+
+
+def test_quorum_survives_a_member_loss(rolled_out: Env) -> None:
+    import time
+
+    rolled_out.sh("cp3", "systemctl kill -s KILL etcd; systemctl stop etcd")
+    try:
+        endpoints = f"https://{SUBNET}.11:2379,https://{SUBNET}.12:2379"
+        # If cp3 led, the two others elect a new leader first (a few seconds); then writes succeed.
+        deadline = time.monotonic() + 30
+        while True:
+            put = etcdctl(rolled_out, "put", "/khatui/e2e", "still-writable", endpoints=endpoints)
+            if put.returncode == 0 or time.monotonic() > deadline:
+                break
+        assert put.returncode == 0 and "OK" in put.stdout, put.stderr
+        got = etcdctl(rolled_out, "get", "/khatui/e2e", "--print-value-only", endpoints=endpoints)
+        assert got.stdout.strip() == "still-writable"
+    finally:
+        rolled_out.sh("cp3", "systemctl start --no-block etcd")
+
+
+def _vip_holder(env: Env) -> str | None:
+    for node in ("lb1", "lb2"):
+        if f"{SUBNET}.100/" in env.sh(node, "ip -o addr show dev eth0").stdout:
+            return node
+    return None
+
+
+def test_vip_moves_when_the_master_lb_stops(rolled_out: Env) -> None:
+    import time
+
+    holder = _vip_holder(rolled_out)
+    assert holder in ("lb1", "lb2")
+    other = "lb2" if holder == "lb1" else "lb1"
+    rolled_out.sh(holder, "systemctl stop keepalived")
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _vip_holder(rolled_out) != other:
+            time.sleep(0.2)
+        assert _vip_holder(rolled_out) == other
+        assert rolled_out.https_get(f"{SUBNET}.100", 6443, "/healthz", rolled_out.pki("ca/kubernetes.crt")) == "ok"
+    finally:
+        rolled_out.sh(holder, "systemctl start keepalived")
+
+
+def test_changed_host_key_is_refused(rolled_out: Env, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    known = tmp_path / "known_hosts"
+    lines = Path(rolled_out.lab.known_hosts).read_text().splitlines()
+    other = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    fake = Path(f"{other}.pub").read_text().split()[:2]
+    known.write_text("\n".join(f"{line.split()[0]} {fake[0]} {fake[1]}" if line.startswith(f"{SUBNET}.14") else line for line in lines) + "\n")
+    spec.write_text(rolled_out.spec.read_text().replace(str(rolled_out.lab.known_hosts), str(known)))
+    result = rolled_out.khatui("plan", str(spec), check=False)
+    assert result.returncode != 0
+    assert "lb1" in result.stdout + result.stderr and "HOST KEY CHANGED" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_wrong_client_key_is_a_clear_error(rolled_out: Env, tmp_path: Path) -> None:
+    key = tmp_path / "wrong"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(rolled_out.spec.read_text().replace(str(rolled_out.lab.identity_file), str(key)))
+    result = rolled_out.khatui("plan", str(spec), check=False)
+    assert result.returncode != 0
+    assert "SSH authentication as 'root' failed" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
