@@ -230,9 +230,15 @@ class Executor:
         self._finish(step, StepState.DONE, "", seconds=time.monotonic() - started)
 
     def _still_done(self, step: Step, before: StepRecord) -> bool:
-        """A step recorded done (or in flight when the engine died): is its effect in place?"""
+        """A step recorded done (or in flight when the engine died): is its effect in place?
+
+        With a check, the check decides. Without one, a step that uploads files is in the plan only
+        because the node's files differ from the spec's (the planner turns matching ones into no-ops),
+        so it runs again; a command-only step recorded done is trusted.
+        """
         if step.check is None:
-            return before.state is StepState.DONE
+            uploads = any(isinstance(action, Upload) for action in step.actions)
+            return before.state is StepState.DONE and not uploads
         try:
             return self.sessions(step.node).run(step.check, timeout=60).exit_code == 0
         except KhatuiError:

@@ -160,7 +160,13 @@ class _Builder:
         for n in members:
             files = n.pick(components=("etcd",))
             if static:
-                standalone = [] if n.has(KUBEADM_DONE) else n.pick(components=("kubelet",), stage=Stage.UNTIL_KUBEADM)
+                # The kubelet that runs the etcd pod: for good on etcd-only nodes (stage before-kubeadm),
+                # until kubeadm takes the node over on stacked control planes (stage until-kubeadm).
+                standalone = [
+                    f
+                    for f in n.pick(components=("kubelet",))
+                    if f.stage is Stage.BEFORE_KUBEADM or (f.stage is Stage.UNTIL_KUBEADM and not n.has(KUBEADM_DONE))
+                ]
                 restart = Run(
                     "systemctl daemon-reload && systemctl enable kubelet && systemctl restart kubelet",
                     description="(re)start the kubelet that runs the etcd static pod",

@@ -171,3 +171,15 @@ def test_probe_reads_contents_but_never_keys(cluster: Cluster) -> None:
     assert all(KUBEADM_DONE in paths for paths in hashes.values())
     assert not any(path.endswith(".key") for paths in contents.values() for path in paths)
     assert any("/etc/kubernetes/pki/etcd/peer.key" in paths for paths in hashes.values())
+
+
+def test_external_static_pod_etcd_keeps_its_standalone_kubelet() -> None:
+    data = load_file(str(ROOT / "assets/examples/external-etcd-cloudlb-ceph.yaml")).data
+    data["spec"]["etcd"]["runAs"] = "static-pod"
+    cluster = Cluster.model_validate(data)
+    files = files_of(cluster)
+    plan = build_plan(cluster, files, "h", None, TOKEN)
+    assert "/etc/systemd/system/kubelet.service.d/20-khatui-standalone.conf" in uploads(plan, "etcd/etcd1/etcd")
+    assert "systemctl restart kubelet" in commands(plan, "etcd/etcd1/etcd")[0]
+    facts = converged(cluster, files)
+    assert build_plan(cluster, files, "h", facts, TOKEN).step("etcd/etcd1/etcd").is_noop
