@@ -224,6 +224,13 @@ def _persistence(cluster: Cluster) -> Iterator[Problem]:
         )
     if classes and not defaults:
         yield warning(path, "no StorageClass is marked default; claims without a storageClassName stay Pending")
+    for index, klass in enumerate(classes):
+        if klass.backend == "glusterfs":
+            yield error(
+                (*path, index, "backend"),
+                "GlusterFS cannot be provisioned on Kubernetes v1.26 or newer: the in-tree plugin was removed "
+                "and no maintained CSI driver exists; use nfs or ceph-rbd (existing Gluster servers can export NFS)",
+            )
 
 
 def _versions(cluster: Cluster) -> Iterator[Problem]:

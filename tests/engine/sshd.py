@@ -57,7 +57,7 @@ class SSHDFarm:
     def start(self, node: TestNode) -> None:
         config = node.root / "sshd_config"
         config.write_text(
-            f"ListenAddress {node.host}:{node.port}\nHostKey {node.host_key}\nAuthorizedKeysFile {self.authorized}\n"
+            f"ListenAddress {node.host}:{node.port}\nHostKey {node.host_key}\nAuthorizedKeysFile {self.authorized} .ssh/authorized_keys\n"
             f"PidFile {node.root}/sshd.pid\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n"
             "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nLogLevel ERROR\nMaxSessions 100\n"
             "MaxStartups 100\nSubsystem sftp internal-sftp\n"
