@@ -183,3 +183,10 @@ def test_external_static_pod_etcd_keeps_its_standalone_kubelet() -> None:
     assert "systemctl restart kubelet" in commands(plan, "etcd/etcd1/etcd")[0]
     facts = converged(cluster, files)
     assert build_plan(cluster, files, "h", facts, TOKEN).step("etcd/etcd1/etcd").is_noop
+
+
+def test_a_kubeadm_cut_off_halfway_is_rerun_past_its_preflight() -> None:
+    files = files_of(STACKED)
+    plan = build_plan(STACKED, files, "h", None, TOKEN, redo=frozenset({"control-plane-init/cp1/kubeadm"}))
+    assert commands(plan, "control-plane-init/cp1/kubeadm")[-1].endswith("kubeadm-init.yaml --ignore-preflight-errors=all")
+    assert commands(plan, "control-plane-join/cp2/kubeadm")[-1].endswith("kubeadm-join.yaml")
