@@ -68,14 +68,15 @@ def gather_facts(
     def probe(name: str) -> NodeFacts:
         session = by_node[name]
         session.connect()
-        # The node's clock is read first thing in the probe: compare it with the moment it was sent.
+        # The node's clock must read between sending the probe and receiving its answer.
         sent = time.time()
         result = session.run(script(paths.get(name, []), content_paths.get(name, [])), timeout=60)
+        received = time.time()
         if "@@end" not in result.stdout:
             raise KhatuiError(
                 f"{name}: the probe did not finish (exit code {result.exit_code}): {result.stderr.strip()[-200:]}"
             )
-        return parse(name, result.stdout, sent)
+        return parse(name, result.stdout, sent, received)
 
     facts: dict[str, NodeFacts] = {}
     errors: dict[str, str] = {}
@@ -87,3 +88,20 @@ def gather_facts(
             except KhatuiError as exc:
                 errors[name] = exc.message
     return facts, errors
+
+
+def run_everywhere(
+    by_node: Mapping[str, Session], scripts: Mapping[str, str], concurrency: int = 100
+) -> dict[str, str]:
+    """Run each node's script at once; the stdout of every node that answered."""
+
+    def one(name: str) -> tuple[str, str | None]:
+        try:
+            return name, by_node[name].run(scripts[name], timeout=60).stdout
+        except KhatuiError:
+            return name, None
+
+    if not scripts:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(scripts)))) as pool:
+        return {name: out for name, out in pool.map(one, scripts) if out is not None}

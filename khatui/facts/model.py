@@ -30,6 +30,8 @@ class NodeFacts:
     """Absolute path -> sha256 of every file khatui would write that exists now."""
     file_contents: dict[str, bytes] = field(default_factory=dict)
     """Current content of the non-secret files khatui would write (for diffs)."""
+    addresses: frozenset[str] = frozenset()
+    """IP addresses on the node's interfaces (a keepalived VIP shows here on its holder)."""
     services: dict[str, str] = field(default_factory=dict)
     """systemd unit -> ActiveState, for the units khatui manages."""
 

@@ -53,6 +53,7 @@ def script(paths: Iterable[str], content_paths: Iterable[str]) -> str:
         "echo @@memory; grep MemTotal /proc/meminfo",
         "echo @@swap; tail -n +2 /proc/swaps",
         "echo @@listening; ss -Hltnp",
+        "echo @@addresses; ip -o addr show | awk '{print $4}' | cut -d/ -f1",
         "echo @@modules; cut -d' ' -f1 /proc/modules",
         "echo @@available; find /lib/modules/$(uname -r) -name '*.ko*' 2>/dev/null | sed 's|.*/||; s|\\.ko.*||'",
         "echo @@sysctl; for k in " + " ".join(SYSCTLS) + "; do printf '%s=%s\\n' $k \"$(sysctl -n $k)\"; done",
@@ -196,5 +197,6 @@ def parse(node: str, output: str, sent: float, received: float | None = None) ->
         binaries=parse_binaries(found.get("binaries", [])),
         file_hashes=parse_hashes(found.get("hashes", [])),
         file_contents=contents,
+        addresses=frozenset(line.strip() for line in found.get("addresses", []) if line.strip()),
         services=parse_key_values(found.get("services", [])),
     )

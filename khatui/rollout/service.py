@@ -10,7 +10,7 @@ from pathlib import Path
 
 from khatui.engine.executor import EngineOptions, Executor, RolloutResult, log_dir
 from khatui.engine.hostkeys import AcceptUnknown
-from khatui.engine.inventory import gather_facts, sessions, targets
+from khatui.engine.inventory import gather_facts, run_everywhere, sessions, targets
 from khatui.engine.ssh import HostKeys, Session
 from khatui.errors import InputError
 from khatui.events import EventSink, StepState
@@ -18,6 +18,7 @@ from khatui.facts.model import NodeFacts
 from khatui.journal import Journal, RolloutRecord
 from khatui.plan.build import bootstrap_token, build_plan, probed_paths
 from khatui.plan.model import Plan
+from khatui.preflight import mesh
 from khatui.preflight.checks import CheckResult, preflight
 from khatui.rollout.desired import Desired
 from khatui.spec.validate import resolve_local_path
@@ -74,6 +75,10 @@ def observe(
     hashes, contents = probed_paths(desired.files)
     facts, unreachable = gather_facts(found, hashes, contents, concurrency)
     checks = preflight(desired.cluster, facts, waivers)
+    nodes = {n.name: n for n in desired.cluster.spec.nodes}
+    scripts = {name: mesh.script(mesh.probes(desired.cluster, nodes[name])) for name in facts}
+    outputs = run_everywhere(found, scripts, concurrency)
+    checks += mesh.mesh_checks(desired.cluster, outputs, facts, waivers)
     return Observed(found, facts, unreachable, checks)
 
 

@@ -9,6 +9,8 @@ from rich.text import Text
 from khatui.preflight.checks import CheckResult, Status
 
 MARK = {Status.PASS: ("ok", "green"), Status.WARN: ("warn", "yellow"), Status.FAIL: ("FAIL", "bold red")}
+SHORT = {"resources": "res", "ipvs-modules": "ipvs", "binaries": "bins", "ip-forward": "fwd", "network": "net"}
+"""Column titles short enough for an 80-column terminal."""
 
 
 def render_checks(results: list[CheckResult], unreachable: dict[str, str] | None = None) -> RenderableType:
@@ -18,7 +20,7 @@ def render_checks(results: list[CheckResult], unreachable: dict[str, str] | None
     table = Table(title="Preflight", title_justify="left", show_edge=False)
     table.add_column("node", no_wrap=True)
     for check in checks:
-        table.add_column(check, no_wrap=True)
+        table.add_column(SHORT.get(check, check), no_wrap=True)
     cells = {(r.node, r.check): r for r in results}
     for node in nodes:
         row: list[Text | str] = [node]
@@ -28,9 +30,11 @@ def render_checks(results: list[CheckResult], unreachable: dict[str, str] | None
                 row.append("")
                 continue
             label, style = MARK[result.status]
-            row.append(Text(label + (" (waived)" if result.waived else ""), style))
+            row.append(Text(label + ("*" if result.waived else ""), style))
         table.add_row(*row)
     lines: list[RenderableType] = [table]
+    if any(r.waived for r in results):
+        lines.append(Text("* waived", "dim"))
     for node, error in (unreachable or {}).items():
         lines.append(Text(f"{node}: unreachable: {error}", "bold red"))
     for result in results:
