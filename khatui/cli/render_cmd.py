@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from khatui.errors import InputError
-from khatui.render import RenderedFile, render_cluster
+from khatui.render import NO_PKI, PKISource, RenderedFile, render_cluster
+from khatui.spec.cluster import Cluster
 from khatui.spec.problems import Severity
 from khatui.spec.validate import validate_file
 
@@ -57,6 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     render.add_argument(
         "--no-local-files", action="store_true", help="skip checks of local files (identity files, CA files)"
     )
+    render.add_argument(
+        "--no-pki",
+        action="store_true",
+        help="leave out certificates and keys (by default they come from the cluster's PKI store, completed if needed)",
+    )
+    render.add_argument("--pki-dir", metavar="DIR", help="PKI store directory (default: <data dir>/clusters/<name>/pki)")
     render.set_defaults(run=_render)
 
 
@@ -72,13 +79,32 @@ def _render(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.etcd_existing) - names)
     if unknown:
         raise InputError(f"--etcd-existing: no node called {', '.join(unknown)} in {args.spec}")
-    files = render_cluster(report.cluster, etcd_existing=frozenset(args.etcd_existing))
+    pki = NO_PKI if args.no_pki else _store_pki(report.cluster, args)
+    files = render_cluster(report.cluster, pki, etcd_existing=frozenset(args.etcd_existing))
     out = Path(args.out)
     _prepare(out, args.force)
     write_files(files, out)
     nodes = len({f.node for f in files})
     print(f"wrote {len(files)} files for {nodes} nodes to {out} (index: {out / INDEX})", file=sys.stderr)
     return 0
+
+
+def _store_pki(cluster: Cluster, args: argparse.Namespace) -> PKISource:
+    """The store's certificates and keys for the render, issuing what is missing first."""
+    from datetime import UTC, datetime
+
+    from khatui.pki.catalog import build_catalog
+    from khatui.pki.ensure import ensure_store
+    from khatui.pki.nodefiles import StorePKI
+    from khatui.pki.store import Store
+
+    catalog = build_catalog(cluster)
+    store = Store.for_cluster(cluster.metadata.name, args.pki_dir)
+    now = datetime.now(UTC)
+    _, changes, _ = ensure_store(catalog, store, str(Path(args.spec).resolve().parent), now)
+    if changes:
+        print(f"PKI store {store.root}: issued {len(changes)} certificate(s)", file=sys.stderr)
+    return StorePKI(catalog, store, now)
 
 
 def _prepare(out: Path, force: bool) -> None:

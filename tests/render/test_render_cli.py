@@ -18,7 +18,7 @@ STACKED = next(p for p in EXAMPLES if p.stem == "stacked-haproxy-ipvs-nfs")
 
 def test_render_writes_every_node_with_modes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    assert main(["render", str(STACKED), "--out", str(out)]) == 0
+    assert main(["render", str(STACKED), "--out", str(out), "--no-pki"]) == 0
     assert "wrote 41 files for 7 nodes" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["cp1", "cp2", "cp3", "lb1", "lb2", "worker1", "worker2", INDEX]
@@ -35,6 +35,22 @@ def test_render_writes_every_node_with_modes(tmp_path: Path, capsys: pytest.Capt
         "cp1\t/etc/kubernetes/manifests/etcd.yaml\t0600\troot:root\tmanifest\tbefore-kubeadm\t"
         in (out / INDEX).read_text()
     )
+
+
+def test_render_takes_certificates_and_keys_from_the_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(STACKED), "--out", str(out), "--pki-dir", str(tmp_path / "pki")]) == 0
+    err = capsys.readouterr().err
+    assert "issued 22 certificate(s)" in err
+    key = out / "cp1/etc/kubernetes/pki/etcd/peer.key"
+    cert = out / "cp1/etc/kubernetes/pki/etcd/peer.crt"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and stat.S_IMODE(cert.stat().st_mode) == 0o644
+    assert cert.read_bytes() == (tmp_path / "pki/nodes/cp1/etcd-peer.crt").read_bytes()
+    assert not (out / "worker1/etc/kubernetes/pki/etcd/peer.key").exists()
+    again = tmp_path / "again"
+    assert main(["render", str(STACKED), "--out", str(again), "--pki-dir", str(tmp_path / "pki")]) == 0
+    assert "issued" not in capsys.readouterr().err
+    assert (again / "cp1/etc/kubernetes/pki/etcd/peer.crt").read_bytes() == cert.read_bytes()
 
 
 def test_render_refuses_a_non_empty_folder_unless_forced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
