@@ -15,7 +15,10 @@ with its own /etc, /usr, /var overlays, its own systemd as PID 1 and a real sshd
 haproxy and keepalived come from Debian packages (installed when missing). `up` writes lab.yaml,
 a ready cluster spec: 5 nodes give cp1-cp3 (control-plane + etcd) and lb1-lb2 (haproxy +
 keepalived, VIP .100); 3-4 nodes put the lb role on the control planes (haproxy on 8443); 1-2
-nodes give a single non-HA control plane; nodes past 5 are workers."""
+nodes give a single non-HA control plane; nodes past 5 are workers.
+
+`khatui lab` alone brings the default lab up and opens the wizard on its lab.yaml: the quickest way
+to a full HA rollout on this machine."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    lab.set_defaults(run=lambda _args: _help(lab))
+    lab.set_defaults(run=_lab_then_wizard)
     commands = lab.add_subparsers(title="lab commands", metavar="COMMAND")
 
     up = commands.add_parser("up", help="create and boot the lab (a no-op when it is up)")
@@ -73,6 +76,19 @@ def _up(args: argparse.Namespace) -> int:
     )
     print(f"                khatui validate --strict {lab.spec_path}")
     return 0
+
+
+def _lab_then_wizard(args: argparse.Namespace) -> int:
+    """`khatui lab`: the default lab, then the wizard on its spec (in a terminal)."""
+    up = argparse.Namespace(name=DEFAULT_NAME, subnet=DEFAULT_SUBNET, nodes=DEFAULT_NODES)
+    _up(up)
+    lab = Lab(DEFAULT_NAME, DEFAULT_SUBNET, DEFAULT_NODES)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        _say(f"no terminal for the wizard; continue with: khatui plan {lab.spec_path}")
+        return 0
+    from khatui.cli.wizard_cmd import launch
+
+    return launch(str(lab.spec_path))
 
 
 def _down(args: argparse.Namespace) -> int:

@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from khatui import __version__
-from khatui.cli import certs, import_cmd, lab_cmd, render_cmd, rollout_cmds, spec_cmds
+from khatui.cli import certs, import_cmd, lab_cmd, render_cmd, rollout_cmds, spec_cmds, wizard_cmd
 from khatui.errors import KhatuiError
 
-COMMAND_MODULES = (spec_cmds, import_cmd, certs, render_cmd, rollout_cmds, lab_cmd)
+COMMAND_MODULES = (spec_cmds, import_cmd, certs, render_cmd, rollout_cmds, lab_cmd, wizard_cmd)
 
 DESCRIPTION = """\
 khatui takes you from a list of machines to a highly available Kubernetes control plane over SSH:
@@ -48,8 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run = getattr(args, "run", None)
     if run is None:
-        parser.print_help()
-        return 0
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            parser.print_help()
+            return 0
+        run = wizard_cmd.run  # a terminal and no command: the wizard (textual loads only now)
     try:
         return int(run(args))
     except KhatuiError as exc:

@@ -360,7 +360,11 @@ def _rollouts(args: argparse.Namespace) -> int:
         table.add_column("failure", no_wrap=True, overflow="ellipsis")
         now = time.time()
         for r in records:
-            failure = (r.failure or "").splitlines()[0].split(": ", 1)[0].removeprefix(f"rollout {r.id} ") if r.failure else ""
+            failure = (
+                (r.failure or "").splitlines()[0].split(": ", 1)[0].removeprefix(f"rollout {r.id} ")
+                if r.failure
+                else ""
+            )
             table.add_row(r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure)
         _console().print(table if records else "no rollouts yet")
         return 0

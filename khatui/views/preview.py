@@ -55,7 +55,9 @@ def _step_tree(step: Step, facts: NodeFacts | None, show_diffs: bool) -> Tree:
     if step.is_noop:
         return Tree(Text.assemble(("= ", "dim"), (step.title, "dim"), (f"  ({step.noop_reason})", "dim italic")))
     if step.read_only:
-        tree = Tree(Text.assemble(("? ", "cyan bold"), (step.title, "cyan"), ("  (check only, changes nothing)", "dim italic")))
+        tree = Tree(
+            Text.assemble(("? ", "cyan bold"), (step.title, "cyan"), ("  (check only, changes nothing)", "dim italic"))
+        )
     else:
         tree = Tree(Text.assemble(("~ ", "yellow bold"), (step.title, "bold")))
     for action in step.actions:

@@ -36,15 +36,27 @@ class Env:
 
     def khatui(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "khatui", *args], capture_output=True, text=True, env=self.env(), timeout=timeout, stdin=subprocess.DEVNULL
+            [sys.executable, "-m", "khatui", *args],
+            capture_output=True,
+            text=True,
+            env=self.env(),
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
         )
         if check and result.returncode != 0:
-            raise AssertionError(f"khatui {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"khatui {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "khatui", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env(), stdin=subprocess.DEVNULL
+            [sys.executable, "-m", "khatui", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
         )
 
     def journal(self) -> Journal:
@@ -56,7 +68,12 @@ class Env:
     def sh(self, node: str, command: str) -> subprocess.CompletedProcess[str]:
         """Run a shell command inside a node (not over SSH); never raises on its exit code."""
         done = self.lab.run_in(node, ["sh", "-c", command], check=False)
-        return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(errors="replace"), (done.stderr or b"").decode(errors="replace"))
+        return subprocess.CompletedProcess(
+            done.args,
+            done.returncode,
+            done.stdout.decode(errors="replace"),
+            (done.stderr or b"").decode(errors="replace"),
+        )
 
     def https_get(self, host: str, port: int, path: str, ca: Path, timeout: float = 5) -> str:
         """GET over TLS verified against `ca` for `host` (an address: it must be a SAN)."""
@@ -84,5 +101,12 @@ def make_env(tmp_path_factory: pytest.TempPathFactory, name: str, subnet: str, n
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if any(report.nodeid.startswith("tests/e2e/") for reports in terminalreporter.stats.values() for report in reports if hasattr(report, "nodeid")):
-        terminalreporter.write_line(f"khatui end-to-end lab tests: {time.monotonic() - STARTED:.1f} s since the e2e suite was loaded")
+    if any(
+        report.nodeid.startswith("tests/e2e/")
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if hasattr(report, "nodeid")
+    ):
+        terminalreporter.write_line(
+            f"khatui end-to-end lab tests: {time.monotonic() - STARTED:.1f} s since the e2e suite was loaded"
+        )

@@ -50,7 +50,9 @@ def test_external_etcd_runs_as_static_pods_and_is_healthy(rolled_out: Env) -> No
         f"--cacert={pki('ca/etcd.crt')}", f"--cert={pki('nodes/master1/apiserver-etcd-client.crt')}",
         f"--key={pki('nodes/master1/apiserver-etcd-client.key')}", "member", "list",
     ]  # fmt: skip
-    members = subprocess.run(command, capture_output=True, text=True, env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"}, timeout=30)
+    members = subprocess.run(
+        command, capture_output=True, text=True, env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"}, timeout=30
+    )
     assert members.returncode == 0, members.stderr
     assert sorted(re.findall(r", (etcd\d),", members.stdout)) == ["etcd1", "etcd2", "etcd3"]
 

@@ -31,8 +31,13 @@ def etcdctl(env: Env, *args: str, cert: bool = True, endpoints: str | None = Non
     endpoints = endpoints or ",".join(f"https://{SUBNET}.{i}:2379" for i in (11, 12, 13))
     command = ["etcdctl", f"--endpoints={endpoints}", f"--cacert={env.pki('ca/etcd.crt')}", "--command-timeout=5s"]
     if cert:
-        command += [f"--cert={env.pki('nodes/cp1/etcd-healthcheck-client.crt')}", f"--key={env.pki('nodes/cp1/etcd-healthcheck-client.key')}"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"}, timeout=30)
+        command += [
+            f"--cert={env.pki('nodes/cp1/etcd-healthcheck-client.crt')}",
+            f"--key={env.pki('nodes/cp1/etcd-healthcheck-client.key')}",
+        ]
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"}, timeout=30
+    )
 
 
 def test_etcd_cluster_is_healthy_and_requires_client_certificates(rolled_out: Env) -> None:
@@ -43,7 +48,9 @@ def test_etcd_cluster_is_healthy_and_requires_client_certificates(rolled_out: En
     assert sorted(re.findall(r", (cp\d),", members.stdout)) == ["cp1", "cp2", "cp3"]
     refused = etcdctl(rolled_out, "endpoint", "health", cert=False)
     assert refused.returncode != 0
-    assert "bad certificate" in refused.stderr or "certificate required" in refused.stderr or "unhealthy" in refused.stderr
+    assert (
+        "bad certificate" in refused.stderr or "certificate required" in refused.stderr or "unhealthy" in refused.stderr
+    )
 
 
 def test_api_answers_through_the_vip_with_a_verified_certificate(rolled_out: Env) -> None:
@@ -130,7 +137,12 @@ def test_changed_host_key_is_refused(rolled_out: Env, tmp_path: Path) -> None:
     other = tmp_path / "other"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
     fake = Path(f"{other}.pub").read_text().split()[:2]
-    known.write_text("\n".join(f"{line.split()[0]} {fake[0]} {fake[1]}" if line.startswith(f"{SUBNET}.14") else line for line in lines) + "\n")
+    known.write_text(
+        "\n".join(
+            f"{line.split()[0]} {fake[0]} {fake[1]}" if line.startswith(f"{SUBNET}.14") else line for line in lines
+        )
+        + "\n"
+    )
     spec.write_text(rolled_out.spec.read_text().replace(str(rolled_out.lab.known_hosts), str(known)))
     result = rolled_out.khatui("plan", str(spec), check=False)
     assert result.returncode != 0
@@ -147,4 +159,3 @@ def test_wrong_client_key_is_a_clear_error(rolled_out: Env, tmp_path: Path) -> N
     assert result.returncode != 0
     assert "SSH authentication as 'root' failed" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-

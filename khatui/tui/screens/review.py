@@ -1,0 +1,184 @@
+"""Step 8: the dry run. The same plan preview as `khatui plan` (the core's `render_plan`), the
+certificates, the warnings; save the spec; confirm to start the rollout.
+
+Planning runs in a thread worker (`Services.load` + `Services.plan`). Without current facts (the
+offline preview from preflight) the plan treats every node as empty and the rollout cannot start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import RichLog, Static
+from textual.worker import Worker, WorkerState
+
+from khatui.errors import KhatuiError
+from khatui.journal import RolloutRecord
+from khatui.spec.problems import Path
+from khatui.tui.screens.base import WizardStep
+from khatui.tui.screens.dialogs import ConfirmDialog
+from khatui.tui.screens.rollout import RolloutJob
+
+if TYPE_CHECKING:
+    from khatui.plan.model import Plan
+    from khatui.rollout.desired import Desired
+    from khatui.rollout.service import Observed
+
+
+class RolloutRequested(Message):
+    """A rollout was recorded in the journal and is to be shown live."""
+
+    def __init__(self, job: RolloutJob) -> None:
+        super().__init__()
+        self.job = job
+
+
+@dataclass
+class Planned:
+    """The worker's result: the desired state and its plan."""
+
+    desired: Desired
+    plan: Plan
+
+
+def certificates(desired: Desired) -> Table:
+    """Certificate subjects and expiry, as the preview shows them (never keys)."""
+    table = Table(title="Certificates", title_justify="left", show_edge=False, expand=True)
+    table.add_column("certificate (/etc/kubernetes/pki/)", ratio=1, overflow="fold")
+    table.add_column("summary", ratio=2)
+    for name, text in sorted(desired.cert_summaries.items()):
+        table.add_row(name.removeprefix("/etc/kubernetes/pki/"), text)
+    return table
+
+
+class ReviewScreen(WizardStep):
+    """The preview and the start button."""
+
+    STEP = "review"
+    HEADING = "Review"
+    HINT = "What the rollout would do, node by node. Enter starts it (asks first)."
+    ALL_CLEAR = "✓ the spec itself has no problems"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "start", "Start rollout"),
+        Binding("r", "replan", "Re-plan"),
+    ]
+
+    def body(self) -> ComposeResult:
+        yield Static(Text("planning …", "yellow"), id="summary")
+        yield Static("", id="warnings")
+        yield RichLog(id="preview", wrap=True, highlight=False, markup=False, auto_scroll=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#preview", RichLog).focus()
+        self.action_replan()
+
+    def owns(self, path: Path) -> bool:
+        return True
+
+    def observed(self) -> Observed | None:
+        return self.ctx.observed if self.ctx.observation_current() else None
+
+    def action_replan(self) -> None:
+        if self.state.problems(errors_only=True):
+            self.query_one("#summary", Static).update(Text("the spec has errors: fix them first", "red"))
+            return
+        if self.state.path is None:
+            self.query_one("#summary", Static).update(
+                Text("save the spec first (ctrl+s): the plan is made from the saved file, then press r", "yellow")
+            )
+            return
+        try:
+            if self.state.dirty:  # the core reads the file: it must hold what the wizard shows
+                self.state.save()
+        except KhatuiError as exc:
+            self.query_one("#summary", Static).update(Text(exc.message, "red"))
+            return
+        current = self.ctx.desired if self.ctx.observation_current() else None
+        self.make_plan(str(self.state.path), current, self.observed())
+
+    @work(thread=True, name="plan", group="review", exclusive=True, exit_on_error=False)
+    def make_plan(self, spec_path: str, desired: Desired | None, observed: Observed | None) -> Planned:
+        services = self.ctx.services
+        desired = desired or services.load(spec_path)
+        return Planned(desired, services.plan(desired, observed))
+
+    @work(thread=True, name="start", group="review", exclusive=True, exit_on_error=False)
+    def record_rollout(self, desired: Desired, plan: Plan) -> RolloutRecord:
+        return self.ctx.services.start(desired, plan)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state is WorkerState.ERROR:
+            error = worker.error
+            message = error.message if isinstance(error, KhatuiError) else f"{type(error).__name__}: {error}"
+            self.query_one("#summary", Static).update(Text(f"{worker.name} failed: {message}", "red"))
+        elif event.state is WorkerState.SUCCESS and isinstance(worker.result, Planned):
+            self.show_plan(worker.result)
+        elif event.state is WorkerState.SUCCESS and isinstance(worker.result, RolloutRecord) and self.ctx.plan:
+            observed = self.observed()
+            assert observed is not None
+            # The rollout owns the sessions now (it closes them when it ends).
+            self.ctx.observed, self.ctx.observed_yaml = None, ""
+            self.post_message(RolloutRequested(RolloutJob(worker.result, self.ctx.plan, observed)))
+
+    def show_plan(self, planned: Planned) -> None:
+        from khatui.views.preview import render_plan, summary
+
+        self.ctx.desired, self.ctx.plan = planned.desired, planned.plan
+        observed = self.observed()
+        offline = "" if observed is not None else "  (offline: no facts, every file shown as new)"
+        self.query_one("#summary", Static).update(Text.assemble((summary(planned.plan), "bold"), (offline, "yellow")))
+        notes = [str(w) for w in planned.desired.warnings]
+        if planned.desired.pki_note:
+            notes.append(planned.desired.pki_note)
+        self.query_one("#warnings", Static).update(Text("\n".join(notes), "yellow"))
+        log = self.query_one("#preview", RichLog)
+        log.clear()
+        log.write(certificates(planned.desired))
+        log.write(render_plan(planned.plan, observed.facts if observed else None))
+        log.scroll_home(animate=False)
+
+    def blockers(self) -> list[str]:
+        from khatui.views.preview import summary
+
+        if self.ctx.plan is None:
+            return ["the plan is not ready yet"]
+        observed = self.observed()
+        if observed is None:
+            return ["this is an offline preview: run preflight (ctrl+b) on the current spec to start a rollout"]
+        if observed.unreachable or observed.blocking:
+            return ["preflight did not pass: go back (ctrl+b) to fix or waive the failing checks"]
+        if self.ctx.plan.changes() == 0:
+            return [summary(self.ctx.plan)]
+        return []
+
+    def action_next(self) -> None:
+        self.action_start()
+
+    def action_start(self) -> None:
+        reasons = self.blockers()
+        if reasons:
+            self.notify(reasons[0], title="Cannot start", severity="error", timeout=8)
+            return
+        from khatui.views.preview import summary
+
+        desired, plan = self.ctx.desired, self.ctx.plan
+        assert desired is not None and plan is not None
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.query_one("#summary", Static).update(Text("recording the rollout …", "yellow"))
+                self.record_rollout(desired, plan)
+
+        self.app.push_screen(
+            ConfirmDialog("Start the rollout", f"apply: {summary(plan)}?", yes="Start rollout", no="Not now"),
+            answered,
+        )

@@ -1,0 +1,1 @@
+"""Widgets of the wizard and the rollout view; each carries its own DEFAULT_CSS."""

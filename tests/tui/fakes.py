@@ -1,0 +1,194 @@
+"""Deterministic stand-ins for the core's slow or random parts (SSH, key generation, clocks).
+
+Only what must be fixed for a snapshot is faked: plans are built by the real `build_plan` (with no
+rendered files and a fixed token) and preflight verdicts by the real `preflight` over fixed facts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from khatui.engine.executor import EngineOptions, Executor, RolloutResult
+from khatui.engine.hostkeys import AcceptUnknown
+from khatui.events import (
+    EventSink,
+    NodeFailed,
+    OutputLine,
+    PhaseFinished,
+    PhaseStarted,
+    RolloutFinished,
+    RolloutStarted,
+    StepFinished,
+    StepStarted,
+    StepState,
+)
+from khatui.facts.model import NodeFacts
+from khatui.journal import RolloutRecord
+from khatui.plan.build import build_plan
+from khatui.plan.model import Plan
+from khatui.preflight.checks import preflight
+from khatui.rollout.desired import Desired
+from khatui.rollout.service import Observed
+from khatui.spec.cluster import Cluster
+from khatui.spec.validate import validate_file
+from khatui.tui.services import ProbeResult, Resumable
+
+NOW = 1_750_000_000.0
+TOKEN = "abcdef.0123456789abcdef"
+
+
+def facts_for(cluster: Cluster, no_ipvs: tuple[str, ...] = ()) -> dict[str, NodeFacts]:
+    """Healthy Debian nodes with every binary the spec needs (IPVS modules missing on `no_ipvs`)."""
+    modules = frozenset({"ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "nf_conntrack"})
+    binaries = {
+        "kubeadm": "kubeadm v1.31.4",
+        "kubelet": "Kubernetes v1.31.4",
+        "etcd": "etcd 3.5.16",
+        "haproxy": "HAProxy 2.6.12",
+        "keepalived": "Keepalived v2.2.7",
+        "nginx": "nginx/1.22.1",
+    }
+    return {
+        node.name: NodeFacts(
+            node.name,
+            os_id="debian",
+            os_version="12",
+            os_pretty="Debian GNU/Linux 12 (bookworm)",
+            kernel="6.1.0-18-amd64",
+            cpus=4,
+            memory_mib=8192,
+            clock_offset_s=0.01,
+            modules_available=frozenset() if node.name in no_ipvs else modules,
+            sysctls={"net.ipv4.ip_forward": "1"},
+            binaries=binaries,
+        )
+        for node in cluster.spec.nodes
+    }
+
+
+def record(
+    rollout_id: str = "20250615-120000-abc123", state: str = "failed", cluster: str = "prod-stacked"
+) -> RolloutRecord:
+    failure = (
+        f"rollout {rollout_id} failed on node cp2, step etcd/cp2/start: command exited with 1"
+        if state == "failed"
+        else None
+    )
+    return RolloutRecord(
+        rollout_id,
+        cluster,
+        "/srv/prod/cluster.yaml",
+        "hash",
+        "",
+        state,
+        NOW - 7200,
+        NOW - 3600,
+        None,
+        f"/var/log/khatui/{rollout_id}.log",
+        failure,
+    )
+
+
+class FakeServices:
+    """The `Services` protocol with fixed answers; `execute` replays `script` (events) if given."""
+
+    def __init__(
+        self,
+        records: list[RolloutRecord] | None = None,
+        no_ipvs: tuple[str, ...] = (),
+        unreachable: tuple[str, ...] = (),
+    ) -> None:
+        self.records = records or []
+        self.no_ipvs = no_ipvs
+        self.unreachable = unreachable
+        self.started: list[Plan] = []
+        self.script: Callable[[Plan, EventSink], None] | None = None
+        self.release = threading.Event()
+        self.release.set()
+
+    def rollouts(self) -> list[RolloutRecord]:
+        return self.records
+
+    def probe(self, cluster: Cluster, base_dir: str, node: str, accept: AcceptUnknown | None) -> ProbeResult:
+        if node in self.unreachable:
+            return ProbeResult(node, False, f"{node}: cannot connect: timed out")
+        return ProbeResult(node, True, "Debian GNU/Linux 12 (bookworm)", True, "ssh-ed25519 SHA256:FAKEfingerprint")
+
+    def load(self, spec_path: str) -> Desired:
+        report = validate_file(spec_path)
+        assert report.cluster is not None, report.problems
+        text = Path(spec_path).read_text()
+        summaries = {
+            "kubernetes CA": "CN=kubernetes, ecdsa-p256, expires 2035-06-15",
+            "etcd CA": "CN=etcd-ca, ecdsa-p256, expires 2035-06-15",
+            "apiserver": "CN=kube-apiserver, SANs api.prod.example.com, expires 2030-06-15",
+        }
+        return Desired(report.cluster, spec_path, text, "hash", str(Path(spec_path).parent), [], summaries)
+
+    def observe(self, desired: Desired, accept: AcceptUnknown | None, waivers: frozenset[str]) -> Observed:
+        facts = {k: v for k, v in facts_for(desired.cluster, self.no_ipvs).items() if k not in self.unreachable}
+        unreachable = {n: f"{n}: cannot connect: timed out" for n in self.unreachable}
+        return Observed({}, facts, unreachable, preflight(desired.cluster, facts, waivers))
+
+    def plan(self, desired: Desired, observed: Observed | None) -> Plan:
+        return build_plan(desired.cluster, [], "hash", observed.facts if observed else None, TOKEN, {}, [])
+
+    def start(self, desired: Desired, plan: Plan) -> RolloutRecord:
+        self.started.append(plan)
+        return record("20250615-120000-new001", "running", desired.cluster.metadata.name)
+
+    def resume(self, rollout_id: str, accept: AcceptUnknown | None) -> Resumable:
+        raise NotImplementedError
+
+    def execute(
+        self,
+        record: RolloutRecord,
+        plan: Plan,
+        observed: Observed,
+        sink: EventSink,
+        options: EngineOptions,
+        on_executor: Callable[[Executor], None],
+    ) -> RolloutResult:
+        self.release.wait(30)
+        (self.script or replay)(plan, sink)
+        return RolloutResult(record.id, True, summary="done")
+
+
+def replay(plan: Plan, sink: EventSink, fail: str | None = None, lines: int = 3) -> None:
+    """Every step of `plan` run in order with `lines` output lines each; `fail` names a node that fails."""
+    nodes = tuple(dict.fromkeys(s.node for s in plan.steps()))
+    sink(RolloutStarted("20250615-120000-new001", plan.cluster, nodes, len(plan.steps()), "/var/log/khatui/r.log"))
+    failed: set[str] = set()
+    for phase in plan.phases:
+        sink(PhaseStarted(phase.name, phase.title, tuple(phase.nodes())))
+        for step in phase.steps:
+            if step.node in failed:
+                sink(StepFinished(step.node, step.id, StepState.SKIPPED, "node failed earlier"))
+                continue
+            sink(StepStarted(step.node, step.id, step.title))
+            for index in range(lines):
+                sink(OutputLine(step.node, step.id, f"{step.name}: line {index + 1}"))
+            if step.node == fail:
+                failed.add(step.node)
+                sink(StepFinished(step.node, step.id, StepState.FAILED, "command exited with 1", 1))
+                sink(
+                    NodeFailed(
+                        step.node,
+                        step.id,
+                        "systemctl start etcd",
+                        1,
+                        "command exited with 1",
+                        (f"{step.name}: line {lines}", "Job for etcd.service failed"),
+                    )
+                )
+            else:
+                sink(StepFinished(step.node, step.id, StepState.DONE, seconds=1.0))
+        sink(PhaseFinished(phase.name, not (failed & set(phase.nodes()))))
+    ok = not failed
+    sink(
+        RolloutFinished(
+            "20250615-120000-new001", ok, "rollout done" if ok else "rollout failed", "/var/log/khatui/r.log"
+        )
+    )

@@ -1,0 +1,245 @@
+"""The TUI on the real engine: host key questions from a live SSH handshake, and the rollout view
+fed by the executor running a hand-built plan on real sshd nodes (tests/engine/sshd.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Group
+
+from khatui.engine.executor import EngineOptions, log_dir
+from khatui.engine.hostkeys import fingerprint
+from khatui.engine.ssh import HostKeys, Session, Target
+from khatui.plan.model import Phase, Plan, Run, Step
+from khatui.rollout.service import Observed, open_journal
+from khatui.spec.cluster import API_VERSION, KIND
+from khatui.tui.app import make_app
+from khatui.tui.screens.dialogs import HostKeyDialog, QuitDialog
+from khatui.tui.screens.rollout import RolloutJob, RolloutScreen
+from khatui.tui.services import EngineServices
+from khatui.tui.state import WizardState
+from khatui.tui.widgets.rollout_parts import FailurePanel, NodePane
+from tests.engine.sshd import SSHDFarm
+from tests.tui.drive import app_of, focus_widget
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHDFarm]:
+    nodes = SSHDFarm(tmp_path_factory.mktemp("tui-farm"), 3, subnet=9)
+    yield nodes
+    nodes.close()
+
+
+def farm_spec(farm: SSHDFarm) -> WizardState:
+    nodes = [
+        {
+            "name": node.name,
+            "address": node.host,
+            "roles": ["control-plane", "etcd"],
+            "ssh": {"port": node.port, "identityFile": str(farm.client_key)},
+        }
+        for node in farm.nodes
+    ]
+    data = {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": "farm"},
+        "spec": {"nodes": nodes, "loadBalancer": {"mode": "local-proxy"}},
+    }
+    return WizardState(data)
+
+
+def host_fingerprint(farm: SSHDFarm, index: int) -> str:
+    import paramiko
+
+    key = paramiko.Ed25519Key.from_private_key_file(str(farm.nodes[index].host_key))
+    return fingerprint(key)
+
+
+async def wait_for_question(app: object) -> None:
+    """Block (in a thread, not the loop) until the host key gate shows its dialog."""
+    gate = app_of_any(app).gate
+    asked = await asyncio.get_running_loop().run_in_executor(None, gate.asking.wait, 30)
+    assert asked, "no host key question within 30 s"
+
+
+def app_of_any(app: object):  # type: ignore[no-untyped-def]
+    from khatui.tui.app import KhatuiApp
+
+    assert isinstance(app, KhatuiApp)
+    return app
+
+
+@pytest.mark.parametrize("accept", [True, False])
+def test_unknown_host_key_asks_and_the_answer_decides(farm: SSHDFarm, accept: bool) -> None:
+    async def scenario() -> None:
+        app = make_app(services=EngineServices(), state=farm_spec(farm), start="inventory")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await focus_widget(pilot, "#nodes")
+            await pilot.press("p")  # probe cp n0
+            await wait_for_question(app)
+            await pilot.pause()
+            dialog = app.screen
+            assert isinstance(dialog, HostKeyDialog)
+            assert dialog.fingerprint == host_fingerprint(farm, 0)
+            assert farm.nodes[0].host in dialog.host
+            await pilot.press("y" if accept else "n")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            probe = app_of(pilot).ctx.probes["n0"]
+            if accept:
+                assert probe.ok and probe.sudo and probe.host_key.endswith(host_fingerprint(farm, 0))
+                # pinned: probing again asks nothing
+                await pilot.press("p")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                assert len(app.gate.asked) == 1 and app_of(pilot).ctx.probes["n0"].ok
+            else:
+                assert not probe.ok and "refused" in probe.detail
+
+    asyncio.run(scenario())
+
+
+def pane_text(pane: NodePane) -> str:
+    group = pane.render()
+    assert isinstance(group, Group)
+    return "\n".join(str(part) for part in group.renderables)
+
+
+def plan_for(farm: SSHDFarm, fail: str | None = None) -> Plan:
+    def steps(phase: str, commands: dict[str, str]) -> tuple[Step, ...]:
+        return tuple(
+            Step(phase, n.name, name, title, (Run(command if n.name != fail else f"{command}; exit 7"),))
+            for n in farm.nodes
+            for name, (title, command) in commands.items()
+        )
+
+    first = Phase(
+        "prepare",
+        "Prepare nodes",
+        steps(
+            "prepare",
+            {
+                "hello": ("say hello", "echo hello"),
+                "count": ("count to three", "for i in 1 2 3; do echo line $i; done"),
+            },
+        ),
+    )
+    second = Phase("finish", "Finish", steps("finish", {"done": ("finish", "echo finished")}), requires=("prepare",))
+    return Plan("farm", "hash", (first, second))
+
+
+def job_for(farm: SSHDFarm, plan: Plan, tmp_path: Path) -> RolloutJob:
+    journal = open_journal()
+    try:
+        record = journal.new_rollout("farm", str(tmp_path / "spec.yaml"), "hash", "", log_dir(journal.path))
+    finally:
+        journal.close()
+    sessions = {
+        n.name: Session(
+            Target(n.name, n.host, n.port, identity_file=str(farm.client_key)),
+            HostKeys((farm.known_hosts,), tmp_path / "pinned"),
+        )
+        for n in farm.nodes
+    }
+    return RolloutJob(record, plan, Observed(sessions, {}, {}))
+
+
+def test_rollout_view_follows_the_real_engine(farm: SSHDFarm, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
+        app.ctx.options = EngineOptions(backoff=0.1)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            app.show_rollout(job_for(farm, plan_for(farm), tmp_path))
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, RolloutScreen)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert screen.result is not None and screen.result.ok, screen.result
+            board = screen.board
+            assert {n.state for n in board.nodes.values()} == {"done"}
+            assert all(n.done == n.total == 3 for n in board.nodes.values())
+            assert board.nodes["n1"].lines == ["hello", "line 1", "line 2", "line 3", "finished"]
+            panes = {pane.node: pane_text(pane) for pane in screen.query(NodePane)}
+            assert "done" in panes["n0"] and "3/3" in panes["n0"] and "finished" in panes["n0"]
+            log = screen.query_one("#log")
+            assert list(log.lines)[-1] == "finished"  # type: ignore[attr-defined]
+            assert not screen.query_one(FailurePanel).has_class("-shown")
+            assert app.screen is screen and not screen.running
+
+    asyncio.run(scenario())
+
+
+def test_rollout_view_names_the_failure(farm: SSHDFarm, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            job = job_for(farm, plan_for(farm, fail="n2"), tmp_path)
+            app.show_rollout(job)
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, RolloutScreen)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert screen.result is not None and not screen.result.ok
+            assert screen.board.nodes["n2"].state == "failed"
+            panel = str(screen.query_one(FailurePanel).content)
+            assert "n2" in panel and "prepare/n2/hello" in panel and "exit code 7" in panel
+            assert "; exit 7" in panel and job.record.log_path in panel
+            assert f"khatui resume {job.record.id}" in panel
+            # the failed node's first step stopped it; the others finished their own phase
+            assert screen.board.nodes["n0"].done == 3  # finish was blocked (skipped) for everyone
+            assert [p.state for p in screen.board.phases] == ["failed", "failed"]
+
+    asyncio.run(scenario())
+
+
+def test_pause_resume_and_quit_with_abort(farm: SSHDFarm, tmp_path: Path) -> None:
+    slow = Phase(
+        "slow",
+        "Slow",
+        tuple(
+            step
+            for n in farm.nodes
+            for step in (
+                Step("slow", n.name, "wait", "wait a while", (Run("sleep 2"),)),
+                Step("slow", n.name, "after", "after the wait", (Run("echo after"),)),
+            )
+        ),
+    )
+    plan = Plan("farm", "hash", (slow,))
+
+    async def scenario() -> int | None:
+        app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            app.show_rollout(job_for(farm, plan, tmp_path))
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, RolloutScreen)
+            ready = await asyncio.get_running_loop().run_in_executor(None, screen.executor_ready.wait, 30)
+            assert ready and screen.running
+            await pilot.press("p")
+            assert screen.board.paused and not screen.executor._running.is_set()  # type: ignore[union-attr]
+            await pilot.press("p")
+            assert not screen.board.paused and screen.executor._running.is_set()  # type: ignore[union-attr]
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert isinstance(app.screen, QuitDialog)
+            await pilot.press("a")  # abort, then quit when the running commands are done
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert screen.result is not None and screen.result.aborted and not screen.result.ok
+            reasons = {f.reason for f in screen.board.failures}
+            assert reasons == {"aborted by the operator"}
+            assert all(node.lines == [] for node in screen.board.nodes.values())  # "after" never ran
+        return app.return_code
+
+    assert asyncio.run(scenario()) == 1
