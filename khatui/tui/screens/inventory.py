@@ -41,7 +41,7 @@ def ssh_summary(node: dict[str, Any]) -> str:
     if ssh.get("sudo"):
         text += ", sudo"
     if ssh.get("identityFile"):
-        text += f", key {ssh['identityFile']}"
+        text += f", key {str(ssh['identityFile']).rsplit('/', 1)[-1]}"
     return text.strip(", ")
 
 

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from khatui.errors import KhatuiError
+from khatui.preflight import mesh
 from khatui.preflight.checks import CHECKS, CheckResult, Status, preflight
 from khatui.spec.problems import Path
 from khatui.tui.screens.base import Navigate, WizardStep
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
     from khatui.rollout.desired import Desired
     from khatui.rollout.service import Observed
 
-SHORT = {"resources": "res", "ipvs-modules": "ipvs", "binaries": "bins", "ip-forward": "fwd"}
+SHORT = {"resources": "res", "ipvs-modules": "ipvs", "binaries": "bins", "ip-forward": "fwd", "network": "net"}
+COLUMNS = (*CHECKS, mesh.CHECK)
+"""The per-node checks, then the network mesh."""
 """Column titles that fit 80 columns (the evidence line names the check in full)."""
 MARK = {Status.PASS: ("ok", "green"), Status.WARN: ("warn", "yellow"), Status.FAIL: ("FAIL", "bold red")}
 
@@ -58,7 +61,7 @@ class PreflightScreen(WizardStep):
         # width under the operator's eyes (and between two screenshots).
         names = [str(node.get("name", "")) for node in self.state.nodes]
         table.add_column("node", key="node", width=max([4, *map(len, names)]))
-        for check in CHECKS:
+        for check in COLUMNS:
             label = SHORT.get(check, check)
             table.add_column(label, key=check, width=max(len(label), 6))
         if self.ctx.observation_current():
@@ -122,7 +125,7 @@ class PreflightScreen(WizardStep):
         cells = {(r.node, r.check): r for r in observed.checks}
         for node in dict.fromkeys(r.node for r in observed.checks):
             row: list[str | Text] = [node]
-            for check in CHECKS:
+            for check in COLUMNS:
                 result = cells.get((node, check))
                 if node in observed.unreachable:
                     row.append(Text("down", "bold red"))
@@ -150,7 +153,7 @@ class PreflightScreen(WizardStep):
         if observed is None or coordinate.column == 0:
             return None
         nodes = list(dict.fromkeys(r.node for r in observed.checks))
-        checks = list(CHECKS)
+        checks = list(COLUMNS)
         if not 0 <= coordinate.row < len(nodes) or not 0 < coordinate.column <= len(checks):
             return None
         return nodes[coordinate.row], checks[coordinate.column - 1]
