@@ -33,7 +33,8 @@ def detach(record: RolloutRecord, extra_args: list[str]) -> int:
     return process.pid
 
 
-def _alive(pid: int | None) -> bool:
+def process_alive(pid: int | None) -> bool:
+    """True while process `pid` exists (the owner of a running rollout)."""
     if not pid:
         return False
     try:
@@ -65,7 +66,7 @@ def follow(
                 emit(line)
         record = journal.rollout(rollout_id)
         assert record is not None
-        if record.state != "running" or not _alive(record.pid):
+        if record.state != "running" or not process_alive(record.pid):
             if partial:
                 emit(partial)
             return record

@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from khatui.errors import KhatuiError
 from khatui.journal import RolloutRecord
+from khatui.rollout.background import process_alive
 from khatui.tui.screens.base import Navigate, WizardStep
 from khatui.tui.screens.dialogs import ConfirmDialog
 from khatui.tui.services import Resumable
@@ -187,7 +188,7 @@ class StartScreen(WizardStep):
         records = {r.id: r for r in self._records()}
         record = records.get(rollout_id)
         elsewhere = record is not None and record.state == "running" and record.pid not in (None, os.getpid())
-        if elsewhere and record is not None and _alive(record.pid):
+        if elsewhere and record is not None and process_alive(record.pid):
             self.notify(
                 f"rollout {rollout_id} is running in process {record.pid}; attaching to another process "
                 "is not available yet (follow its log: " + record.log_path + ")",
@@ -201,15 +202,3 @@ class StartScreen(WizardStep):
 
     def _records(self) -> list[RolloutRecord]:
         return list(self.records)
-
-
-def _alive(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
