@@ -9,6 +9,10 @@ and after it ends, so a process killed at any point leaves a journal that `resum
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
+import socket
 import threading
 import time
 from collections import deque
@@ -38,6 +42,8 @@ from khatui.journal import Journal, RolloutRecord, StepRecord
 from khatui.plan.model import Action, Plan, Run, Step, Upload, WaitFor
 
 TAIL_LINES = 20
+LOCK_PARENT = "/var/lib/khatui"
+LOCK_DIR = f"{LOCK_PARENT}/rollout.lock"
 
 
 @dataclass(frozen=True)
@@ -123,10 +129,18 @@ class Executor:
         failed_phases: set[str] = set()
         nodes = tuple(dict.fromkeys(step.node for step in plan.steps()))
         self._emit(RolloutStarted(self.rollout.id, plan.cluster, nodes, len(plan.steps()), self.rollout.log_path))
+        locked: list[str] = []
         try:
             with ThreadPoolExecutor(
                 max_workers=max(1, self.options.concurrency), thread_name_prefix="khatui-node"
             ) as pool:
+                for node, failure in zip(nodes, pool.map(self._lock, nodes), strict=True):
+                    if failure is None:
+                        locked.append(node)
+                    else:
+                        failures.append(failure)
+                        failed_nodes.add(node)
+                        self._emit(failure)
                 for phase in plan.phases:
                     blocked = [name for name in phase.requires if name in failed_phases]
                     if blocked or self._abort.is_set():
@@ -140,6 +154,8 @@ class Executor:
                     by_node: dict[str, list[Step]] = {}
                     for step in phase.steps:
                         by_node.setdefault(step.node, []).append(step)
+                    # A node that failed earlier leaves its part of this phase undone: the phase is not ok.
+                    missing = set(by_node) & failed_nodes
                     futures = [
                         pool.submit(self._run_node, node, steps, node in failed_nodes)
                         for node, steps in by_node.items()
@@ -148,14 +164,56 @@ class Executor:
                     for failure in phase_failures:
                         failed_nodes.add(failure.node)
                     failures += phase_failures
-                    ok = not phase_failures and not self._abort.is_set()
+                    ok = not phase_failures and not missing and not self._abort.is_set()
                     if not ok:
                         failed_phases.add(phase.name)
                     self._emit(PhaseFinished(phase.name, ok=ok))
+                list(pool.map(self._unlock, locked))
         finally:
             result = self._conclude(failures)
             self._log.close()
         return result
+
+    def _lock(self, node: str) -> NodeFailed | None:
+        """Take the node's rollout lock (a directory, created atomically); None when held.
+
+        The lock names its rollout: the same rollout takes it over (a resume after a crash); another
+        one is refused with the owner's name, so two rollouts never work on one node at once.
+        """
+        owner = f"{self.rollout.id} {socket.gethostname()} {os.getpid()}"
+        q = shlex.quote
+        command = (
+            f"mkdir -p {LOCK_PARENT} && if mkdir {LOCK_DIR} 2>/dev/null; then echo {q(owner)} > {LOCK_DIR}/owner; "
+            f"else cat {LOCK_DIR}/owner 2>/dev/null || echo unknown; exit 75; fi"
+        )
+        delay = self.options.backoff
+        for attempt in range(self.options.retries + 1):
+            try:
+                result = self.sessions(node).run(command, timeout=60)
+                break
+            except ConnectionLost as exc:
+                if attempt == self.options.retries:
+                    reason = f"{exc.message} (after {attempt + 1} attempts)"
+                    return NodeFailed(node, "lock", "take the rollout lock", None, reason, ())
+                time.sleep(delay)
+                delay *= 2
+            except KhatuiError as exc:
+                return NodeFailed(node, "lock", "take the rollout lock", None, exc.message, ())
+        holder = result.stdout.strip()
+        if result.exit_code == 0 or holder.split(" ")[0] == self.rollout.id:
+            return None
+        if result.exit_code != 75:
+            return NodeFailed(
+                node, "lock", command, result.exit_code, f"cannot take the rollout lock: {result.stderr.strip()}", ()
+            )
+        reason = (
+            f"locked by rollout {holder} (rollout id, host, pid); if that rollout is gone, remove {LOCK_DIR} on {node}"
+        )
+        return NodeFailed(node, "lock", "take the rollout lock", None, reason, ())
+
+    def _unlock(self, node: str) -> None:
+        with contextlib.suppress(KhatuiError):
+            self.sessions(node).run(f"rm -rf {LOCK_DIR}", timeout=30)
 
     def _conclude(self, failures: list[NodeFailed]) -> RolloutResult:
         aborted = self._abort.is_set()

@@ -218,3 +218,37 @@ def test_noop_steps_are_reported_with_their_reason(farm: SSHDFarm, make_executor
     assert executor.run().ok
     (finished,) = events.of(StepFinished)
     assert (finished.state, finished.detail) == (StepState.SKIPPED, "etcd.yaml already up to date")
+
+
+def test_a_node_locked_by_another_rollout_is_refused(farm: SSHDFarm, make_executor: MakeExecutor) -> None:
+    import subprocess
+
+    from khatui.engine.executor import LOCK_DIR
+
+    subprocess.run(["sh", "-c", f"mkdir -p {LOCK_DIR} && echo 'other-rollout ophost 4242' > {LOCK_DIR}/owner"], check=True)
+    try:
+        plan = plan_of(
+            Phase("a", "a", tuple(Step("a", n.name, "s", "s", (Run("true"),)) for n in farm.nodes)),
+            Phase("b", "b", tuple(Step("b", n.name, "s", "s", (Run("true"),)) for n in farm.nodes), requires=("a",)),
+        )
+        executor, events = make_executor(plan)
+        result = executor.run()
+    finally:
+        subprocess.run(["rm", "-rf", LOCK_DIR], check=True)
+    assert not result.ok
+    failures = events.of(NodeFailed)
+    assert {f.node for f in failures} == {n.name for n in farm.nodes}
+    assert "locked by rollout other-rollout ophost 4242" in failures[0].reason
+    assert all(e.state is StepState.SKIPPED for e in events.of(StepFinished))
+    assert [e.ok for e in events.of(PhaseFinished)] == [False, False]
+
+
+def test_the_lock_is_released_and_taken_over_by_the_same_rollout(farm: SSHDFarm, make_executor: MakeExecutor, tmp_path: Path) -> None:
+    from khatui.engine.executor import LOCK_DIR
+
+    check = tmp_path / "held"
+    plan = plan_of(Phase("a", "a", (Step("a", farm.nodes[0].name, "s", "s", (Run(f"cat {LOCK_DIR}/owner > {check}"),)),)))
+    executor, _ = make_executor(plan)
+    assert executor.run().ok
+    assert check.read_text().split()[0] == executor.rollout.id
+    assert not Path(LOCK_DIR).exists()
