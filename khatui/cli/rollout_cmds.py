@@ -133,6 +133,7 @@ def _prepare(args: argparse.Namespace, waivers: list[str] | None = None) -> tupl
     from khatui.rollout.service import observe
 
     desired = load_desired(args.spec, getattr(args, "pki_dir", None))
+    _ask_sudo_passwords(desired)
     console = _console()
     for warning in desired.warnings:
         console.print(f"[yellow]{warning}[/]")
@@ -177,6 +178,23 @@ def _plan(args: argparse.Namespace) -> int:
     finally:
         if observed:
             observed.close()
+
+
+def _ask_sudo_passwords(desired: Desired) -> None:
+    """Ask (without echo) for every sudo password whose environment variable is unset, in a terminal.
+
+    The answer goes into this process's environment only, where the spec says to find it (and where
+    a detached run inherits it); headless, an unset variable stays an error naming the node.
+    """
+    import getpass
+    import os
+
+    if not sys.stdin.isatty():
+        return
+    for node in desired.cluster.spec.nodes:
+        variable = node.ssh.sudo_password_env
+        if variable and variable not in os.environ:
+            os.environ[variable] = getpass.getpass(f"sudo password for {node.ssh.user} on {node.name} (${variable}): ")
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -299,6 +317,7 @@ def _resume(args: argparse.Namespace) -> int:
         console.print("the spec changed since this rollout started:", style="yellow")
         console.print(diff, markup=False)
         _confirm("continue with the changed spec?", args.yes)
+    _ask_sudo_passwords(desired)
     accept = (lambda *_: True) if args.accept_new_host_keys else None
     observed = observe(desired, accept, frozenset(args.waive), args.concurrency)
     try:
