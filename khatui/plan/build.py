@@ -20,6 +20,7 @@ from khatui import layout
 from khatui.facts.model import NodeFacts
 from khatui.plan.model import Action, Phase, Plan, Run, Step, Upload, WaitFor
 from khatui.render.files import FileKind, RenderedFile, Stage
+from khatui.render.header import body_of
 from khatui.render.kubeadm import INIT_PATH, JOIN_PATH
 from khatui.render.kubelet import STANDALONE_CONFIG, STANDALONE_DROPIN
 from khatui.spec.cluster import Cluster
@@ -76,7 +77,16 @@ class _Node:
         return self.facts.file_hashes.get(path) if self.facts else None
 
     def changed(self, files: Iterable[RenderedFile]) -> list[RenderedFile]:
-        return [f for f in files if self.current(f.path) != Upload(f.path, f.data).sha256]
+        """Files whose content on the node differs; a difference in the khatui header alone (the
+        spec changed elsewhere) does not count."""
+        return [f for f in files if self.current(f.path) != Upload(f.path, f.data).sha256 and not self._same_body(f)]
+
+    def _same_body(self, file: RenderedFile) -> bool:
+        old = self.facts.file_contents.get(file.path) if self.facts else None
+        if old is None:
+            return False
+        body = body_of(old)
+        return body is not None and body == body_of(file.data)
 
     def has(self, path: str) -> bool:
         return self.current(path) is not None

@@ -76,3 +76,19 @@ def read_header(content: str | bytes) -> Header | None:
     if match is None or second != _SECOND:
         return None
     return Header(match["name"], match["spec"], _content_digest(body) == match["content"])
+
+
+def body_of(content: str | bytes) -> str | None:
+    """What follows the khatui header (a `#!` line kept), or None when there is no header.
+
+    Two renders of one file from specs that differ elsewhere differ only in the header's spec digest;
+    comparing bodies tells the engine the file itself needs no change.
+    """
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    if read_header(text) is None:
+        return None
+    shebang = ""
+    if text.startswith("#!"):
+        shebang, _, text = text.partition("\n")
+    body = text.partition("\n")[2].partition("\n")[2]
+    return f"{shebang}\n{body}" if shebang else body

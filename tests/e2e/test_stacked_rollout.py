@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.e2e.conftest import Env, make_env
 
@@ -85,6 +86,38 @@ def test_second_plan_and_apply_change_nothing(rolled_out: Env) -> None:
     again = rolled_out.khatui("apply", str(rolled_out.spec), "--yes")
     assert "nothing would change" in again.stdout
     assert _pids(rolled_out) == before
+
+
+def test_a_changed_spec_rolls_out_detached_and_attach_follows_it(rolled_out: Env, tmp_path: Path) -> None:
+    data = yaml.safe_load(rolled_out.spec.read_text())
+    data["spec"]["dns"] = {"replicas": 3}
+    spec = tmp_path / "changed.yaml"
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    plan = rolled_out.khatui("plan", str(spec), "--no-diff")
+    assert "1 change on 1 node; 4 nodes already converged" in plan.stdout
+    detached = rolled_out.khatui("apply", str(spec), "--yes", "--detach")
+    match = re.search(r"rollout (\S+) runs in the background \(pid (\d+)\)", detached.stdout)
+    assert match, detached.stdout
+    followed = rolled_out.khatui("attach", match.group(1), timeout=180)
+    assert "addons/cp1/addons" in followed.stdout and f"rollout {match.group(1)}: done" in followed.stdout
+    assert "replicas: 3" in rolled_out.sh("cp1", "cat /etc/kubernetes/khatui/addons/30-coredns.yaml").stdout
+
+
+def test_diagnose_bundles_logs_without_keys(rolled_out: Env, tmp_path: Path) -> None:
+    import tarfile
+
+    out = tmp_path / "bundle.tar.gz"
+    rolled_out.khatui("diagnose", "-o", str(out))
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
+        texts = {n: tar.extractfile(n).read().decode() for n in names if tar.getmember(n).isfile()}  # type: ignore[union-attr]
+    assert any(n.endswith("/report.txt") for n in names)
+    logs = next(text for name, text in texts.items() if name.endswith("nodes/cp1/logs.txt"))
+    assert "etcd" in logs
+    assert any(n.endswith("rendered/lb1/etc/haproxy/haproxy.cfg") for n in names)
+    assert any(n.endswith("certificates.json") for n in names)
+    assert not any("PRIVATE KEY" in text for text in texts.values())
+    assert out.stat().st_mode & 0o777 == 0o600
 
 
 def test_quorum_survives_a_member_loss(rolled_out: Env) -> None:

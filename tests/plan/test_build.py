@@ -190,3 +190,19 @@ def test_a_kubeadm_cut_off_halfway_is_rerun_past_its_preflight() -> None:
     plan = build_plan(STACKED, files, "h", None, TOKEN, redo=frozenset({"control-plane-init/cp1/kubeadm"}))
     assert commands(plan, "control-plane-init/cp1/kubeadm")[-1].endswith("kubeadm-init.yaml --ignore-preflight-errors=all")
     assert commands(plan, "control-plane-join/cp2/kubeadm")[-1].endswith("kubeadm-join.yaml")
+
+
+def test_a_spec_change_elsewhere_does_not_touch_unchanged_files() -> None:
+    """Every rendered config's header names the spec's digest; only the bodies decide."""
+    files = files_of(STACKED)
+    facts = converged(STACKED, files)
+    facts = {
+        name: replace(f, file_contents={x.path: x.data for x in files if x.node == name and x.kind is not FileKind.KEY})
+        for name, f in facts.items()
+    }
+    data = load_file(str(ROOT / "assets/examples/stacked-haproxy-ipvs-nfs.yaml")).data
+    data["spec"]["dns"]["replicas"] = 5
+    changed = Cluster.model_validate(data)
+    plan = build_plan(changed, files_of(changed), "h2", facts, TOKEN)
+    assert plan.changes() == 1
+    assert uploads(plan, "addons/cp1/addons") == ["/etc/kubernetes/khatui/addons/30-coredns.yaml"]
