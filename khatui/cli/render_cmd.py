@@ -63,7 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="leave out certificates and keys (by default they come from the cluster's PKI store, completed if needed)",
     )
-    render.add_argument("--pki-dir", metavar="DIR", help="PKI store directory (default: <data dir>/clusters/<name>/pki)")
+    render.add_argument(
+        "--pki-dir", metavar="DIR", help="PKI store directory (default: <data dir>/clusters/<name>/pki)"
+    )
     render.set_defaults(run=_render)
 
 

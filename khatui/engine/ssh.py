@@ -302,7 +302,9 @@ class Session:
                 raise KhatuiError(f"{self.target.name}: cannot install {path}: {exc}") from None
         except (OSError, EOFError, paramiko.SSHException) as exc:
             self.close_quietly()
-            raise ConnectionLost(f"{self.target.name}: upload of {path} failed: {str(exc) or type(exc).__name__}") from None
+            raise ConnectionLost(
+                f"{self.target.name}: upload of {path} failed: {str(exc) or type(exc).__name__}"
+            ) from None
         finish = f"chown {q(owner)} {q(staging)} && chmod {mode:o} {q(staging)} && mv -f {q(staging)} {q(path)}"
         if not direct:
             finish = f"mkdir -p {q(directory)} && {finish}"

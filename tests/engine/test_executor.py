@@ -225,7 +225,9 @@ def test_a_node_locked_by_another_rollout_is_refused(farm: SSHDFarm, make_execut
 
     from khatui.engine.executor import LOCK_DIR
 
-    subprocess.run(["sh", "-c", f"mkdir -p {LOCK_DIR} && echo 'other-rollout ophost 4242' > {LOCK_DIR}/owner"], check=True)
+    subprocess.run(
+        ["sh", "-c", f"mkdir -p {LOCK_DIR} && echo 'other-rollout ophost 4242' > {LOCK_DIR}/owner"], check=True
+    )
     try:
         plan = plan_of(
             Phase("a", "a", tuple(Step("a", n.name, "s", "s", (Run("true"),)) for n in farm.nodes)),
@@ -243,11 +245,15 @@ def test_a_node_locked_by_another_rollout_is_refused(farm: SSHDFarm, make_execut
     assert [e.ok for e in events.of(PhaseFinished)] == [False, False]
 
 
-def test_the_lock_is_released_and_taken_over_by_the_same_rollout(farm: SSHDFarm, make_executor: MakeExecutor, tmp_path: Path) -> None:
+def test_the_lock_is_released_and_taken_over_by_the_same_rollout(
+    farm: SSHDFarm, make_executor: MakeExecutor, tmp_path: Path
+) -> None:
     from khatui.engine.executor import LOCK_DIR
 
     check = tmp_path / "held"
-    plan = plan_of(Phase("a", "a", (Step("a", farm.nodes[0].name, "s", "s", (Run(f"cat {LOCK_DIR}/owner > {check}"),)),)))
+    plan = plan_of(
+        Phase("a", "a", (Step("a", farm.nodes[0].name, "s", "s", (Run(f"cat {LOCK_DIR}/owner > {check}"),)),))
+    )
     executor, _ = make_executor(plan)
     assert executor.run().ok
     assert check.read_text().split()[0] == executor.rollout.id

@@ -188,7 +188,9 @@ def test_external_static_pod_etcd_keeps_its_standalone_kubelet() -> None:
 def test_a_kubeadm_cut_off_halfway_is_rerun_past_its_preflight() -> None:
     files = files_of(STACKED)
     plan = build_plan(STACKED, files, "h", None, TOKEN, redo=frozenset({"control-plane-init/cp1/kubeadm"}))
-    assert commands(plan, "control-plane-init/cp1/kubeadm")[-1].endswith("kubeadm-init.yaml --ignore-preflight-errors=all")
+    assert commands(plan, "control-plane-init/cp1/kubeadm")[-1].endswith(
+        "kubeadm-init.yaml --ignore-preflight-errors=all"
+    )
     assert commands(plan, "control-plane-join/cp2/kubeadm")[-1].endswith("kubeadm-join.yaml")
 
 

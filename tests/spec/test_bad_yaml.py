@@ -38,7 +38,9 @@ CASES: dict[str, tuple[bytes, str]] = {
     "python tag": (b"!!python/object/apply:os.system ['true']\n", "not valid YAML: could not determine a constructor"),
     "alias bomb": (
         b'a: &a ["x","x","x","x","x","x","x","x","x","x"]\n'
-        + b"".join(f"{c}: &{c} [{','.join(['*' + p] * 10)}]\n".encode() for p, c in zip("abcdefgh", "bcdefghi", strict=True)),
+        + b"".join(
+            f"{c}: &{c} [{','.join(['*' + p] * 10)}]\n".encode() for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
         "expands to more than 200000 values",
     ),
     "mapping as key": (b"? {a: 1}\n: 2\n", "a mapping key must be a plain value"),
