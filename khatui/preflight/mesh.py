@@ -81,6 +81,11 @@ def mesh_checks(
 ) -> list[CheckResult]:
     """One `network` cell per node that ran its probes."""
     addresses = {a for f in facts.values() for a in f.addresses}
+    # keepalived may take the VIP between the facts probe and this one (a resumed rollout): a VIP
+    # that answers while this cluster's own keepalived or kube-vip runs is this cluster's.
+    ours = any(f.services.get("keepalived") == "active" for f in facts.values()) or any(
+        "kube-vip" in process for f in facts.values() for process in f.listening.values()
+    )
     results = []
     for node in cluster.spec.nodes:
         if node.name not in outputs:
@@ -96,12 +101,15 @@ def mesh_checks(
         for probe in probes(cluster, node):
             result = found.get((probe.host, probe.port), "unreachable")
             if probe.label == "vip":
-                if result != "unreachable" and probe.host not in addresses:
+                held = probe.host in addresses or ours
+                if result != "unreachable" and not held:
                     problems.append(
                         f"the VIP {probe.host} already answers ({result}) and no lb node holds it: another machine uses it"
                     )
                 else:
-                    seen.append(f"VIP {probe.host} {'held by this cluster' if probe.host in addresses else 'free'}")
+                    seen.append(
+                        f"VIP {probe.host} {'held by this cluster' if held and result != 'unreachable' else 'free'}"
+                    )
             elif result == "unreachable":
                 problems.append(
                     f"{probe.label} {probe.host}:{probe.port} unreachable (timeout or no route: a firewall?)"

@@ -73,3 +73,11 @@ def test_verdicts() -> None:
     assert ours.status is Status.PASS and "VIP 10.20.0.100 held by this cluster" in ours.evidence
     (nobash,) = mesh.mesh_checks(STACKED, {"cp2": "@@nobash\n"}, {})
     assert nobash.status is Status.WARN
+
+
+def test_a_vip_taken_by_our_own_keepalived_meanwhile_is_ours() -> None:
+    masters = {(f"10.20.0.1{i}", 6443): "refused" for i in (1, 2, 3)}
+    answered = _outputs({**masters, ("10.20.0.100", 22): "open"}, "lb1")
+    facts = {"lb2": NodeFacts("lb2", services={"keepalived": "active"})}
+    (cell,) = mesh.mesh_checks(STACKED, answered, facts)
+    assert cell.status is Status.PASS and "VIP 10.20.0.100 held by this cluster" in cell.evidence
