@@ -62,20 +62,25 @@ def gather_facts(
     paths: Mapping[str, list[str]],
     content_paths: Mapping[str, list[str]],
     concurrency: int = 100,
-) -> tuple[dict[str, NodeFacts], dict[str, str]]:
-    """Probe every node at once: (facts of the nodes that answered, error of those that did not)."""
+    extra: Mapping[str, str] | None = None,
+) -> tuple[dict[str, NodeFacts], dict[str, str], dict[str, str]]:
+    """Probe every node at once, one round trip each, running `extra[node]` in the same script:
+    (facts of the nodes that answered, error of those that did not, each answer's raw output)."""
+    outputs: dict[str, str] = {}
 
     def probe(name: str) -> NodeFacts:
         session = by_node[name]
         session.connect()
         # The node's clock must read between sending the probe and receiving its answer.
         sent = time.time()
-        result = session.run(script(paths.get(name, []), content_paths.get(name, [])), timeout=60)
+        text = script(paths.get(name, []), content_paths.get(name, []), (extra or {}).get(name, ""))
+        result = session.run(text, timeout=60)
         received = time.time()
         if "@@end" not in result.stdout:
             raise KhatuiError(
                 f"{name}: the probe did not finish (exit code {result.exit_code}): {result.stderr.strip()[-200:]}"
             )
+        outputs[name] = result.stdout
         return parse(name, result.stdout, sent, received)
 
     facts: dict[str, NodeFacts] = {}
@@ -87,21 +92,4 @@ def gather_facts(
                 facts[name] = future.result()
             except KhatuiError as exc:
                 errors[name] = exc.message
-    return facts, errors
-
-
-def run_everywhere(
-    by_node: Mapping[str, Session], scripts: Mapping[str, str], concurrency: int = 100
-) -> dict[str, str]:
-    """Run each node's script at once; the stdout of every node that answered."""
-
-    def one(name: str) -> tuple[str, str | None]:
-        try:
-            return name, by_node[name].run(scripts[name], timeout=60).stdout
-        except KhatuiError:
-            return name, None
-
-    if not scripts:
-        return {}
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(scripts)))) as pool:
-        return {name: out for name, out in pool.map(one, scripts) if out is not None}
+    return facts, errors, outputs

@@ -41,8 +41,9 @@ _VERSION_FLAGS = {
 }
 
 
-def script(paths: Iterable[str], content_paths: Iterable[str]) -> str:
-    """The probe for a node that would receive `paths` (hashes) and `content_paths` (contents too)."""
+def script(paths: Iterable[str], content_paths: Iterable[str], extra: str = "") -> str:
+    """The probe for a node that would receive `paths` (hashes) and `content_paths` (contents too);
+    `extra` (more read-only probing, such as the network mesh) runs in the same round trip."""
     q = shlex.quote
     lines = [
         "exec 2>/dev/null",
@@ -75,6 +76,8 @@ def script(paths: Iterable[str], content_paths: Iterable[str]) -> str:
         lines.append("sha256sum " + " ".join(q(p) for p in hashed))
     for path in sorted(set(content_paths)):
         lines.append(f"[ -f {q(path)} ] && {{ echo @@content {q(path)}; base64 -w0 {q(path)}; echo; }}")
+    if extra:
+        lines.append(extra.rstrip("\n"))
     lines.append("echo @@end")
     return "\n".join(lines) + "\n"
 

@@ -49,8 +49,9 @@ def probes(cluster: Cluster, node: Node) -> list[Probe]:
 
 
 def script(found: list[Probe]) -> str:
-    """A read-only shell script printing `host port result` per probe (result: open, refused, unreachable)."""
-    lines = ["command -v bash >/dev/null || { echo @@nobash; exit 0; }"]
+    """A read-only shell snippet printing `@@tcp host port result` per probe (open, refused, unreachable);
+    it never exits, so it runs inside the facts probe, in the same round trip."""
+    lines = ["if ! command -v bash >/dev/null; then echo @@nobash; else :"]
     for probe in found:
         host, port = shlex.quote(probe.host), probe.port
         lines.append(
@@ -58,6 +59,7 @@ def script(found: list[Probe]) -> str:
             f'case "$c:$r" in 0:*) s=open;; 124:*) s=unreachable;; *refused*) s=refused;; *) s=unreachable;; esac; '
             f'echo "@@tcp {host} {port} $s"'
         )
+    lines.append("fi")
     return "\n".join(lines) + "\n"
 
 

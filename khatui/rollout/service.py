@@ -10,7 +10,7 @@ from pathlib import Path
 
 from khatui.engine.executor import EngineOptions, Executor, RolloutResult, log_dir
 from khatui.engine.hostkeys import AcceptUnknown
-from khatui.engine.inventory import gather_facts, run_everywhere, sessions, targets
+from khatui.engine.inventory import gather_facts, sessions, targets
 from khatui.engine.ssh import HostKeys, Session
 from khatui.errors import InputError
 from khatui.events import EventSink, StepState
@@ -73,11 +73,9 @@ def observe(
     """Connect to every node, gather facts, run the preflight checks."""
     found = sessions(targets(desired.cluster, desired.base_dir), host_keys_for(desired, accept))
     hashes, contents = probed_paths(desired.files)
-    facts, unreachable = gather_facts(found, hashes, contents, concurrency)
+    meshes = {n.name: mesh.script(mesh.probes(desired.cluster, n)) for n in desired.cluster.spec.nodes}
+    facts, unreachable, outputs = gather_facts(found, hashes, contents, concurrency, meshes)
     checks = preflight(desired.cluster, facts, waivers)
-    nodes = {n.name: n for n in desired.cluster.spec.nodes}
-    scripts = {name: mesh.script(mesh.probes(desired.cluster, nodes[name])) for name in facts}
-    outputs = run_everywhere(found, scripts, concurrency)
     checks += mesh.mesh_checks(desired.cluster, outputs, facts, waivers)
     return Observed(found, facts, unreachable, checks)
 

@@ -81,3 +81,25 @@ def test_a_vip_taken_by_our_own_keepalived_meanwhile_is_ours() -> None:
     facts = {"lb2": NodeFacts("lb2", services={"keepalived": "active"})}
     (cell,) = mesh.mesh_checks(STACKED, answered, facts)
     assert cell.status is Status.PASS and "VIP 10.20.0.100 held by this cluster" in cell.evidence
+
+
+def test_the_mesh_rides_in_the_facts_probe() -> None:
+    """One round trip per node: the mesh snippet inside the facts script, both parsed from one output."""
+    import time
+
+    from khatui.facts.probe import parse as parse_facts
+    from khatui.facts.probe import script as facts_script
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    try:
+        text = facts_script([], [], mesh.script([mesh.Probe("a", "127.0.0.1", port)]))
+        sent = time.time()
+        output = subprocess.run(["sh", "-c", text], capture_output=True, text=True, timeout=30).stdout
+    finally:
+        listener.close()
+    assert output.rstrip().endswith("@@end")
+    assert mesh.parse(output) == {("127.0.0.1", port): "open"}
+    assert parse_facts("local", output, sent, time.time()).cpus >= 1
