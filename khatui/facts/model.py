@@ -6,6 +6,18 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class EtcdMember:
+    """One member of a running etcd cluster, as a running member lists it."""
+
+    name: str
+    """Empty for a member added but not started yet."""
+    member_id: str
+    peer_urls: tuple[str, ...] = ()
+    client_urls: tuple[str, ...] = ()
+    learner: bool = False
+
+
+@dataclass(frozen=True)
 class NodeFacts:
     """Read-only observations of one node. Empty values mean "not reported", never "zero"."""
 
@@ -34,6 +46,10 @@ class NodeFacts:
     """IP addresses on the node's interfaces (a keepalived VIP shows here on its holder)."""
     services: dict[str, str] = field(default_factory=dict)
     """systemd unit -> ActiveState, for the units khatui manages."""
+    etcd_members: tuple[EtcdMember, ...] | None = None
+    """The running etcd cluster as this node's member lists it; None where no member answered."""
+    etcd_members_error: str = ""
+    """Why a node set up as an etcd member (it has khatui's etcdctl.env) did not list the members."""
 
     def has_module(self, name: str) -> bool:
         """Loaded, or available to load."""

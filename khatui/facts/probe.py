@@ -7,11 +7,13 @@ rather than failing the probe. Sections start with a line `@@name [argument]`.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shlex
 from collections.abc import Iterable
 
-from khatui.facts.model import NodeFacts
+from khatui import layout
+from khatui.facts.model import EtcdMember, NodeFacts
 
 BINARIES = (
     "etcd",
@@ -30,6 +32,14 @@ SYSCTLS = (
     "net.ipv6.conf.all.forwarding",
     "net.bridge.bridge-nf-call-iptables",
     "net.ipv4.ip_nonlocal_bind",
+)
+ETCD_MEMBERS = (
+    # The local etcd member's view of its cluster, with the ETCDCTL_* variables khatui installs there:
+    # etcdctl where it is installed, else etcd's JSON gateway through curl (static pods bring no etcdctl).
+    f"if [ -r {layout.ETCDCTL_ENV} ]; then echo @@etcd-members; ( set -a; . {layout.ETCDCTL_ENV}; "
+    "if command -v etcdctl >/dev/null; then timeout 5 etcdctl --command-timeout=4s -w json member list; "
+    'else curl -s --max-time 4 --cacert "$ETCDCTL_CACERT" --cert "$ETCDCTL_CERT" --key "$ETCDCTL_KEY" '
+    '-X POST -d "{}" "${ETCDCTL_ENDPOINTS%%,*}/v3/cluster/member/list"; fi ) | tr -d "\\n"; echo; fi'
 )
 SERVICES = ("etcd", "kubelet", "haproxy", "keepalived", "nginx", "containerd")
 _VERSION_FLAGS = {
@@ -70,6 +80,7 @@ def script(paths: Iterable[str], content_paths: Iterable[str], extra: str = "") 
         + " ".join(SERVICES)
         + "; do printf '%s=%s\\n' $u \"$(systemctl show -p ActiveState --value $u.service)\"; done"
     )
+    lines.append(ETCD_MEMBERS)
     lines.append("echo @@hashes")
     hashed = sorted(set(paths))
     if hashed:
@@ -159,6 +170,26 @@ def parse_hashes(lines: list[str]) -> dict[str, str]:
     return hashes
 
 
+def parse_etcd_members(lines: list[str]) -> tuple[tuple[EtcdMember, ...] | None, str]:
+    """(members, "") from etcd's member list JSON; (None, why) when the local member did not answer."""
+    text = "".join(lines).strip()
+    try:
+        data = json.loads(text)
+        members = tuple(
+            EtcdMember(
+                name=str(item.get("name", "")),
+                member_id=f"{int(item['ID']):x}",
+                peer_urls=tuple(item.get("peerURLs", ())),
+                client_urls=tuple(item.get("clientURLs", ())),
+                learner=bool(item.get("isLearner", False)),
+            )
+            for item in data["members"]
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, f"the local etcd member did not list its cluster: {text[:160] or 'no answer'}"
+    return members, ""
+
+
 def clock_offset(node_time: float, sent: float, received: float) -> float:
     """How far the node's clock is at least off: 0 when its reading falls between sending the probe
     and receiving its answer (session start-up on a node can take seconds; that is not skew)."""
@@ -183,6 +214,7 @@ def parse(node: str, output: str, sent: float, received: float | None = None) ->
                 contents[key[len("content ") :]] = base64.b64decode("".join(value), validate=True)
             except ValueError:
                 continue
+    members, members_error = parse_etcd_members(found["etcd-members"]) if "etcd-members" in found else (None, "")
     return NodeFacts(
         node=node,
         os_id=os_id,
@@ -202,4 +234,6 @@ def parse(node: str, output: str, sent: float, received: float | None = None) ->
         file_contents=contents,
         addresses=frozenset(line.strip() for line in found.get("addresses", []) if line.strip()),
         services=parse_key_values(found.get("services", [])),
+        etcd_members=members,
+        etcd_members_error=members_error,
     )

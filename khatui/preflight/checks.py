@@ -180,6 +180,39 @@ def _forwarding(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tupl
         yield Status.PASS, f"net.ipv4.ip_forward={value or 'n/a'}"
 
 
+def _etcd_members(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Status, str]]:
+    """A running etcd cluster must be the spec's: khatui forms new clusters; it does not add members."""
+    if not node.has(Role.ETCD):
+        yield Status.PASS, "not an etcd member"
+        return
+    if facts.etcd_members is None:
+        if facts.etcd_members_error:
+            yield Status.WARN, f"{facts.etcd_members_error}; the rollout (re)starts this member"
+        else:
+            yield Status.PASS, "no etcd member set up here yet"
+        return
+    wanted = [n.name for n in cluster.spec.with_role(Role.ETCD)]
+    running = [m.name for m in facts.etcd_members if m.name]
+    pending = len(facts.etcd_members) - len(running)
+    seen = f"running: {', '.join(running) or 'none'}" + (f" (+{pending} added, not started)" if pending else "")
+    missing = [name for name in wanted if name not in running]
+    extra = [name for name in running if name not in wanted]
+    if missing:
+        yield (
+            Status.FAIL,
+            f"{seen}; not members of that cluster: {', '.join(missing)}. khatui forms new etcd clusters only: "
+            f"add each with `etcdctl member add NAME --peer-urls=...` first, or remove the running cluster",
+        )
+    elif extra:
+        yield (
+            Status.WARN,
+            f"{seen}; not in the spec: {', '.join(extra)} (they still count for quorum; "
+            "`etcdctl member remove ID` once they are gone)",
+        )
+    else:
+        yield Status.PASS, f"{seen} (as in the spec)"
+
+
 CHECKS: dict[str, Check] = {
     "os": _os,
     "swap": _swap,
@@ -189,6 +222,7 @@ CHECKS: dict[str, Check] = {
     "ipvs-modules": _ipvs,
     "binaries": _binaries,
     "ip-forward": _forwarding,
+    "etcd-members": _etcd_members,
 }
 
 

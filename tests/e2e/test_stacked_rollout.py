@@ -3,6 +3,7 @@ keepalived nodes with a VIP. Then idempotency, failures of the running cluster, 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -86,6 +87,16 @@ def test_second_plan_and_apply_change_nothing(rolled_out: Env) -> None:
     again = rolled_out.khatui("apply", str(rolled_out.spec), "--yes")
     assert "nothing would change" in again.stdout
     assert _pids(rolled_out) == before
+
+
+def test_plan_lists_the_running_etcd_members_of_every_member(rolled_out: Env) -> None:
+    plan = json.loads(rolled_out.khatui("plan", str(rolled_out.spec), "--output", "json").stdout)
+    cells = {c["node"]: c for c in plan["preflight"] if c["check"] == "etcd-members"}
+    for node in ("cp1", "cp2", "cp3"):
+        assert cells[node]["status"] == "pass", cells[node]
+        running = re.search(r"running: ([^(;]+) \(as in the spec\)", cells[node]["evidence"])
+        assert running and sorted(running.group(1).split(", ")) == ["cp1", "cp2", "cp3"], cells[node]
+    assert cells["lb1"]["evidence"] == "not an etcd member"
 
 
 def test_a_changed_spec_rolls_out_detached_and_attach_follows_it(rolled_out: Env, tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from khatui.facts.model import NodeFacts
-from khatui.facts.probe import parse, script
+from khatui.facts.model import EtcdMember, NodeFacts
+from khatui.facts.probe import parse, parse_etcd_members, script
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(p.stem for p in FIXTURES.glob("*.out"))
@@ -66,3 +66,31 @@ def test_clock_offset_ignores_the_probe_round_trip() -> None:
     assert clock_offset(102.0, sent=100.0, received=104.0) == 0.0
     assert clock_offset(99.25, sent=100.0, received=104.0) == -0.75
     assert clock_offset(107.5, sent=100.0, received=104.0) == 3.5
+
+
+ETCDCTL_JSON = (
+    '{"header":{"cluster_id":1,"member_id":2,"raft_term":3},"members":[{"ID":10501334649042878790,'
+    '"name":"cp1","peerURLs":["https://10.93.0.11:2380"],"clientURLs":["https://10.93.0.11:2379"]},'
+    '{"ID":17,"peerURLs":["https://10.93.0.14:2380"],"isLearner":true}]}'
+)
+GATEWAY_JSON = (
+    '{"header":{"cluster_id":"1"},"members":[{"ID":"10501334649042878790","name":"cp1",'
+    '"peerURLs":["https://10.93.0.11:2380"],"clientURLs":["https://10.93.0.11:2379"]}]}'
+)
+
+
+def test_etcd_members_from_etcdctl_and_from_the_json_gateway() -> None:
+    cp1 = EtcdMember("cp1", "91bc3c398fb3c146", ("https://10.93.0.11:2380",), ("https://10.93.0.11:2379",))
+    members, error = parse_etcd_members([ETCDCTL_JSON])
+    assert error == "" and members == (cp1, EtcdMember("", "11", ("https://10.93.0.14:2380",), (), True))
+    assert parse_etcd_members([GATEWAY_JSON]) == ((cp1,), "")
+    members, error = parse_etcd_members(["Error: context deadline exceeded"])
+    assert members is None and error.endswith("did not list its cluster: Error: context deadline exceeded")
+    assert parse_etcd_members([""]) == (None, "the local etcd member did not list its cluster: no answer")
+
+
+def test_probe_reports_etcd_members_only_where_khatui_set_etcd_up() -> None:
+    output = "@@time\n1.0\n@@etcd-members\n" + GATEWAY_JSON + "\n@@hashes\n@@end\n"
+    assert [m.name for m in parse("n1", output, 1.0).etcd_members or ()] == ["cp1"]
+    bare = parse("n1", "@@time\n1.0\n@@end\n", 1.0)
+    assert bare.etcd_members is None and bare.etcd_members_error == ""

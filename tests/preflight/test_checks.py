@@ -7,13 +7,19 @@ from typing import Any
 
 import pytest
 
-from khatui.facts.model import NodeFacts
-from khatui.preflight.checks import Status, preflight
+from khatui.facts.model import EtcdMember, NodeFacts
+from khatui.preflight.checks import CHECKS, Status, preflight
 from khatui.spec.cluster import Cluster
 from khatui.spec.yamlio import load_file
 from tests.conftest import ROOT
 
 STACKED = Cluster.model_validate(load_file(str(ROOT / "assets/examples/stacked-haproxy-ipvs-nfs.yaml")).data)
+
+
+def members(*names: str) -> tuple[EtcdMember, ...]:
+    return tuple(EtcdMember(name, f"{i + 1:x}", (f"https://10.20.0.{i}:2380",)) for i, name in enumerate(names))
+
+
 IPVS = frozenset({"ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "nf_conntrack"})
 ALL_BINARIES = {b: f"{b} 1.0" for b in ("etcd", "kubeadm", "kubelet", "haproxy", "keepalived")}
 
@@ -33,6 +39,43 @@ def healthy(node: str) -> NodeFacts:
 
 
 CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
+    "no etcd yet": ("cp1", {}, "etcd-members", Status.PASS, "no etcd member set up here yet"),
+    "etcd on a worker is not looked at": ("worker1", {}, "etcd-members", Status.PASS, "not an etcd member"),
+    "running etcd as in the spec": (
+        "cp2",
+        {"etcd_members": members("cp3", "cp1", "cp2")},
+        "etcd-members",
+        Status.PASS,
+        "running: cp3, cp1, cp2 (as in the spec)",
+    ),
+    "running etcd lacks a spec member": (
+        "cp1",
+        {"etcd_members": members("cp1", "cp2")},
+        "etcd-members",
+        Status.FAIL,
+        "running: cp1, cp2; not members of that cluster: cp3. khatui forms new etcd clusters only",
+    ),
+    "member added but not started": (
+        "cp1",
+        {"etcd_members": members("cp1", "cp2", "")},
+        "etcd-members",
+        Status.FAIL,
+        "running: cp1, cp2 (+1 added, not started); not members of that cluster: cp3",
+    ),
+    "running etcd has a member the spec dropped": (
+        "cp1",
+        {"etcd_members": members("cp1", "cp2", "cp3", "old4")},
+        "etcd-members",
+        Status.WARN,
+        "not in the spec: old4 (they still count for quorum",
+    ),
+    "etcd set up but not answering": (
+        "cp3",
+        {"etcd_members_error": "the local etcd member did not list its cluster: no answer"},
+        "etcd-members",
+        Status.WARN,
+        "no answer; the rollout (re)starts this member",
+    ),
     "healthy master": ("cp1", {}, "binaries", Status.PASS, "kubeadm: kubeadm 1.0"),
     "unknown os": (
         "cp1",
@@ -113,7 +156,7 @@ def test_check(name: str) -> None:
 def test_healthy_cluster_passes_everything() -> None:
     results = preflight(STACKED, {n.name: healthy(n.name) for n in STACKED.spec.nodes})
     assert {r.status for r in results} == {Status.PASS}
-    assert len(results) == len(STACKED.spec.nodes) * 8
+    assert len(results) == len(STACKED.spec.nodes) * len(CHECKS)
 
 
 def test_unreachable_node_fails_every_check_and_waivers_unblock() -> None:
