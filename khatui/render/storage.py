@@ -2,8 +2,8 @@
 
 - local, iscsi: no provisioner (`kubernetes.io/no-provisioner`); khatui writes the PersistentVolumes:
   one per path per worker node for local disks (pinned to the node by nodeAffinity), one for the LUN.
-  The spec gives no size, so these PVs carry a nominal capacity (annotated as such); their reclaim
-  policy is Retain, as nothing could delete a static volume.
+  Their size is the class's `capacity`; their reclaim policy is Retain, as nothing could delete a
+  static volume.
 - nfs: one nfs-subdir-external-provisioner Deployment (+ RBAC) per class.
 - ceph-rbd, aws-ebs, gce-pd, azure-disk: the backend's CSI driver, once however many classes use it.
 - glusterfs: refused. Kubernetes removed its in-tree GlusterFS plugin in v1.26 and there is no
@@ -34,8 +34,6 @@ from khatui.spec.persistence import (
 )
 
 NFS_IMAGE = "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2"
-STATIC_CAPACITY = "100Gi"
-"""Nominal size of the PVs khatui writes for local disks and iSCSI LUNs (the spec has no size)."""
 DEFAULT_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 NO_PROVISIONER = "kubernetes.io/no-provisioner"
 
@@ -120,9 +118,9 @@ def _static_pv(name: str, klass: LocalClass | ISCSIClass, source: dict[str, Any]
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolume",
-        "metadata": {"name": name, "annotations": {"khatui.io/capacity": "nominal"}},
+        "metadata": {"name": name},
         "spec": {
-            "capacity": {"storage": STATIC_CAPACITY},
+            "capacity": {"storage": klass.capacity},
             "accessModes": ["ReadWriteOnce"],
             "persistentVolumeReclaimPolicy": "Retain",
             "storageClassName": klass.name,

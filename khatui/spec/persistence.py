@@ -10,6 +10,9 @@ from khatui.spec.base import AbsolutePath, Host, Name, SpecModel
 
 _PORTAL = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$"
 _IQN = r"^iqn\.[0-9]{4}-[0-9]{2}\.[a-z0-9.-]+(:[^\s]+)?$"
+_SIZE = r"^[1-9][0-9]*(Ki|Mi|Gi|Ti|Pi)$"
+Size = Annotated[str, Field(pattern=_SIZE)]
+"""A Kubernetes quantity in binary units: 500Gi, 2Ti."""
 
 
 class _Class(SpecModel):
@@ -37,6 +40,8 @@ class LocalClass(_Class):
     """Storage backend."""
     paths: list[AbsolutePath] = Field(min_length=1)
     """Mount points on the nodes (a disk or RAID array each) offered as local PersistentVolumes."""
+    capacity: Size = "100Gi"
+    """Usable size of each of those disks: claims bind only to volumes at least as large as they ask."""
 
 
 class NFSClass(_Class):
@@ -65,6 +70,8 @@ class ISCSIClass(_Class):
     """LUN number."""
     fs_type: Literal["ext4", "xfs"] = "ext4"
     """Filesystem on the LUN."""
+    capacity: Size = "100Gi"
+    """Usable size of the LUN: claims bind only to volumes at least as large as they ask."""
 
 
 class GlusterFSClass(_Class):

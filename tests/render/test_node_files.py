@@ -110,6 +110,8 @@ def test_local_volumes_pinned_to_workers() -> None:
     assert sorted(v[0] for v in pinned) == sorted(workers * 2)
     iscsi = next(d for d in docs if d and d["kind"] == "PersistentVolume" and "iscsi" in d["spec"])
     assert iscsi["spec"]["iscsi"]["targetPortal"] == "[fd00::5]:3260"
+    assert iscsi["spec"]["capacity"] == {"storage": "2Ti"}
+    assert {d["spec"]["capacity"]["storage"] for d in local} == {"100Gi"}  # the default
 
 
 @pytest.mark.parametrize("name", SPEC_NAMES)

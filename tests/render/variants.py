@@ -78,6 +78,7 @@ def _ipv6_nginx() -> dict[str, Any]:
                         "portal": "[fd00::5]",
                         "iqn": "iqn.2024-01.com.example:k8s",
                         "lun": 3,
+                        "capacity": "2Ti",
                     },
                 ]
             },

@@ -162,6 +162,7 @@ CASES: dict[str, Case] = {
     "no default class": Case(setter("spec.persistence.classes.0.default", False), W, "spec.persistence.classes", "no StorageClass is marked default", "classes"),
     "unknown storage backend": Case(setter("spec.persistence.classes.0.backend", "s3"), E, "spec.persistence.classes[0].backend", "'s3' is not one of", "backend: s3"),
     "GlusterFS on current Kubernetes": Case(setter("spec.persistence.classes", [{"name": "g", "backend": "glusterfs", "endpoints": ["10.0.0.8"], "volume": "vol0", "default": True}]), E, "spec.persistence.classes[0].backend", "GlusterFS cannot be provisioned on Kubernetes v1.26 or newer", "backend: glusterfs"),
+    "local disk size not a binary quantity": Case(setter("spec.persistence.classes", [{"name": "l", "backend": "local", "paths": ["/mnt/d1"], "capacity": "100GB", "default": True}]), E, "spec.persistence.classes[0].capacity", "should match pattern", "capacity"),
     "bad iSCSI IQN": Case(setter("spec.persistence.classes", [{"name": "i", "backend": "iscsi", "portal": "10.0.0.7:3260", "iqn": "not-an-iqn", "default": True}]), E, "spec.persistence.classes[0].iqn", "should match pattern", "iqn"),
     "CA import without files": Case(setter("spec.pki", {"ca": {"etcd": {"mode": "import"}}}), E, "spec.pki.ca.etcd", "mode 'import' needs both certFile and keyFile", "etcd"),
     "CA import file missing": Case(setter("spec.pki", {"ca": {"etcd": {"mode": "import", "certFile": "/nope/ca.crt", "keyFile": "/nope/ca.key"}}}), E, "spec.pki.ca.etcd.certFile", "no such file", "certFile"),
