@@ -187,8 +187,9 @@ def worker_fabric(manifest: dict[str, Any], tag: str) -> float:
 def worker_perstep(manifest: dict[str, Any], tag: str) -> dict[str, float]:
     """khatui's cost per action on one reused connection: 200 `true`, 50 uploads of 4 KiB.
 
-    Also the same command over a bare paramiko channel on the same connection (the floor: sshd
-    starting a shell on the node), and the client CPU khatui spends per `true`.
+    Also the same command over a bare paramiko channel of its own on the same connection (sshd
+    starting a session on the node, as Session.run did for every command before its persistent
+    shell), and the client CPU khatui spends per `true`.
     """
     from khatui.engine.ssh import HostKeys, Session, Target
 
@@ -196,7 +197,7 @@ def worker_perstep(manifest: dict[str, Any], tag: str) -> dict[str, float]:
     keys = HostKeys((Path(manifest["known_hosts"]),), Path(manifest["work"]) / f"pinned-{tag}")
     session = Session(Target(node["name"], node["host"], node["port"], identity_file=manifest["key"]), keys)
     transport = session.connect().client.get_transport()
-    wrapped = "export LC_ALL=C && sh -c true"  # what Session.run sends for `true` as root
+    wrapped = "export LC_ALL=C && sh -c true </dev/null"  # what Session.run sends for `true` on a channel of its own
 
     def bare() -> None:
         channel = transport.open_session()

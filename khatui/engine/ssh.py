@@ -4,11 +4,19 @@ fabric opens the connection (ssh_config, ProxyJump gateways, key and agent handl
 corrections measured to matter: host keys are checked (see `hostkeys`), and the socket gets
 TCP_NODELAY (paramiko leaves Nagle on, so every small request waits on a delayed ACK) and
 keepalives (a dead peer is noticed in ~15 s). Commands and uploads then go to paramiko directly,
-not through invoke's runner, whose reader and timer threads per command cost ~2-3 ms a step: a
-command is one channel read in the calling thread, woken by the channel's buffers. An upload is a
-few requests on the node's one SFTP session (a 0600 temp file, owner and mode set on its handle,
-a POSIX rename over the target) instead of three remote commands; a command is used only where SFTP
-cannot do the job (a missing folder, an owner other than root, sudo).
+not through invoke's runner, whose reader and timer threads per command cost ~2-3 ms a step.
+
+A command runs on the node's persistent shell (see `shell`): one channel kept open with a small `sh`
+driver, as root (started through sudo once when the node needs it), to which each command is one
+line and one round trip, read in the calling thread and woken by the channel's buffers. A caller
+that finds the shell busy (another thread's command) gets a second one. Where no shell can be
+started (sudo refuses it, no usable `sh`), each command gets a channel of its own as before: sshd
+starts a session for it, a sudo password is written to that channel for sudo to read, and on a
+timeout the command is left running, as sshd does not kill a closed session's processes.
+
+An upload is a few requests on the node's one SFTP session (a 0600 temp file, owner and mode set on
+its handle, a POSIX rename over the target) instead of three remote commands; a command is used only
+where SFTP cannot do the job (a missing folder, an owner other than root, sudo).
 """
 
 from __future__ import annotations
@@ -21,7 +29,6 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +37,8 @@ import paramiko
 from fabric import Config, Connection
 
 from khatui.engine.hostkeys import AcceptUnknown, HostKeyError, PinningPolicy, changed_key_message, load_known_hosts
+from khatui.engine.shell import LineCallback, RemoteShell, ShellClosed, Wakeup, watch
 from khatui.errors import KhatuiError
-
-LineCallback = Callable[[str, str], None]
-"""Called with (stream, line) for every line of a command's output, as it arrives."""
 
 ROOT_IDS = {"root": (0, 0), "root:root": (0, 0), "0": (0, 0), "0:0": (0, 0)}
 """Owners an upload sets over SFTP by number; any other owner is set with `chown` on the node."""
@@ -67,20 +72,6 @@ class HostKeys:
     known_hosts: tuple[Path, ...]
     pin_file: Path
     accept_unknown: AcceptUnknown | None = None
-
-
-class _Wakeup(threading.Event):
-    """Set by a channel's stdout and stderr buffers when data or EOF arrives; cleared only by the reader.
-
-    paramiko's buffers clear their event when they are drained; shared by two buffers, that could
-    swallow the other buffer's wake-up, so the reading loop resets it itself before it drains both.
-    """
-
-    def clear(self) -> None:
-        pass
-
-    def reset(self) -> None:
-        super().clear()
 
 
 class _Stream:
@@ -124,7 +115,7 @@ def _ignore(stream: str, line: str) -> None:
     pass
 
 
-def _pump(channel: paramiko.Channel, wake: _Wakeup, out: _Stream, err: _Stream, deadline: float | None) -> bool:
+def _pump(channel: paramiko.Channel, wake: Wakeup, out: _Stream, err: _Stream, deadline: float | None) -> bool:
     """Hand output on until the command ends (exit status and EOF); False when `deadline` passed first."""
     while True:
         wake.reset()
@@ -175,6 +166,11 @@ class Session:
         self.host_keys = host_keys
         self._conn: Connection | None = None
         self._lock = threading.Lock()
+        self._shells: list[RemoteShell] = []
+        """Idle persistent shells on the current connection (one, unless callers overlapped)."""
+        self._shells_lock = threading.Lock()
+        self._no_shell = False
+        """The node would not start a shell on the current connection: commands get channels of their own."""
 
     def _make(self, host: str, port: int, user: str | None, gateway: Connection | None) -> Connection:
         connect_kwargs: dict[str, Any] = {"banner_timeout": self.target.connect_timeout}
@@ -233,29 +229,94 @@ class Session:
     def run(self, command: str, on_line: LineCallback | None = None, timeout: float | None = None) -> CommandResult:
         """Run `command` as root (sudo when configured), streaming lines; never raises on exit codes."""
         transport = self._transport()
-        out, err = _Stream("stdout", on_line or _ignore), _Stream("stderr", on_line or _ignore)
+        callback = on_line or _ignore
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            channel = transport.open_session(timeout=self.target.connect_timeout)
-            try:
-                wake = _Wakeup()
-                channel.in_buffer.set_event(wake)
-                channel.in_stderr_buffer.set_event(wake)
-                channel.exec_command(f"export LC_ALL=C && {self._as_root(command)}")
-                finished = _pump(channel, wake, out, err, deadline)
-            finally:
-                channel.close()
+            result = self._in_shell(transport, command, callback, deadline)
+            if result is None:
+                result = self._on_channel(transport, command, callback, deadline)
         except (OSError, EOFError, paramiko.SSHException) as exc:
             self.close_quietly()
             raise ConnectionLost(f"{self.target.name}: connection lost: {str(exc) or type(exc).__name__}") from None
+        exit_code, stdout, stderr = result
+        if exit_code is None:
+            return CommandResult(124, stdout, stderr + f"\ntimed out after {timeout} s")
+        return CommandResult(exit_code, stdout, stderr)
+
+    def _in_shell(
+        self, transport: paramiko.Transport, command: str, callback: LineCallback, deadline: float | None
+    ) -> tuple[int | None, str, str] | None:
+        """Run on an idle persistent shell, started when there is none; None when the node will not keep one.
+
+        A shell that died while idle (its driver killed) is replaced without a word; a command whose
+        shell closes once it has started is cut off: ConnectionLost, as it may have run in part.
+        """
+        while True:
+            shell = self._idle_shell(transport)
+            reused = shell is not None
+            if shell is None:
+                if self._no_shell:
+                    return None
+                password, timeout = self.target.sudo_password, self.target.connect_timeout
+                shell = RemoteShell.start(transport, self._via_sudo, password, timeout)
+                if shell is None:
+                    self._no_shell = True
+                    return None
+            try:
+                result = shell.run(command, callback, deadline)
+            except ShellClosed as exc:
+                if reused and not exc.started and transport.is_active():
+                    continue
+                if not transport.is_active():
+                    self.close_quietly()
+                raise ConnectionLost(f"{self.target.name}: connection lost while running a command") from None
+            if result[0] is None:
+                self._kill(transport, shell)
+            elif shell.alive:
+                with self._shells_lock:
+                    self._shells.append(shell)
+            return result
+
+    def _kill(self, transport: paramiko.Transport, shell: RemoteShell) -> None:
+        """End a timed-out command: kill its shell's process group as root, from a channel of its own."""
+        deadline = time.monotonic() + self.target.connect_timeout
+        # Best effort: with the connection gone, nothing can reach the node, and the caller learns of it next.
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException, ConnectionLost):
+            self._on_channel(transport, f"kill -KILL -{shell.group}", _ignore, deadline)
+        shell.close()
+
+    def _idle_shell(self, transport: paramiko.Transport) -> RemoteShell | None:
+        with self._shells_lock:
+            while self._shells:
+                shell = self._shells.pop()
+                if shell.transport is transport and shell.alive:
+                    return shell
+                shell.close()
+        return None
+
+    def _on_channel(
+        self, transport: paramiko.Transport, command: str, callback: LineCallback, deadline: float | None
+    ) -> tuple[int | None, str, str]:
+        """Run on a channel of its own (sshd starts a session for it); exit code None when `deadline` passed."""
+        out, err = _Stream("stdout", callback), _Stream("stderr", callback)
+        channel = transport.open_session(timeout=self.target.connect_timeout)
+        try:
+            wake = watch(channel)
+            channel.exec_command(f"export LC_ALL=C && {self._as_root(command)}")
+            if self._via_sudo and self.target.sudo_password is not None:
+                channel.sendall(f"{self.target.sudo_password}\n".encode())
+                channel.shutdown_write()  # a refused password is not asked for again: sudo fails at once
+            finished = _pump(channel, wake, out, err, deadline)
+        finally:
+            channel.close()
         stdout, stderr = out.finish(), err.finish()
         if not finished:
-            return CommandResult(124, stdout, stderr + f"\ntimed out after {timeout} s")
+            return None, stdout, stderr
         if channel.exit_status == -1:
             # paramiko's "no exit status": the channel closed under the command (sshd or link died).
             self.close_quietly()
             raise ConnectionLost(f"{self.target.name}: connection lost while running a command")
-        return CommandResult(channel.exit_status, stdout, stderr)
+        return channel.exit_status, stdout, stderr
 
     def _transport(self) -> paramiko.Transport:
         transport: paramiko.Transport | None = self.connect().client.get_transport()
@@ -264,14 +325,19 @@ class Session:
             raise ConnectionLost(f"{self.target.name}: connection lost")
         return transport
 
+    @property
+    def _via_sudo(self) -> bool:
+        """Whether root is reached through sudo: a login other than root, with `sudo` on."""
+        return self.target.sudo and self.target.user != "root"
+
     def _as_root(self, command: str) -> str:
+        """`sh -c command` as root with stdin /dev/null; with a sudo password, sudo reads it from the channel."""
         shell = f"sh -c {shlex.quote(command)}"
-        if not self.target.sudo or self.target.user == "root":
-            return shell
+        if not self._via_sudo:
+            return f"{shell} </dev/null"
         if self.target.sudo_password is None:
-            return f"sudo -n {shell}"
-        # The password goes through stdin via a here-string-free printf, never in argv of a long-lived process.
-        return f"printf '%s\\n' {shlex.quote(self.target.sudo_password)} | sudo -S -p '' {shell}"
+            return f"sudo -n {shell} </dev/null"
+        return f"sudo -S -p '' sh -c 'exec \"$@\" </dev/null' sh {shell}"
 
     def upload(self, path: str, content: bytes, mode: int, owner: str) -> None:
         """Write `content` to `path` atomically: a 0600 temp file beside it, then owner, mode, rename.
@@ -284,7 +350,7 @@ class Session:
         q = shlex.quote
         tmp = f"{path}.khatui-{uuid.uuid4().hex[:8]}"
         directory = str(Path(path).parent)
-        direct = not self.target.sudo or self.target.user == "root"
+        direct = not self._via_sudo
         staging = tmp if direct else f"/tmp/{Path(tmp).name}"
         ids = ROOT_IDS.get(owner) if direct else None
         try:
@@ -353,7 +419,11 @@ class Session:
                 raise OSError(result.stderr.strip()) from None
 
     def close_quietly(self) -> None:
-        """Close the connection, ignoring errors (it may already be dead)."""
+        """Close the connection and its idle shells, ignoring errors (it may already be dead)."""
+        with self._shells_lock:
+            shells, self._shells, self._no_shell = self._shells, [], False
+        for shell in shells:
+            shell.close()
         conn, self._conn = self._conn, None
         if conn is not None:
             # Closing a broken connection may raise anything; it is going away either way.

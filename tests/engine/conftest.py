@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +22,20 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHDFarm]:
     nodes = SSHDFarm(tmp_path_factory.mktemp("farm"), 3)
     yield nodes
     nodes.close()
+
+
+def process_ended(pid: int, within: float = 5.0) -> bool:
+    """Whether process `pid` on this machine (where the nodes run) ends, or is a zombie, within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):  # gone before or while it was read
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
 
 
 class Recorder:

@@ -1,5 +1,6 @@
-"""A non-root login with a sudo password, through real sshd and real sudo: commands run as root and
-the password never shows in output, events, the log or the journal."""
+"""A non-root login with a sudo password, through real sshd and real sudo: commands run as root, the
+password never shows in output, events, the log, the journal or a process's arguments, and a sudo
+that refuses fails the command."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from khatui.engine.shell import RemoteShell
 from khatui.engine.ssh import HostKeys, Session, Target
 from khatui.events import OutputLine
 from khatui.plan.model import Phase, Plan, Run, Step, Upload
-from tests.engine.conftest import MakeExecutor
+from tests.engine.conftest import MakeExecutor, process_ended
 from tests.engine.sshd import SSHDFarm
 
 USER = "khatuisudo"
@@ -68,3 +70,55 @@ def test_sudo_with_a_password_runs_as_root_and_is_never_shown(
     everything = repr(events.events) + Path(executor.rollout.log_path).read_text()
     everything += repr(executor.journal.steps(executor.rollout.id))
     assert PASSWORD not in everything
+
+
+def _session(farm: SSHDFarm, tmp_path: Path, user: str, password: str | None) -> Session:
+    node = farm.nodes[0]
+    target = Target(
+        node.name,
+        node.host,
+        node.port,
+        user=user,
+        identity_file=str(farm.client_key),
+        sudo=True,
+        sudo_password=password,
+    )
+    return Session(target, HostKeys((farm.known_hosts,), tmp_path / "pins"))
+
+
+def test_the_shell_goes_through_sudo_once_and_a_timeout_still_kills(
+    farm: SSHDFarm, tmp_path: Path, sudo_user: str
+) -> None:
+    session = _session(farm, tmp_path, sudo_user, PASSWORD)
+    driver = "echo $PPID"
+    first = session.run(f"id -u; {driver}; ps -eo args")
+    assert first.stdout.startswith("0\n") and PASSWORD not in first.stdout + first.stderr
+    assert session.run(driver).stdout == first.stdout.splitlines()[1] + "\n", "one shell, one sudo"
+    pids = tmp_path / "pids"
+    result = session.run(f"echo $$ > {pids}; sleep 300 & echo $! >> {pids}; wait", timeout=1)
+    assert result.exit_code == 124
+    for pid in pids.read_text().split():
+        assert process_ended(int(pid)), "the command runs as root; the shell under sudo kills it"
+    assert session.run("id -u").stdout == "0\n"
+    session.close_quietly()
+
+
+@pytest.mark.parametrize("password", [None, "wrong-Sudo-pw"])
+def test_sudo_that_refuses_fails_the_command_as_before(
+    farm: SSHDFarm, tmp_path: Path, sudo_user: str, password: str | None
+) -> None:
+    session = _session(farm, tmp_path, sudo_user, password)
+    result = session.run("id -u", timeout=30)
+    assert result.exit_code != 0 and result.stdout == ""
+    assert PASSWORD not in result.stderr and (password is None or password not in result.stderr)
+    session.close_quietly()
+
+
+def test_without_a_shell_the_password_still_goes_to_sudo_alone(
+    farm: SSHDFarm, tmp_path: Path, sudo_user: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(RemoteShell, "start", classmethod(lambda cls, *args: None))
+    session = _session(farm, tmp_path, sudo_user, PASSWORD)
+    result = session.run("id -u; readlink /proc/self/fd/0; ps -eo args", timeout=30)
+    assert result.stdout.startswith("0\n/dev/null\n") and PASSWORD not in result.stdout + result.stderr
+    session.close_quietly()
