@@ -1,9 +1,9 @@
 """`khatui certs ...`: the certificate console over the cluster's local PKI store.
 
-The PKI modules (and cryptography, and rich for the table) are imported inside the handlers, not at
-the top: every `khatui` invocation imports this module to build the parser, and start-up time is
-most of what a `certs generate` costs. Nothing here prints key material: lines name certificates by
-label, subject and SHA-256 fingerprint.
+The spec models, the PKI modules (and cryptography, and rich for the table) are imported inside the
+handlers, not at the top: start-up is most of what a `certs generate` costs, and `generate` starts
+RSA key generation (`khatui.pki.prefetch`) before it loads the spec models, so the two overlap.
+Nothing here prints key material: lines name certificates by label, subject and SHA-256 fingerprint.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from khatui.errors import InputError
-from khatui.pki.catalog import CAName, Catalog, build_catalog
-from khatui.spec.cluster import Cluster
-from khatui.spec.problems import Severity
-from khatui.spec.validate import validate_file
 
 if TYPE_CHECKING:
+    from khatui.pki.catalog import Catalog
     from khatui.pki.inspect import CertSummary
     from khatui.pki.reconcile import Plan
     from khatui.pki.store import Store, StoredPKI
+    from khatui.spec.cluster import Cluster
+
+CA_NAMES = ("etcd", "kubernetes", "front-proxy")
+"""`khatui.pki.catalog.CAName` values, spelled out so that building the parser loads no spec model."""
 
 STORE_HELP = "PKI store directory (default: <data dir>/clusters/<name>/pki; KHATUI_DATA_DIR moves the data dir)"
 
@@ -94,7 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "khatui prints the steps; you run them.",
     )
     _common(rotation)
-    rotation.add_argument("--ca", choices=[c.value for c in CAName], required=True, help="the CA to replace")
+    rotation.add_argument("--ca", choices=CA_NAMES, required=True, help="the CA to replace")
     rotation.set_defaults(run=_plan_rotation)
 
 
@@ -123,7 +124,10 @@ class _Context:
 
 
 def _context(args: argparse.Namespace) -> _Context:
+    from khatui.pki.catalog import build_catalog
     from khatui.pki.store import Store
+    from khatui.spec.problems import Severity
+    from khatui.spec.validate import validate_file
 
     # SSH identity files are not needed here; CA files to import are read (and checked) by ca_files.
     report = validate_file(args.spec, check_local_files=False)
@@ -143,6 +147,9 @@ def _load(ctx: _Context, with_keys: bool) -> StoredPKI:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from khatui.pki import prefetch
+
+    prefetch.start(args.spec, args.dir)
     from khatui.pki.ensure import ensure_store
     from khatui.pki.reconcile import Action
 
@@ -280,6 +287,8 @@ def _plan_rotation(args: argparse.Namespace) -> int:
     from khatui.pki.rotation import rotation_steps
 
     ctx = _context(args)
+    from khatui.pki.catalog import CAName
+
     text = rotation_steps(ctx.catalog, CAName(args.ca), ctx.store.root, args.spec, date.today())
     sys.stdout.write(text)
     return 0

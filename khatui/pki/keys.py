@@ -5,8 +5,9 @@ error message or a preview" has one place to hold: errors name the file, never i
 
 RSA key generation dominates the cost of a PKI (tens of milliseconds a key, against a fraction of
 a millisecond for ECDSA), and OpenSSL releases the GIL while it searches for primes, so
-`generate_keys` spreads RSA keys over threads, one per core. Threads rather than processes: no
-fork of a process that holds OpenSSL state, and nothing to pickle.
+`generate_keys` spreads RSA keys over threads, one per core, after taking the keys `prefetch` made
+while the spec was being loaded. Threads rather than processes: no fork of a process that holds
+OpenSSL state, and nothing to pickle.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from khatui.errors import InputError
+from khatui.pki import prefetch
 from khatui.spec.components import KeyAlgorithm
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -47,13 +49,16 @@ def generate_key(algorithm: KeyAlgorithm | str) -> PrivateKey:
 
 
 def generate_keys(algorithm: KeyAlgorithm | str, count: int, workers: int | None = None) -> list[PrivateKey]:
-    """`count` new keys; RSA keys are generated on `workers` threads (default: one per core)."""
+    """`count` new keys; RSA keys are generated on `workers` threads (default: one per core), after
+    taking those `prefetch` made during start-up."""
     algorithm = parse_algorithm(algorithm)
-    threads = min(count, workers or os.cpu_count() or 1)
+    keys: list[PrivateKey] = list(prefetch.take(algorithm.value, count)) if algorithm in _RSA_BITS else []
+    missing = count - len(keys)
+    threads = min(missing, workers or os.cpu_count() or 1)
     if algorithm not in _RSA_BITS or threads <= 1:
-        return [generate_key(algorithm) for _ in range(count)]
+        return keys + [generate_key(algorithm) for _ in range(missing)]
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="khatui-keygen") as pool:
-        return list(pool.map(generate_key, [algorithm] * count))
+        return keys + list(pool.map(generate_key, [algorithm] * missing))
 
 
 def parse_algorithm(name: KeyAlgorithm | str) -> KeyAlgorithm:
