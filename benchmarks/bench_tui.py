@@ -11,16 +11,23 @@ threads (nodes spread over them, each thread wakes every 1/rate s and emits one 
 Variants, each in a fresh interpreter so CPU time is its own:
 - producers: the same threads into a sink that only stores events (the floor: what any view costs on top).
 - khatui: the real `RolloutScreen` (make_app + the real `EventBridge`, coalesced drains, `Board`,
-  `NodeTable` from 50 nodes, `Log` detail pane), fed through the same `Services.execute` door the engine uses.
+  `NodeTable` from 50 nodes, `OutputLog` detail pane), fed through the same `Services.execute` door
+  the engine uses. `--interval S` pins the seconds between drains (default: the view's own pacing).
 - naive: one `Log` pane per node, each engine event posted as its own message, one `write_line` per line.
 
 Figures per variant: CPU seconds of the whole process during the stream (user+sys, producers included)
-and as % of one core; event-to-screen latency p50/p95 (from the producer's emit to the end of the
-next screen refresh that included the line); lines lost (lines of a node's full log, as its detail
-pane shows it after the stream plus a 1 s grace, missing or out of order compared with what was
-emitted). Then the time to first frame of `khatui` in a pseudo-terminal (80x24; median of 5).
+and as % of one core; event-to-screen latency p50/p95 (see `PaintClock`: from the producer's emit to
+the end of the first frame the app sent out after the widget showing the node had taken the line in
+and painted itself again); lines lost (lines of a node's full log, as its detail pane shows it after
+the stream plus a 1 s grace, missing or out of order compared with what was emitted).
 Headless Textual computes every frame (compositor, widget rendering) but does not serialise escape
-codes to a terminal; the first-frame figure is measured on a real pty.
+codes to a terminal; the first-frame figures are measured on a real pty.
+
+Then the time to first frame in a pseudo-terminal (80x24, 5 runs each, round robin, medians) of
+`khatui`, of a bare Textual app showing the same two strings (`HELLO`: what Textual itself needs
+here) and of the naive baseline (`EAGER`: khatui with every module imported up front). Each first
+runs once untimed, and PYTHONDONTWRITEBYTECODE is dropped, so modules load from cached bytecode as
+they do once installed (with that variable set and no caches, every start compiles khatui anew).
 """
 
 from __future__ import annotations
@@ -52,12 +59,19 @@ PRODUCERS = 20
 class Stream:
     """Producer threads emitting every node's lines on schedule; records when each line was emitted."""
 
-    def __init__(self, nodes: list[str], rate: float, seconds: float, sink: Callable[[Any], None]) -> None:
+    def __init__(
+        self,
+        nodes: list[str],
+        rate: float,
+        seconds: float,
+        sink: Callable[[Any], None],
+        stamps: dict[str, float] | None = None,
+    ) -> None:
         from khatui.events import OutputLine, StepFinished, StepStarted, StepState
 
         self.nodes, self.rate, self.seconds, self.sink = nodes, rate, seconds, sink
         self.emitted: dict[str, list[str]] = {n: [] for n in nodes}
-        self.stamps: dict[str, float] = {}
+        self.stamps: dict[str, float] = {} if stamps is None else stamps
         self._events = (OutputLine, StepFinished, StepStarted, StepState)
 
     def run(self) -> tuple[float, float]:
@@ -109,6 +123,43 @@ def node_names(count: int) -> list[str]:
     return [f"n{i:03d}" for i in range(count)]
 
 
+class PaintClock:
+    """Event-to-screen latency, taken at the end of frames.
+
+    A view reports each batch of lines as it takes them in (`took`); the widgets that show nodes
+    (the table, the panes, the naive view's logs) count their paints (`counting` wraps their render
+    method, which Textual calls only for a widget, or line, that must be painted again); the app
+    reports each frame it sends out (`frame`, from `App._display`). A line counts as shown at the
+    end of the first frame sent out after those widgets painted following the line's arrival: a
+    repaint that was merely scheduled, or a frame that reused old content, does not count.
+    """
+
+    def __init__(self) -> None:
+        self.stamps: dict[str, float] = {}
+        self.latencies: list[float] = []
+        self._paints = 0
+        self._waiting: list[tuple[int, list[str]]] = []
+
+    def counting(self, render: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(widget: Any, *args: Any) -> Any:
+            self._paints += 1
+            return render(widget, *args)
+
+        return counted
+
+    def took(self, lines: list[str]) -> None:
+        if lines:
+            self._waiting.append((self._paints, lines))
+
+    def frame(self) -> None:
+        now = time.perf_counter()
+        while self._waiting and self._waiting[0][0] < self._paints:
+            for line in self._waiting.pop(0)[1]:
+                stamp = self.stamps.get(line)
+                if stamp is not None:
+                    self.latencies.append(now - stamp)
+
+
 # -- variant: producers only ----------------------------------------------------------------------------
 def run_producers(args: argparse.Namespace) -> dict[str, Any]:
     kept: list[Any] = []
@@ -121,15 +172,17 @@ def run_producers(args: argparse.Namespace) -> dict[str, Any]:
 # -- variant: khatui's rollout view -----------------------------------------------------------------------
 def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
     from khatui.engine.executor import EngineOptions, RolloutResult
-    from khatui.events import PhaseFinished, PhaseStarted, RolloutFinished, RolloutStarted
+    from khatui.events import OutputLine, PhaseFinished, PhaseStarted, RolloutFinished, RolloutStarted
     from khatui.journal import RolloutRecord
     from khatui.plan.model import Phase, Plan, Run, Step
     from khatui.rollout.service import Observed
-    from khatui.spec.cluster import API_VERSION, KIND
+    from khatui.spec import API_VERSION, KIND
     from khatui.tui.app import KhatuiApp
     from khatui.tui.context import WizardContext
     from khatui.tui.screens.rollout import RolloutJob, RolloutScreen
     from khatui.tui.state import WizardState
+    from khatui.tui.widgets.node_table import NodeTable
+    from khatui.tui.widgets.rollout_parts import NodePane
 
     names = node_names(args.nodes)
     plan = Plan(
@@ -141,7 +194,9 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
             ),
         ),
     )
-    painted: list[float] = []
+    paint = PaintClock()
+    NodeTable.render_line = paint.counting(NodeTable.render_line)  # type: ignore[method-assign]
+    NodePane.render = paint.counting(NodePane.render)  # type: ignore[method-assign]
     window: dict[str, float] = {}
     box: dict[str, Any] = {}
 
@@ -152,7 +207,7 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
         def execute(self, record: Any, plan: Plan, observed: Any, sink: Any, options: Any, on_executor: Any) -> Any:
             sink(RolloutStarted("bench", "bench", tuple(names), len(names), "/dev/null"))
             sink(PhaseStarted("stream", "Stream output", tuple(names)))
-            stream = Stream(names, args.rate, args.seconds, sink)
+            stream = Stream(names, args.rate, args.seconds, sink, paint.stamps)
             box["stream"] = stream
             window["cpu0"] = cpu()
             window["start"], window["end"] = stream.run()
@@ -160,14 +215,6 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
             sink(PhaseFinished("stream", True))
             sink(RolloutFinished("bench", True, "done", "/dev/null"))
             return RolloutResult("bench", True, summary="done")
-
-    def on_painted(events: list[Any]) -> None:
-        now = time.perf_counter()
-        stamps = box["stream"].stamps if "stream" in box else {}
-        for event in events:
-            stamp = stamps.get(getattr(event, "line", None))
-            if stamp is not None:
-                painted.append(now - stamp)
 
     data = {
         "apiVersion": API_VERSION,
@@ -180,8 +227,17 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
     }
 
     class BenchApp(KhatuiApp):
+        def on_mount(self) -> None:
+            """No wizard step under the rollout view: the start screen's background loads (the
+            journal, the spec models) would run into the measured window."""
+
         def on_ready(self) -> None:
             self.run_worker(drive(), name="bench")
+
+        def _display(self, screen: Any, renderable: Any) -> None:
+            super()._display(screen, renderable)
+            if renderable is not None:
+                paint.frame()
 
     app = BenchApp(WizardContext(WizardState(data), BenchServices()), "start")  # type: ignore[arg-type]
     record = RolloutRecord("bench", "bench", "/dev/null", "hash", "", "running", 0.0, 0.0, None, "/dev/null", None)
@@ -193,9 +249,18 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
             RolloutJob(record, plan, Observed({}, {}, {})),
             app.ctx.services,
             EngineOptions(),
-            interval=args.interval,
-            on_painted=on_painted,
+            **({"interval": args.interval} if args.interval else {}),
         )
+        apply = screen.board.apply
+        drains: list[float] = []
+
+        def taking(events: Any) -> set[str]:
+            drains.append(time.perf_counter())
+            changed = apply(events)
+            paint.took([e.line for e in events if isinstance(e, OutputLine)])
+            return changed
+
+        screen.board.apply = taking  # type: ignore[method-assign]
         await app.push_screen(screen)
         await _wait(taken)
         stream = box["stream"]
@@ -209,10 +274,12 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
         result.update(
             cpu_s=window["cpu1"] - window["cpu0"],
             seconds=window["end"] - window["start"],
-            latencies=painted,
+            latencies=paint.latencies,
             lines=sum(len(v) for v in stream.emitted.values()),
             lost=lost,
-            mode=("table" if screen.tabular else "panes") + f", {1 / args.interval:g} drains/s",
+            mode=("table" if screen.tabular else "panes")
+            + f", {sum(window['start'] <= t <= window['end'] for t in drains) / (window['end'] - window['start']):.1f} drains/s"
+            + (f" (fixed {screen.fixed_interval:g} s)" if screen.fixed_interval else ""),
         )
         app.exit()
 
@@ -268,8 +335,8 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
     from khatui.events import OutputLine
 
     names = node_names(args.nodes)
-    painted: list[float] = []
-    pending: list[float] = []
+    paint = PaintClock()
+    Log.render_line = paint.counting(Log.render_line)  # type: ignore[method-assign]
     window: dict[str, float] = {}
     box: dict[str, Any] = {}
 
@@ -295,16 +362,12 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
             event = message.event
             if isinstance(event, OutputLine):
                 self.query_one(f"#{event.node}", Log).write_line(event.line)
-                stamp = box["stream"].stamps.get(event.line)
-                if stamp is not None:
-                    pending.append(stamp)
-                    if len(pending) == 1:
-                        self.call_after_refresh(self.painted)
+                paint.took([event.line])
 
-        def painted(self) -> None:
-            now = time.perf_counter()
-            painted.extend(now - stamp for stamp in pending)
-            pending.clear()
+        def _display(self, screen: Any, renderable: Any) -> None:
+            super()._display(screen, renderable)
+            if renderable is not None:
+                paint.frame()
 
     app = NaiveApp()
     result: dict[str, Any] = {}
@@ -313,7 +376,7 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
         app.post_message(Arrived(event))
 
     def produce() -> None:
-        stream = Stream(names, args.rate, args.seconds, sink)
+        stream = Stream(names, args.rate, args.seconds, sink, paint.stamps)
         box["stream"] = stream
         window["cpu0"] = cpu()
         window["start"], window["end"] = stream.run()
@@ -330,7 +393,7 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
         result.update(
             cpu_s=window["cpu1"] - window["cpu0"],
             seconds=window["end"] - window["start"],
-            latencies=painted,
+            latencies=paint.latencies,
             lines=sum(len(v) for v in stream.emitted.values()),
             lost=lost,
             mode="panes",
@@ -343,42 +406,70 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- time to first frame ----------------------------------------------------------------------------------
-def first_frame(runs: int = 5) -> list[float]:
-    """Seconds from exec of `khatui` on an 80x24 pty to the first frame of the start screen."""
-    times = []
-    khatui = str(ROOT / ".venv" / "bin" / "khatui")
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as data:
-            env = dict(os.environ, TERM="xterm-256color", KHATUI_DATA_DIR=data, COLUMNS="80", LINES="24")
-            master, slave = pty.openpty()
-            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-            started = time.perf_counter()
-            proc = subprocess.Popen([khatui], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
-            os.close(slave)
-            seen = b""
-            shown = None
-            deadline = started + 20
-            while time.perf_counter() < deadline:
-                ready, _, _ = select.select([master], [], [], 0.5)
-                if not ready:
-                    continue
-                try:
-                    seen += os.read(master, 65536)
-                except OSError:
-                    break
-                if b"Start" in seen and b"Rollouts in the journal" in seen:
-                    shown = time.perf_counter() - started
-                    break
-            os.write(master, b"\x11")  # ctrl+q
+HELLO = """\
+from textual.app import App
+from textual.widgets import Static
+
+class Hello(App):
+    def compose(self):
+        yield Static("Start\\nRollouts in the journal")
+
+Hello().run()
+"""
+"""Bare Textual: one screen with the same two strings, the least a Textual app pays here."""
+
+EAGER = """\
+import importlib, pkgutil, sys
+import khatui.tui.screens
+from khatui.cli.main import build_parser, main
+
+build_parser()
+for info in pkgutil.iter_modules(khatui.tui.screens.__path__):
+    importlib.import_module(f"khatui.tui.screens.{info.name}")
+sys.exit(main([]))
+"""
+"""The naive baseline: `khatui` with everything imported before its first frame (every command
+module, every screen and with them the spec models), as it started before issue 7."""
+
+FIRST_FRAMES = {
+    "khatui": [str(ROOT / ".venv" / "bin" / "khatui")],
+    "bare Textual": [sys.executable, "-c", HELLO],
+    "naive": [sys.executable, "-c", EAGER],
+}
+
+
+def first_frame(command: list[str]) -> float | None:
+    """Seconds from exec of `command` on an 80x24 pty to the first frame of its start screen."""
+    with tempfile.TemporaryDirectory() as data:
+        env = dict(os.environ, TERM="xterm-256color", KHATUI_DATA_DIR=data, COLUMNS="80", LINES="24")
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules load from cached bytecode
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+        os.close(slave)
+        seen = b""
+        shown = None
+        deadline = started + 20
+        while time.perf_counter() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if not ready:
+                continue
             try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            os.close(master)
-            if shown is not None:
-                times.append(shown)
-    return times
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+            if b"Start" in seen and b"Rollouts in the journal" in seen:
+                shown = time.perf_counter() - started
+                break
+        os.write(master, b"\x11")  # ctrl+q
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        os.close(master)
+        return shown
 
 
 # -- the run ----------------------------------------------------------------------------------------------
@@ -422,7 +513,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--size", type=size, default=(160, 50), help="terminal WIDTHxHEIGHT (160x50)")
     parser.add_argument("--runs", type=int, default=1, help="runs of each variant (the median is shown)")
-    parser.add_argument("--interval", type=float, default=0.2, help="khatui: seconds between drains (0.2 = 5/s)")
+    parser.add_argument(
+        "--interval", type=float, default=0.0, help="khatui: seconds between drains (default: the view's own)"
+    )
     parser.add_argument("--variant", choices=("producers", "khatui", "naive"), help=argparse.SUPPRESS)
     parser.add_argument("--skip-first-frame", action="store_true")
     args = parser.parse_args()
@@ -466,14 +559,23 @@ def main() -> None:
             f"{row['variant']}: the view itself costs {row['cpu_s'] - floor:.2f} CPU s ({100 * (row['cpu_s'] - floor) / args.seconds:.0f}% of a core) above the producers"
         )
     if not args.skip_first_frame:
-        frames = first_frame()
-        if frames:
-            print(
-                f"time to first frame of `khatui` (80x24 pty): median {1000 * statistics.median(frames):.0f} ms "
-                f"(min {1000 * min(frames):.0f}, max {1000 * max(frames):.0f}, {len(frames)} runs)"
-            )
-        else:
-            print("time to first frame of `khatui`: no frame seen")
+        print("time to first frame (80x24 pty, 5 runs each, round robin, after one untimed run each):")
+        for command in FIRST_FRAMES.values():
+            first_frame(command)  # writes the bytecode caches, fills the page cache
+        frames: dict[str, list[float]] = {name: [] for name in FIRST_FRAMES}
+        for _ in range(5):
+            for name, command in FIRST_FRAMES.items():
+                shown = first_frame(command)
+                if shown is not None:
+                    frames[name].append(shown)
+        for name, times in frames.items():
+            if times:
+                print(
+                    f"  {name:<13} median {1000 * statistics.median(times):5.0f} ms "
+                    f"(min {1000 * min(times):.0f}, max {1000 * max(times):.0f}, {len(times)} runs)"
+                )
+            else:
+                print(f"  {name:<13} no frame seen")
 
 
 if __name__ == "__main__":

@@ -75,6 +75,17 @@ class NodeFailed:
     exit_code: int | None
     reason: str
     last_lines: tuple[str, ...]
+    held: bool = False
+    """The engine holds the node for the operator's decision: retry the step, skip the node, or give up."""
+
+
+@dataclass(frozen=True)
+class FailureResolved:
+    """The operator answered a held failure: `retry` runs the step again, `skip` leaves the node out."""
+
+    node: str
+    step_id: str
+    decision: str
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,7 @@ Event = (
     | OutputLine
     | StepFinished
     | NodeFailed
+    | FailureResolved
     | PhaseFinished
     | RolloutFinished
 )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from khatui.events import StepState
+from khatui.userdirs import data_dir
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rollouts (
@@ -131,7 +132,7 @@ class Journal:
         return record
 
     def set_rollout_state(self, rollout_id: str, state: str, failure: str | None = None) -> None:
-        """Record the rollout's state (running, done, failed, aborted) and the process owning it."""
+        """Record the rollout's state (running, done, incomplete, failed, aborted) and the process owning it."""
         with self._tx() as db:
             db.execute(
                 "UPDATE rollouts SET state=?, failure=?, updated=?, pid=? WHERE id=?",
@@ -212,3 +213,9 @@ class Journal:
             return self._db.execute(
                 "SELECT step_id, attempt, pid, result FROM runs WHERE rollout_id=? ORDER BY rowid", (rollout_id,)
             ).fetchall()
+
+
+def open_journal() -> Journal:
+    """The journal of every rollout on this machine (`journal.db` in the data directory), created on
+    first use."""
+    return Journal(data_dir() / "journal.db")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 import yaml
 
-from khatui.cli.main import build_parser, main
+from khatui.cli.main import COMMANDS, build_parser, main
 from khatui.spec.cluster import Cluster
 from tests.conftest import EXAMPLES
 
@@ -118,6 +122,28 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
             main([name, "--help"])
         assert exit_info.value.code == 0
         assert "usage: khatui " + name in capsys.readouterr().out
+
+
+def listing(parser: argparse.ArgumentParser) -> list[tuple[str, str | None]]:
+    """The commands `parser` lists in its help, with their one-line help."""
+    commands: Any = parser._subparsers._group_actions[0]  # type: ignore[union-attr]
+    return [(action.dest, action.help) for action in commands._choices_actions]
+
+
+def test_the_command_list_is_the_modules_own() -> None:
+    expected = [(name, summary) for name, (_, summary) in COMMANDS.items()]
+    assert listing(build_parser()) == expected  # what the modules register
+    assert listing(build_parser("")) == expected  # what `khatui --help` lists without them
+    assert listing(build_parser("apply")) == expected
+
+
+def test_help_imports_no_command_module() -> None:
+    code = (
+        "import sys\nfrom khatui.cli.main import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('khatui.cli.', 'khatui.spec', 'pydantic', 'textual'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "['khatui.cli.main']"
 
 
 def test_bare_khatui_prints_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,21 +1,39 @@
 """`khatui` entry point: builds the argument parser and turns `KhatuiError` into a clean exit.
 
 Every command module exposes `register(subparsers)`; a command sets `run=` to a function taking
-the parsed arguments and returning the exit code. Nothing here imports textual: the wizard is
-loaded only when it is asked for.
+the parsed arguments and returning the exit code. Only the module of the command being run is
+imported: `COMMANDS` names every command's module and one-line help, so `khatui --help` lists them
+all without loading the spec models, the engine or textual (the wizard loads textual itself).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from khatui import __version__
-from khatui.cli import certs, import_cmd, lab_cmd, render_cmd, rollout_cmds, spec_cmds, wizard_cmd
 from khatui.errors import KhatuiError
 
-COMMAND_MODULES = (spec_cmds, import_cmd, certs, render_cmd, rollout_cmds, lab_cmd, wizard_cmd)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("spec_cmds", "write a commented example cluster spec"),
+    "validate": ("spec_cmds", "check a cluster spec and list every problem"),
+    "schema": ("spec_cmds", "print the JSON Schema of the cluster spec"),
+    "import": ("import_cmd", "turn an Ansible inventory or an ssh config into a cluster spec"),
+    "certs": ("certs", "create, inspect and renew the cluster's certificates"),
+    "render": ("render_cmd", "write every node's configuration files to a folder"),
+    "plan": ("rollout_cmds", "dry run: show exactly what apply would change, per node"),
+    "apply": ("rollout_cmds", "roll the spec out to the nodes"),
+    "attach": ("rollout_cmds", "follow a rollout running in the background"),
+    "resume": ("rollout_cmds", "continue a rollout that failed or was interrupted"),
+    "diagnose": ("rollout_cmds", "bundle logs, rendered files and a run report to share"),
+    "rollouts": ("rollout_cmds", "list rollouts and their state"),
+    "lab": ("lab_cmd", "bring up a local multi-node lab to try khatui on"),
+    "wizard": ("wizard_cmd", "the interactive wizard (also what `khatui` alone opens in a terminal)"),
+}
+"""Command -> (its module in khatui.cli, its one-line help), in the order `khatui --help` lists them.
+The help must be the one the module registers (tests/test_cli.py checks)."""
 
 DESCRIPTION = """\
 khatui takes you from a list of machines to a highly available Kubernetes control plane over SSH:
@@ -27,8 +45,10 @@ exit codes: 0 success, 1 failure while working, 2 invalid input (spec, flags, fi
 start here:  khatui init -o cluster.yaml && khatui validate cluster.yaml"""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, every subcommand included."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command listed. Every module registers its commands' arguments, or,
+    given `command` (a name, or '' for none), only that command's module: the others are stubs
+    that carry their help."""
     parser = argparse.ArgumentParser(
         prog="khatui",
         description=DESCRIPTION,
@@ -37,21 +57,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"khatui {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        module.register(sub)
+    wanted = None if command is None else COMMANDS.get(command, ("", ""))[0]
+    registered: set[str] = set()
+    for name, (module, summary) in COMMANDS.items():
+        if wanted is not None and module != wanted:
+            sub.add_parser(name, help=summary, add_help=False)
+        elif module not in registered:  # a module registers all its commands, in this order
+            importlib.import_module(f"khatui.cli.{module}").register(sub)
+            registered.add(module)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run khatui with `argv` (default: the process arguments); returns the exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((arg for arg in argv if not arg.startswith("-")), "")
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     run = getattr(args, "run", None)
     if run is None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             parser.print_help()
             return 0
-        run = wizard_cmd.run  # a terminal and no command: the wizard (textual loads only now)
+        from khatui.cli import wizard_cmd
+
+        run = wizard_cmd.run  # a terminal and no command: the wizard
     try:
         return int(run(args))
     except KhatuiError as exc:

@@ -364,7 +364,7 @@ def _diagnose(args: argparse.Namespace) -> int:
 def _rollouts(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from khatui.rollout.service import open_journal
+    from khatui.journal import open_journal
 
     journal = open_journal()
     try:

@@ -3,8 +3,11 @@
 Why this shape: fabric's ThreadingGroup joins every host before returning anything, so there would
 be no live progress; here each node has its own worker on a bounded pool and every line of output
 becomes an event at once. A failed node stops its own later steps and the phases that require the
-failed phase, never unrelated nodes mid-phase. Every step execution is journaled before it starts
-and after it ends, so a process killed at any point leaves a journal that `resume` can continue.
+failed phase, never unrelated nodes mid-phase. An interactive view may instead have failures held:
+the failed node's worker waits for the operator to retry the step, skip the node (unless the plan
+names it essential) or give up, while the other nodes go on. Every step execution is journaled
+before it starts and after it ends, so a process killed at any point leaves a journal that
+`resume` can continue.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 
 from khatui.engine.hostkeys import HostKeyError
@@ -28,6 +32,7 @@ from khatui.errors import KhatuiError
 from khatui.events import (
     Event,
     EventSink,
+    FailureResolved,
     NodeFailed,
     OutputLine,
     PhaseFinished,
@@ -58,6 +63,14 @@ class EngineOptions:
     """First wait before a reconnect; doubled each time."""
 
 
+class Decision(StrEnum):
+    """The operator's answer to a held failure."""
+
+    RETRY = "retry"
+    SKIP = "skip"
+    GIVE_UP = "give-up"
+
+
 class StepFailed(Exception):
     """An action failed; carries what the failure summary shows."""
 
@@ -77,6 +90,8 @@ class RolloutResult:
     failures: list[NodeFailed] = field(default_factory=list)
     aborted: bool = False
     summary: str = ""
+    skipped: list[str] = field(default_factory=list)
+    """Nodes the operator left out after a failure; `resume` rolls them out later."""
 
 
 class Executor:
@@ -91,7 +106,9 @@ class Executor:
         rollout: RolloutRecord,
         options: EngineOptions = EngineOptions(),
         redactor: Redactor | None = None,
+        hold_failures: bool = False,
     ) -> None:
+        """`hold_failures`: a failed step waits for `decide` (an interactive view) instead of failing its node."""
         self.plan = plan
         self.sessions = sessions
         self.journal = journal
@@ -106,10 +123,14 @@ class Executor:
         self._running.set()
         self.previous: dict[str, StepRecord] = journal.steps(rollout.id)
         self._tails: dict[str, deque[str]] = {}
+        self.hold_failures = hold_failures
+        self._decisions_lock = threading.Lock()
+        self._held: dict[str, tuple[threading.Event, list[Decision]]] = {}
+        self.skipped: list[str] = []
 
     # -- control, callable from any thread ------------------------------------------------
     def abort(self) -> None:
-        """Stop starting new actions; running commands finish, the rollout ends as aborted."""
+        """Stop starting new actions; running commands finish, held failures give up, the rollout ends as aborted."""
         self._abort.set()
         self._running.set()
 
@@ -120,6 +141,31 @@ class Executor:
     def unpause(self) -> None:
         """Continue after `pause`."""
         self._running.set()
+
+    def decide(self, node: str, decision: Decision) -> str | None:
+        """Answer `node`'s held failure; returns why not (nothing held there, or the node cannot be skipped)."""
+        if decision is Decision.SKIP and node in self.plan.essential:
+            return f"{node} cannot be skipped: {self.plan.essential[node]}"
+        with self._decisions_lock:
+            held = self._held.pop(node, None)
+        if held is None:
+            return f"no failure of {node} is waiting for a decision"
+        event, answer = held
+        answer.append(decision)
+        event.set()
+        return None
+
+    def _await_decision(self, node: str) -> Decision:
+        """Block this node's worker until the operator decides (an abort gives up)."""
+        event, answer = threading.Event(), list[Decision]()
+        with self._decisions_lock:
+            self._held[node] = (event, answer)
+        while not event.wait(0.2):
+            if self._abort.is_set():
+                with self._decisions_lock:
+                    self._held.pop(node, None)
+                return Decision.GIVE_UP
+        return answer[0]
 
     # -- the run ------------------------------------------------------------------------------
     def run(self) -> RolloutResult:
@@ -157,7 +203,7 @@ class Executor:
                     # A node that failed earlier leaves its part of this phase undone: the phase is not ok.
                     missing = set(by_node) & failed_nodes
                     futures = [
-                        pool.submit(self._run_node, node, steps, node in failed_nodes)
+                        pool.submit(self._run_node, node, steps, node in failed_nodes or node in self.skipped)
                         for node, steps in by_node.items()
                     ]
                     phase_failures = [f for f in (fut.result() for fut in futures) if f is not None]
@@ -182,9 +228,14 @@ class Executor:
         """
         owner = f"{self.rollout.id} {socket.gethostname()} {os.getpid()}"
         q = shlex.quote
+        # The owner file appears whole (renamed into the lock), so a loser reads it complete; it waits
+        # a moment for it, as the winner may be between its mkdir and its rename.
+        staged = f"{LOCK_PARENT}/.owner.$$"
         command = (
-            f"mkdir -p {LOCK_PARENT} && if mkdir {LOCK_DIR} 2>/dev/null; then echo {q(owner)} > {LOCK_DIR}/owner; "
-            f"else cat {LOCK_DIR}/owner 2>/dev/null || echo unknown; exit 75; fi"
+            f"mkdir -p {LOCK_PARENT} && echo {q(owner)} > {staged} && "
+            f"if mkdir {LOCK_DIR} 2>/dev/null; then mv {staged} {LOCK_DIR}/owner; "
+            f"else rm -f {staged}; for i in 1 2 3 4 5 6 7 8 9 10; do [ -f {LOCK_DIR}/owner ] && break; sleep 0.1; done; "
+            f"cat {LOCK_DIR}/owner 2>/dev/null || echo unknown; exit 75; fi"
         )
         delay = self.options.backoff
         for attempt in range(self.options.retries + 1):
@@ -217,10 +268,16 @@ class Executor:
 
     def _conclude(self, failures: list[NodeFailed]) -> RolloutResult:
         aborted = self._abort.is_set()
-        ok = not failures and not aborted
+        ok = not failures and not aborted and not self.skipped
         if ok:
             summary = f"rollout {self.rollout.id} done: {len(self.plan.steps())} steps on {len(self._nodes())} nodes"
             state, failure_text = "done", None
+        elif self.skipped and not failures and not aborted:
+            summary = (
+                f"rollout {self.rollout.id} finished without {', '.join(self.skipped)} (skipped by the operator); "
+                f"`khatui resume {self.rollout.id}` rolls them out once fixed"
+            )
+            state, failure_text = "incomplete", summary
         elif aborted and not failures:
             summary = f"rollout {self.rollout.id} aborted; `khatui resume {self.rollout.id}` continues it"
             state, failure_text = "aborted", summary
@@ -236,32 +293,52 @@ class Executor:
             state, failure_text = "failed", summary
         self.journal.set_rollout_state(self.rollout.id, state, failure_text)
         self._emit(RolloutFinished(self.rollout.id, ok, summary, self.rollout.log_path))
-        return RolloutResult(self.rollout.id, ok, failures, aborted, summary)
+        return RolloutResult(self.rollout.id, ok, failures, aborted, summary, list(self.skipped))
 
     def _nodes(self) -> list[str]:
         return list(dict.fromkeys(step.node for step in self.plan.steps()))
 
-    def _run_node(self, node: str, steps: list[Step], already_failed: bool) -> NodeFailed | None:
-        if already_failed:
-            for step in steps:
-                self._finish(step, StepState.SKIPPED, "node failed earlier in this rollout")
+    def _run_node(self, node: str, steps: list[Step], left_out: bool) -> NodeFailed | None:
+        if left_out:
+            skipped = node in self.skipped
+            self._skip_rest(
+                steps, f"node {node} skipped by the operator" if skipped else "node failed earlier in this rollout"
+            )
             return None
-        for index, step in enumerate(steps):
+        index, attempt = 0, 1
+        while index < len(steps):
+            step = steps[index]
             try:
-                self._run_step(step)
+                self._run_step(step, attempt)
             except StepFailed as exc:
                 tail = tuple(self._tails.get(step.id, ()))
+                hold = self.hold_failures and not self._abort.is_set()
                 failure = NodeFailed(
-                    node, step.id, self.redact(exc.command), exc.exit_code, self.redact(exc.reason), tail
+                    node, step.id, self.redact(exc.command), exc.exit_code, self.redact(exc.reason), tail, hold
                 )
                 self._finish(step, StepState.FAILED, failure.reason, exc.exit_code)
                 self._emit(failure)
-                for later in steps[index + 1 :]:
-                    self._finish(later, StepState.SKIPPED, f"node {node} failed at {step.name}")
-                return failure
+                decision = self._await_decision(node) if hold else Decision.GIVE_UP
+                if hold:
+                    self._emit(FailureResolved(node, step.id, str(decision)))
+                if decision is Decision.GIVE_UP:
+                    self._skip_rest(steps[index + 1 :], f"node {node} failed at {step.name}")
+                    return replace(failure, held=False)
+                if decision is Decision.SKIP:
+                    self.skipped.append(node)
+                    self._skip_rest(steps[index:], f"node {node} skipped by the operator")
+                    return None
+                self._line(step, "stderr", f"khatui: running {step.name} again (attempt {attempt + 1})")
+                attempt += 1
+                continue
+            index, attempt = index + 1, 1
         return None
 
-    def _run_step(self, step: Step) -> None:
+    def _skip_rest(self, steps: list[Step], reason: str) -> None:
+        for step in steps:
+            self._finish(step, StepState.SKIPPED, reason)
+
+    def _run_step(self, step: Step, attempt: int = 1) -> None:
         if step.is_noop:
             self._finish(step, StepState.SKIPPED, step.noop_reason or "")
             return
@@ -271,9 +348,9 @@ class Executor:
             self._finish(step, StepState.DONE, "done earlier in this rollout; still in place")
             return
         self._tails[step.id] = deque(maxlen=TAIL_LINES)
-        self._emit(StepStarted(step.node, step.id, step.title))
+        self._emit(StepStarted(step.node, step.id, step.title, attempt))
         self.journal.set_step(self.rollout.id, step.id, step.phase, step.node, StepState.RUNNING)
-        run_id = self.journal.start_run(self.rollout.id, step.id, 1)
+        run_id = self.journal.start_run(self.rollout.id, step.id, attempt)
         started = time.monotonic()
         try:
             for action in step.actions:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from khatui.inventory.result import ImportResult
-from khatui.spec.cluster import API_VERSION, KIND
+from khatui.spec import API_VERSION, KIND
 from khatui.spec.components import EtcdTopology
 from khatui.spec.nodes import Role
 

@@ -449,4 +449,26 @@ def build_plan(
         *builder.kubernetes(),
         builder.verify(),
     ]
-    return Plan(cluster.metadata.name, spec_hash, tuple(p for p in phases if p.steps), (builder.token, *secrets_))
+    return Plan(
+        cluster.metadata.name,
+        spec_hash,
+        tuple(p for p in phases if p.steps),
+        (builder.token, *secrets_),
+        essential(cluster),
+    )
+
+
+def essential(cluster: Cluster) -> dict[str, str]:
+    """Nodes a rollout cannot go on without -> why. Workers, joining control planes that are not etcd
+    members and one of several load balancer nodes can be left for a later `resume`."""
+    spec = cluster.spec
+    found: dict[str, str] = {}
+    lb_nodes = spec.with_role(Role.LB)
+    for node in lb_nodes if len(lb_nodes) == 1 else ():
+        found[node.name] = "the only load balancer node: the API address depends on it"
+    masters = spec.with_role(Role.CONTROL_PLANE)
+    if masters:
+        found[masters[0].name] = "the first control plane: every other node joins through it"
+    for node in spec.with_role(Role.ETCD):
+        found[node.name] = "an etcd member: the cluster was formed with it and waits for it"
+    return found

@@ -111,6 +111,8 @@ class Plan:
     phases: tuple[Phase, ...]
     secrets: tuple[str, ...] = field(default=(), repr=False)
     """Values to redact from every output line, event and journal entry (e.g. sudo passwords)."""
+    essential: dict[str, str] = field(default_factory=dict)
+    """Nodes the rollout cannot leave out -> why; any other node may be skipped after a failure."""
 
     def steps(self) -> list[Step]:
         """Every step in execution order (phase by phase)."""

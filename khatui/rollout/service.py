@@ -16,6 +16,7 @@ from khatui.errors import InputError
 from khatui.events import EventSink, StepState
 from khatui.facts.model import NodeFacts
 from khatui.journal import Journal, RolloutRecord
+from khatui.journal import open_journal as open_journal  # callers take it from here with the rest
 from khatui.plan.build import bootstrap_token, build_plan, probed_paths
 from khatui.plan.model import Plan
 from khatui.preflight import mesh
@@ -23,16 +24,6 @@ from khatui.preflight.checks import CheckResult, preflight
 from khatui.rollout.desired import Desired
 from khatui.spec.validate import resolve_local_path
 from khatui.userdirs import data_dir
-
-
-def journal_path() -> Path:
-    """The journal of every rollout on this machine."""
-    return data_dir() / "journal.db"
-
-
-def open_journal() -> Journal:
-    """The journal, created on first use."""
-    return Journal(journal_path())
 
 
 def host_keys_for(desired: Desired, accept: AcceptUnknown | None) -> HostKeys:
@@ -146,10 +137,14 @@ def execute(
     sink: EventSink,
     options: EngineOptions,
     on_executor: Callable[[Executor], None] | None = None,
+    hold_failures: bool = False,
 ) -> RolloutResult:
-    """Run (or continue) `record` with `plan` on the observed nodes' sessions."""
+    """Run (or continue) `record` with `plan` on the observed nodes' sessions; `hold_failures` lets an
+    interactive view decide about each failed step (retry, skip the node, give up)."""
     journal.set_rollout_state(record.id, "running")
-    executor = Executor(plan, observed.sessions.__getitem__, sink, journal, record, options)
+    executor = Executor(
+        plan, observed.sessions.__getitem__, sink, journal, record, options, hold_failures=hold_failures
+    )
     if on_executor is not None:
         on_executor(executor)
     return executor.run()

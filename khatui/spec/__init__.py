@@ -1,6 +1,11 @@
-"""The declarative cluster spec: models, YAML I/O and validation (pure; no terminal, no network)."""
+"""The declarative cluster spec: models, YAML I/O and validation (pure; no terminal, no network).
 
-from khatui.spec.cluster import API_VERSION, KIND, Cluster, ClusterSpec, Metadata
-from khatui.spec.nodes import Node, Role, SSHSettings
+The models (`khatui.spec.cluster` and the modules it uses) load pydantic and build a few dozen
+classes, a noticeable part of a second: nothing here imports them, so code that only needs the
+document's identity or the problem types (`khatui.spec.problems`) starts without them.
+"""
 
-__all__ = ["API_VERSION", "KIND", "Cluster", "ClusterSpec", "Metadata", "Node", "Role", "SSHSettings"]
+from typing import Literal
+
+API_VERSION: Literal["khatui/v1"] = "khatui/v1"
+KIND: Literal["Cluster"] = "Cluster"

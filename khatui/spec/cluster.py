@@ -12,14 +12,12 @@ from typing import Literal
 
 from pydantic import Field
 
+from khatui.spec import API_VERSION, KIND
 from khatui.spec.base import Name, SpecModel
 from khatui.spec.components import DNS, PKI, ControlPlane, Etcd, KubeProxy
 from khatui.spec.loadbalancer import LoadBalancer
 from khatui.spec.nodes import Node, Role
 from khatui.spec.persistence import Persistence
-
-API_VERSION: Literal["khatui/v1"] = "khatui/v1"
-KIND: Literal["Cluster"] = "Cluster"
 
 
 class Metadata(SpecModel):

@@ -2,11 +2,14 @@
 
 The app only routes: it shows the wizard step a screen asks for (`Navigate`), saves the spec,
 opens help and the command palette, and guards quitting during a rollout. Each step is built fresh
-from the shared `WizardContext`, so a step never holds an answer the spec does not.
+from the shared `WizardContext`, so a step never holds an answer the spec does not. A step's module
+is imported when the step is first shown (the later steps use the spec models, the plan, the
+inventory importers): the first frame only waits for the first step.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -20,35 +23,29 @@ from textual.screen import Screen
 from khatui.errors import KhatuiError
 from khatui.tui.context import WizardContext
 from khatui.tui.hostkey_gate import HostKeyGate
-from khatui.tui.screens.base import STEPS, WIDE, Navigate, WizardStep
+from khatui.tui.screens.base import STEPS, WIDE, Navigate, RolloutRequested, WizardStep
 from khatui.tui.screens.dialogs import QuitDialog, SaveDialog
-from khatui.tui.screens.dns import DNSScreen
-from khatui.tui.screens.etcd_pki import EtcdPKIScreen
 from khatui.tui.screens.help import HelpScreen
-from khatui.tui.screens.inventory import InventoryScreen
-from khatui.tui.screens.loadbalancer import LoadBalancerScreen
-from khatui.tui.screens.persistence import PersistenceScreen
-from khatui.tui.screens.preflight import PreflightScreen
-from khatui.tui.screens.review import ReviewScreen, RolloutRequested
-from khatui.tui.screens.rollout import RolloutJob, RolloutScreen
-from khatui.tui.screens.start import ResumeRequested, StartScreen
+from khatui.tui.screens.start import ResumeRequested
 from khatui.tui.services import EngineServices, Services
 from khatui.tui.state import WizardState
 
 if TYPE_CHECKING:
     from khatui.engine.executor import EngineOptions
+    from khatui.tui.screens.rollout import RolloutJob, RolloutScreen
 
 HERE = Path(__file__).resolve().parent
-STEP_SCREENS: dict[str, type[WizardStep]] = {
-    "start": StartScreen,
-    "inventory": InventoryScreen,
-    "etcd": EtcdPKIScreen,
-    "loadbalancer": LoadBalancerScreen,
-    "dns": DNSScreen,
-    "persistence": PersistenceScreen,
-    "preflight": PreflightScreen,
-    "review": ReviewScreen,
+STEP_SCREENS: dict[str, str] = {
+    "start": "start:StartScreen",
+    "inventory": "inventory:InventoryScreen",
+    "etcd": "etcd_pki:EtcdPKIScreen",
+    "loadbalancer": "loadbalancer:LoadBalancerScreen",
+    "dns": "dns:DNSScreen",
+    "persistence": "persistence:PersistenceScreen",
+    "preflight": "preflight:PreflightScreen",
+    "review": "review:ReviewScreen",
 }
+"""Step -> `module:class` of its screen in khatui.tui.screens."""
 
 
 class KhatuiApp(App[int]):
@@ -79,7 +76,9 @@ class KhatuiApp(App[int]):
 
     def step(self, name: str) -> WizardStep:
         """A fresh screen for the wizard step `name`."""
-        return STEP_SCREENS[name](self.ctx)
+        module, screen = STEP_SCREENS[name].split(":")
+        step: type[WizardStep] = getattr(importlib.import_module(f"khatui.tui.screens.{module}"), screen)
+        return step(self.ctx)
 
     @on(Navigate)
     def _navigate(self, message: Navigate) -> None:
@@ -91,11 +90,15 @@ class KhatuiApp(App[int]):
 
     @on(ResumeRequested)
     def _resume(self, message: ResumeRequested) -> None:
+        from khatui.tui.screens.rollout import RolloutJob
+
         resumable = message.resumable
         self.show_rollout(RolloutJob(resumable.record, resumable.plan, resumable.observed))
 
     def show_rollout(self, job: RolloutJob) -> None:
         """Show the live rollout view and start the engine."""
+        from khatui.tui.screens.rollout import RolloutScreen
+
         self.rollout = RolloutScreen(job, self.ctx.services, self.ctx.options, self.ctx.clock)
         self.push_screen(self.rollout)
 
@@ -131,6 +134,8 @@ class KhatuiApp(App[int]):
             def answered(choice: str | None) -> None:
                 if choice == "abort" and self.rollout is not None:
                     self.rollout.abort_and_quit()
+                elif choice == "detach" and self.rollout is not None:
+                    self.rollout.detach_and_quit()
 
             self.push_screen(QuitDialog(), answered)
             return

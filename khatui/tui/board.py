@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from khatui.events import (
     Event,
+    FailureResolved,
     NodeFailed,
     OutputLine,
     PhaseFinished,
@@ -28,8 +29,8 @@ from khatui.plan.model import Plan
 
 Clock = Callable[[], float]
 
-WAITING, RUNNING, DONE, FAILED = "waiting", "running", "done", "failed"
-STATE_ORDER = {FAILED: 0, RUNNING: 1, WAITING: 2, DONE: 3}
+WAITING, RUNNING, DONE, FAILED, SKIPPED = "waiting", "running", "done", "failed", "skipped"
+STATE_ORDER = {FAILED: 0, RUNNING: 1, WAITING: 2, SKIPPED: 3, DONE: 4}
 
 
 @dataclass
@@ -85,6 +86,8 @@ class Board:
         self.finished: RolloutFinished | None = None
         self.failures: list[NodeFailed] = []
         self.paused = False
+        self.essential: dict[str, str] = dict(plan.essential) if plan is not None else {}
+        """Nodes that cannot be skipped after a failure -> why."""
         if plan is not None:
             self.total_steps = len(plan.steps())
             self.phases = [PhaseBoard(phase.name, phase.title) for phase in plan.phases]
@@ -129,9 +132,32 @@ class Board:
                 node.state, node.failure, node.ended = FAILED, event, now
                 self.failures.append(event)
                 changed.add(event.node)
+            elif isinstance(event, FailureResolved):
+                self._resolved(event)
+                changed.add(event.node)
             else:
                 changed |= self._rollout_event(event, now)
         return changed
+
+    @property
+    def held(self) -> list[NodeFailed]:
+        """Failures waiting for the operator (retry, skip the node, give up)."""
+        return [f for f in self.failures if f.held]
+
+    def _resolved(self, event: FailureResolved) -> None:
+        """A held failure was answered: its failed step no longer counts; the node runs on, or is left out."""
+        node = self.node(event.node)
+        failure = node.failure
+        if failure is not None and failure in self.failures:
+            self.failures.remove(failure)
+        if event.decision == "give-up" and failure is not None:
+            node.failure = replace(failure, held=False)
+            self.failures.append(node.failure)
+            return
+        node.done -= 1
+        self.finished_steps -= 1
+        node.failure, node.ended = None, None
+        node.state = SKIPPED if event.decision == "skip" else RUNNING
 
     def _step_finished(self, event: StepFinished, now: float) -> None:
         self.finished_steps += 1
@@ -139,6 +165,8 @@ class Board:
         node.done += 1
         if event.state is StepState.FAILED:
             node.state = FAILED
+        elif node.state == SKIPPED:
+            node.ended = now
         elif node.state != FAILED:
             node.state = DONE if node.total and node.done >= node.total else WAITING
         if node.state in (DONE, FAILED) and node.started is not None:

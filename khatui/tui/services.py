@@ -97,6 +97,10 @@ class Services(Protocol):
         """Run the rollout, sending every event to `sink`; returns when it ends."""
         ...
 
+    def detach(self, record: RolloutRecord, extra_args: list[str]) -> int:
+        """Continue `record` in a background process (`khatui resume`); returns its pid."""
+        ...
+
 
 PROBE_SCRIPT = (
     '. /etc/os-release 2>/dev/null; echo "os=${PRETTY_NAME:-${ID:-unknown}}"; echo "uid=$(id -u)"; '
@@ -108,7 +112,7 @@ class EngineServices:
     """The real core: the rollout service, the journal on this machine, SSH through the engine."""
 
     def rollouts(self) -> list[RolloutRecord]:
-        from khatui.rollout.service import open_journal
+        from khatui.journal import open_journal  # the journal alone: not the engine the rest loads
 
         journal = open_journal()
         try:
@@ -214,10 +218,23 @@ class EngineServices:
 
         journal = open_journal()
         try:
-            return execute(journal, record, plan, observed, sink, options, on_executor)
+            return execute(journal, record, plan, observed, sink, options, on_executor, hold_failures=True)
         finally:
             journal.close()
             observed.close()
+
+    def detach(self, record: RolloutRecord, extra_args: list[str]) -> int:
+        from khatui.rollout.background import detach
+        from khatui.rollout.service import open_journal
+
+        pid = detach(record, extra_args)
+        journal = open_journal()
+        try:
+            journal.set_rollout_state(record.id, "running")
+            journal.hand_over(record.id, pid)
+        finally:
+            journal.close()
+        return pid
 
 
 def spec_base_dir(path: Path | None) -> str:

@@ -6,6 +6,9 @@ then show the problems under the paths they own. Keeping the data YAML-shaped (c
 plain values) rather than as `Cluster` models means a half-typed answer (an address without its last
 digits) is kept and explained instead of being rejected, and back/next can never lose it. What the
 wizard writes is `to_yaml` of the validated `Cluster`: the same text `khatui plan/apply` read.
+
+The spec models load on the first validation, read or write, not with this module: the start
+screen shows without them (`warm_up` loads them in the background after the first frame).
 """
 
 from __future__ import annotations
@@ -15,14 +18,15 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from khatui.errors import InputError
-from khatui.spec.cluster import API_VERSION, KIND, Cluster
-from khatui.spec.document import to_data, to_yaml
+from khatui.spec import API_VERSION, KIND
 from khatui.spec.problems import Path, Problem, Severity
-from khatui.spec.validate import Report, validate_data
-from khatui.spec.yamlio import dump, load_file
+
+if TYPE_CHECKING:
+    from khatui.spec.cluster import Cluster
+    from khatui.spec.validate import Report
 
 NEW_CLUSTER: dict[str, Any] = {
     "apiVersion": API_VERSION,
@@ -91,7 +95,7 @@ class WizardState:
     @property
     def report(self) -> Report:
         """The validation of the document as it is (computed on first use: the start screen and
-        the first frame do not wait for pydantic to build its validators)."""
+        the first frame do not wait for the models)."""
         if self._report is None:
             self._report = self._validate(self.data)
         return self._report
@@ -104,6 +108,8 @@ class WizardState:
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> WizardState:
         """Open a spec file (any problems in it are kept and shown, unreadable YAML raises `InputError`)."""
+        from khatui.spec.yamlio import load_file
+
         loaded = load_file(str(path))
         return cls(loaded.data, FilePath(path))
 
@@ -199,12 +205,17 @@ class WizardState:
         return self.report
 
     def _validate(self, data: dict[str, Any]) -> Report:
+        from khatui.spec.validate import validate_data
+
         base = str(self.path.resolve().parent) if self.path is not None else None
         return validate_data(data, base_dir=base)
 
     # -- writing --------------------------------------------------------------------------------
     def to_yaml(self) -> str:
         """The spec as `khatui plan/apply` read it; a spec with shape errors is written as typed so far."""
+        from khatui.spec.document import to_yaml
+        from khatui.spec.yamlio import dump
+
         if self.cluster is not None:
             return to_yaml(self.cluster)
         return dump(self.data)
@@ -234,8 +245,18 @@ class WizardState:
 
     def canonical(self) -> None:
         """Replace the data by the validated cluster's plain form (after an import or open)."""
+        from khatui.spec.document import to_data
+
         if self.cluster is not None:
             self.data = to_data(self.cluster)
+
+
+def warm_up() -> None:
+    """Load the spec models and build their validators, so that the first edit does not wait for
+    them (the start screen calls this from a thread once it is on screen)."""
+    from khatui.spec.validate import validate_data
+
+    validate_data(copy.deepcopy(NEW_CLUSTER))
 
 
 def parse_list(text: str) -> list[str]:

@@ -78,7 +78,7 @@ def test_certs_parser_names_every_ca() -> None:
     from khatui.cli.certs import CA_NAMES
     from khatui.pki.catalog import CAName
 
-    assert CA_NAMES == tuple(c.value for c in CAName)
+    assert tuple(c.value for c in CAName) == CA_NAMES
 
 
 def test_prefetch_starts_before_any_spec_model_is_loaded() -> None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from khatui.facts.model import NodeFacts
-from khatui.plan.build import KUBEADM_DONE, build_plan, probed_paths
+from khatui.plan.build import KUBEADM_DONE, build_plan, essential, probed_paths
 from khatui.plan.model import Plan, Run, Upload, WaitFor
 from khatui.render import render_cluster
 from khatui.render.files import FileKind, RenderedFile
@@ -208,3 +208,18 @@ def test_a_spec_change_elsewhere_does_not_touch_unchanged_files() -> None:
     plan = build_plan(changed, files_of(changed), "h2", facts, TOKEN)
     assert plan.changes() == 1
     assert uploads(plan, "addons/cp1/addons") == ["/etc/kubernetes/khatui/addons/30-coredns.yaml"]
+
+
+def test_nodes_a_rollout_cannot_skip() -> None:
+    """etcd members and the first control plane are essential; workers, other masters and one of two lb nodes are not."""
+    stacked = essential(STACKED)
+    assert set(stacked) == {"cp1", "cp2", "cp3"}
+    assert stacked["cp1"].startswith("an etcd member") and stacked["cp2"].startswith("an etcd member")
+    external = essential(EXTERNAL)
+    assert set(external) == {"etcd1", "etcd2", "etcd3", "master1"}
+    assert external["master1"] == "the first control plane: every other node joins through it"
+    data = load_file(str(ROOT / "assets/examples/stacked-haproxy-ipvs-nfs.yaml")).data
+    data["spec"]["nodes"] = [n for n in data["spec"]["nodes"] if n["name"] != "lb2"]
+    one_lb = essential(Cluster.model_validate(data))
+    assert one_lb["lb1"] == "the only load balancer node: the API address depends on it"
+    assert build_plan(STACKED, render_cluster(STACKED), "h").essential == stacked

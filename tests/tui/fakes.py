@@ -104,6 +104,7 @@ class FakeServices:
         self.no_ipvs = no_ipvs
         self.unreachable = unreachable
         self.started: list[Plan] = []
+        self.detached: list[tuple[str, list[str]]] = []
         self.script: Callable[[Plan, EventSink], None] | None = None
         self.release = threading.Event()
         self.release.set()
@@ -155,9 +156,14 @@ class FakeServices:
         (self.script or replay)(plan, sink)
         return RolloutResult(record.id, True, summary="done")
 
+    def detach(self, record: RolloutRecord, extra_args: list[str]) -> int:
+        self.detached.append((record.id, extra_args))
+        return 4242
 
-def replay(plan: Plan, sink: EventSink, fail: str | None = None, lines: int = 3) -> None:
-    """Every step of `plan` run in order with `lines` output lines each; `fail` names a node that fails."""
+
+def replay(plan: Plan, sink: EventSink, fail: str | None = None, lines: int = 3, hold: bool = False) -> None:
+    """Every step of `plan` run in order with `lines` output lines each; `fail` names a node that fails
+    (with `hold`, the failure waits for the operator and the replay stops there)."""
     nodes = tuple(dict.fromkeys(s.node for s in plan.steps()))
     sink(RolloutStarted("20250615-120000-new001", plan.cluster, nodes, len(plan.steps()), "/var/log/khatui/r.log"))
     failed: set[str] = set()
@@ -181,8 +187,11 @@ def replay(plan: Plan, sink: EventSink, fail: str | None = None, lines: int = 3)
                         1,
                         "command exited with 1",
                         (f"{step.name}: line {lines}", "Job for etcd.service failed"),
+                        hold,
                     )
                 )
+                if hold:
+                    return
             else:
                 sink(StepFinished(step.node, step.id, StepState.DONE, seconds=1.0))
         sink(PhaseFinished(phase.name, not (failed & set(phase.nodes()))))

@@ -13,9 +13,10 @@ from rich.console import Group
 from khatui.engine.executor import EngineOptions, log_dir
 from khatui.engine.hostkeys import fingerprint
 from khatui.engine.ssh import HostKeys, Session, Target
+from khatui.journal import RolloutRecord
 from khatui.plan.model import Phase, Plan, Run, Step
 from khatui.rollout.service import Observed, open_journal
-from khatui.spec.cluster import API_VERSION, KIND
+from khatui.spec import API_VERSION, KIND
 from khatui.tui.app import make_app
 from khatui.tui.screens.dialogs import HostKeyDialog, QuitDialog
 from khatui.tui.screens.rollout import RolloutJob, RolloutScreen
@@ -110,10 +111,27 @@ def pane_text(pane: NodePane) -> str:
     return "\n".join(str(part) for part in group.renderables)
 
 
-def plan_for(farm: SSHDFarm, fail: str | None = None) -> Plan:
+async def held(pilot: object, screen: RolloutScreen, node: str) -> None:
+    """Wait until the engine holds `node`'s failure for a decision and the view shows it."""
+    for _ in range(300):
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+        if any(f.node == node for f in screen.board.held):
+            return
+    raise AssertionError(f"no held failure of {node}: {screen.board.failures}")
+
+
+def plan_for(farm: SSHDFarm, fail: str | None = None, fail_once: Path | None = None) -> Plan:
+    """Three steps a node in two phases; `fail` fails its first step (exit 7), once if `fail_once`
+    (a flag file the first try leaves behind)."""
+
+    def broken(command: str) -> str:
+        if fail_once is None:
+            return f"{command}; exit 7"
+        return f"{command}; test -e {fail_once} || {{ touch {fail_once}; echo first try fails; exit 7; }}"
+
     def steps(phase: str, commands: dict[str, str]) -> tuple[Step, ...]:
         return tuple(
-            Step(phase, n.name, name, title, (Run(command if n.name != fail else f"{command}; exit 7"),))
+            Step(phase, n.name, name, title, (Run(command if n.name != fail else broken(command)),))
             for n in farm.nodes
             for name, (title, command) in commands.items()
         )
@@ -130,7 +148,9 @@ def plan_for(farm: SSHDFarm, fail: str | None = None) -> Plan:
         ),
     )
     second = Phase("finish", "Finish", steps("finish", {"done": ("finish", "echo finished")}), requires=("prepare",))
-    return Plan("farm", "hash", (first, second))
+    return Plan(
+        "farm", "hash", (first, second), essential={"n0": "the first control plane: every other node joins through it"}
+    )
 
 
 def job_for(farm: SSHDFarm, plan: Plan, tmp_path: Path) -> RolloutJob:
@@ -186,6 +206,10 @@ def test_rollout_view_names_the_failure(farm: SSHDFarm, tmp_path: Path) -> None:
             await pilot.pause()
             screen = app.screen
             assert isinstance(screen, RolloutScreen)
+            await held(pilot, screen, "n2")
+            panel = str(screen.query_one(FailurePanel).content)
+            assert "waiting for you:  r  retry the step   x  skip the node   g  give up on the node" in panel
+            await pilot.press("g")
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert screen.result is not None and not screen.result.ok
@@ -193,7 +217,7 @@ def test_rollout_view_names_the_failure(farm: SSHDFarm, tmp_path: Path) -> None:
             panel = str(screen.query_one(FailurePanel).content)
             assert "n2" in panel and "prepare/n2/hello" in panel and "exit code 7" in panel
             assert "; exit 7" in panel and job.record.log_path in panel
-            assert f"khatui resume {job.record.id}" in panel
+            assert f"khatui resume {job.record.id}" in panel and "waiting for you" not in panel
             # the failed node's first step stopped it; the others finished their own phase
             assert screen.board.nodes["n0"].done == 3  # finish was blocked (skipped) for everyone
             assert [p.state for p in screen.board.phases] == ["failed", "failed"]
@@ -243,3 +267,139 @@ def test_pause_resume_and_quit_with_abort(farm: SSHDFarm, tmp_path: Path) -> Non
         return app.return_code
 
     assert asyncio.run(scenario()) == 1
+
+
+def test_retry_runs_the_failed_step_again_and_the_rollout_completes(farm: SSHDFarm, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            job = job_for(farm, plan_for(farm, fail="n1", fail_once=tmp_path / "tried"), tmp_path)
+            app.show_rollout(job)
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, RolloutScreen)
+            await held(pilot, screen, "n1")
+            assert screen.board.nodes["n1"].state == "failed" and screen.running
+            await pilot.press("r")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert screen.result is not None and screen.result.ok, screen.result
+            assert screen.board.nodes["n1"].state == "done" and screen.board.nodes["n1"].done == 3
+            assert not screen.board.failures and not screen.query_one(FailurePanel).has_class("-shown")
+            assert "first try fails" in screen.board.nodes["n1"].lines
+            journal = open_journal()
+            try:
+                attempts = [(step, attempt, result) for step, attempt, _, result in journal.runs(job.record.id)]
+                assert ("prepare/n1/hello", 1, "failed") in attempts and ("prepare/n1/hello", 2, "done") in attempts
+                assert journal.rollout(job.record.id).state == "done"  # type: ignore[union-attr]
+            finally:
+                journal.close()
+
+    asyncio.run(scenario())
+
+
+def test_skip_leaves_a_node_out_where_the_plan_allows_it(farm: SSHDFarm, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            job = job_for(farm, plan_for(farm, fail="n2"), tmp_path)
+            app.show_rollout(job)
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, RolloutScreen)
+            await held(pilot, screen, "n2")
+            await pilot.press("x")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            result = screen.result
+            assert result is not None and not result.ok and result.skipped == ["n2"] and not result.failures
+            board = screen.board
+            assert board.nodes["n2"].state == "skipped" and board.nodes["n2"].done == 3
+            assert board.nodes["n0"].lines[-1] == "finished"  # the next phase ran for the others
+            assert [p.state for p in board.phases] == ["done", "done"]
+            journal = open_journal()
+            try:
+                steps = journal.steps(job.record.id)
+                assert steps["finish/n2/done"].state == "skipped" and steps["finish/n1/done"].state == "done"
+                rollout = journal.rollout(job.record.id)
+                assert rollout is not None and rollout.state == "incomplete"
+                assert f"khatui resume {job.record.id}" in (rollout.failure or "")
+            finally:
+                journal.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_essential_node_cannot_be_skipped(farm: SSHDFarm, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            app.show_rollout(job_for(farm, plan_for(farm, fail="n0"), tmp_path))
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, RolloutScreen)
+            await held(pilot, screen, "n0")
+            panel = str(screen.query_one(FailurePanel).content)
+            assert "skip the node" not in panel and "n0 cannot be skipped: the first control plane" in panel
+            await pilot.press("x")
+            await pilot.pause()
+            assert [f.node for f in screen.board.held] == ["n0"] and screen.running
+            await pilot.press("g")
+            await app.workers.wait_for_complete()
+            assert screen.result is not None and [f.node for f in screen.result.failures] == ["n0"]
+
+    asyncio.run(scenario())
+
+
+class DetachRecorder(EngineServices):
+    """The real engine; the hand-over is recorded instead of starting `khatui resume`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.detached: list[tuple[str, list[str]]] = []
+
+    def detach(self, record: RolloutRecord, extra_args: list[str]) -> int:
+        self.detached.append((record.id, extra_args))
+        return 4242
+
+
+def test_quit_can_hand_the_rollout_to_a_background_process(farm: SSHDFarm, tmp_path: Path) -> None:
+    slow = Phase(
+        "slow",
+        "Slow",
+        tuple(
+            step
+            for n in farm.nodes
+            for step in (
+                Step("slow", n.name, "wait", "wait a while", (Run("sleep 1"),)),
+                Step("slow", n.name, "after", "after the wait", (Run("echo after"),)),
+            )
+        ),
+    )
+    services = DetachRecorder()
+    job = job_for(farm, Plan("farm", "hash", (slow,)), tmp_path)
+
+    async def scenario() -> int | None:
+        app = make_app(services=services, state=farm_spec(farm), start="review")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            app.show_rollout(job)
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, RolloutScreen)
+            ready = await asyncio.get_running_loop().run_in_executor(None, screen.executor_ready.wait, 30)
+            assert ready
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert isinstance(app.screen, QuitDialog)
+            await pilot.press("d")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert all(node.lines == [] for node in screen.board.nodes.values())  # "after" was left to resume
+        return app.return_code
+
+    assert asyncio.run(scenario()) == 0
+    assert services.detached == [(job.record.id, [])]

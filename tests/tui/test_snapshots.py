@@ -14,7 +14,7 @@ import pytest
 from textual.pilot import Pilot
 
 from khatui.rollout.service import Observed
-from khatui.spec.cluster import API_VERSION, KIND
+from khatui.spec import API_VERSION, KIND
 from khatui.tui.app import KhatuiApp, make_app
 from khatui.tui.screens.dialogs import HostKeyDialog
 from khatui.tui.screens.rollout import RolloutJob
@@ -99,10 +99,10 @@ def test_help(snap_compare: SnapCompare, spec_copy: Path, size: tuple[int, int])
     assert snap_compare(wizard(spec_copy, "inventory"), terminal_size=size, press=["f1"])
 
 
-def rollout_app(spec: Path, nodes: int | None = None, fail: str | None = None) -> KhatuiApp:
+def rollout_app(spec: Path, nodes: int | None = None, fail: str | None = None, hold: bool = False) -> KhatuiApp:
     services = FakeServices()
     state = WizardState.from_file(spec) if nodes is None else many_nodes(nodes)
-    services.script = lambda plan, sink: replay(plan, sink, fail=fail)
+    services.script = lambda plan, sink: replay(plan, sink, fail=fail, hold=hold)
     app = make_app(services=services, state=state, start="review", wall_clock=fixed_clock, clock=fixed_monotonic)
     return app
 
@@ -141,6 +141,15 @@ def start_rollout(app: KhatuiApp) -> Before:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_rollout_panes_with_a_failure(snap_compare: SnapCompare, spec_copy: Path, size: tuple[int, int]) -> None:
     app = rollout_app(spec_copy, fail="cp2")
+    assert snap_compare(app, terminal_size=size, run_before=start_rollout(app))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_rollout_failure_waiting_for_a_decision(
+    snap_compare: SnapCompare, spec_copy: Path, size: tuple[int, int]
+) -> None:
+    """The held failure lists retry, skip (worker2 may be skipped) and give up; the key bar shows them too."""
+    app = rollout_app(spec_copy, fail="worker2", hold=True)
     assert snap_compare(app, terminal_size=size, run_before=start_rollout(app))
 
 

@@ -8,7 +8,7 @@ because the answers live in the state, not in the screen.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,6 +24,9 @@ from khatui.tui.state import WizardState
 from khatui.tui.widgets.chrome import ProblemPanel, StepBar
 from khatui.tui.widgets.field import BoundField
 from khatui.tui.widgets.keybar import KeyBar
+
+if TYPE_CHECKING:
+    from khatui.tui.screens.rollout import RolloutJob
 
 STEPS: list[tuple[str, str]] = [
     ("start", "Start"),
@@ -60,6 +63,14 @@ class Navigate(Message):
     def __init__(self, step: str) -> None:
         super().__init__()
         self.step = step
+
+
+class RolloutRequested(Message):
+    """A rollout was recorded in the journal and is to be shown live."""
+
+    def __init__(self, job: RolloutJob) -> None:
+        super().__init__()
+        self.job = job
 
 
 class WizardStep(Screen[None]):

@@ -121,11 +121,12 @@ class SaveDialog(ModalScreen[str | None]):
 
 
 class QuitDialog(ModalScreen[str]):
-    """Quitting while a rollout runs: abort it, or stay. Detaching is not available yet."""
+    """Quitting while a rollout runs: hand it to a background process, abort it, or stay."""
 
     DEFAULT_CSS = "QuitDialog { align: center middle; }" + DIALOG_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,c", "answer('cancel')", "Stay"),
+        Binding("d", "answer('detach')", "Keep running in the background"),
         Binding("a", "answer('abort')", "Abort and quit"),
     ]
 
@@ -133,16 +134,16 @@ class QuitDialog(ModalScreen[str]):
         with Vertical(classes="dialog"):
             yield Label("A rollout is running", classes="dialog--title")
             yield Static(
+                "Keep running: no new step starts here; once the running commands finish, a background "
+                "process continues the rollout from the journal and khatui quits (`khatui attach` follows it).\n\n"
                 "Abort: no new step starts, running commands finish, then khatui quits; "
-                "`khatui resume` continues later from the journal.\n\n"
-                "Keep running in the background is not available yet: the engine runs inside "
-                "this process, so quitting would stop it.",
+                "`khatui resume` continues later from the journal.",
                 classes="dialog--body",
             )
             with Horizontal(classes="dialog--buttons"):
+                yield Button("Keep running (d)", id="detach", variant="primary", compact=True)
                 yield Button("Abort and quit (a)", id="abort", variant="error", compact=True)
-                yield Button("Keep running", id="detach", disabled=True, compact=True)
-                yield Button("Stay (c)", id="cancel", variant="primary", compact=True)
+                yield Button("Stay (c)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()

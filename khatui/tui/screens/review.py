@@ -15,14 +15,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widgets import RichLog, Static
 from textual.worker import Worker, WorkerState
 
 from khatui.errors import KhatuiError
 from khatui.journal import RolloutRecord
 from khatui.spec.problems import Path
-from khatui.tui.screens.base import WizardStep
+from khatui.tui.screens.base import RolloutRequested, WizardStep
 from khatui.tui.screens.dialogs import ConfirmDialog
 from khatui.tui.screens.rollout import RolloutJob
 
@@ -30,14 +29,6 @@ if TYPE_CHECKING:
     from khatui.plan.model import Plan
     from khatui.rollout.desired import Desired
     from khatui.rollout.service import Observed
-
-
-class RolloutRequested(Message):
-    """A rollout was recorded in the journal and is to be shown live."""
-
-    def __init__(self, job: RolloutJob) -> None:
-        super().__init__()
-        self.job = job
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -16,13 +16,14 @@ from textual.widgets import Button, DataTable, Input, Label
 from textual.worker import Worker, WorkerState
 
 from khatui.errors import KhatuiError
-from khatui.journal import RolloutRecord
-from khatui.rollout.background import process_alive
 from khatui.tui.screens.base import Navigate, WizardStep
 from khatui.tui.screens.dialogs import ConfirmDialog
 from khatui.tui.services import Resumable
-from khatui.tui.state import WizardState
+from khatui.tui.state import WizardState, warm_up
 from khatui.tui.widgets.chrome import ProblemPanel
+
+if TYPE_CHECKING:
+    from khatui.journal import RolloutRecord
 
 
 def age(seconds: float) -> str:
@@ -86,8 +87,14 @@ class StartScreen(WizardStep):
         # Fixed widths: rows arrive from a worker after the first frame.
         for label, width in (("id", 22), ("cluster", 16), ("state", 8), ("age", 6), ("failing node", 14)):
             table.add_column(label, width=width)
-        self.load_rollouts()
         self.query_one("#new", Button).focus()
+        self.call_after_refresh(self.load_rollouts)  # the journal and the spec models load after the first frame
+        self.call_after_refresh(self.warm_up)
+
+    @work(thread=True, name="warm-up", group="warm-up", exit_on_error=False)
+    def warm_up(self) -> None:
+        """The spec models load while the operator reads this screen."""
+        warm_up()
 
     @work(thread=True, name="journal", group="start", exclusive=True, exit_on_error=False)
     def load_rollouts(self) -> list[RolloutRecord]:
@@ -113,7 +120,7 @@ class StartScreen(WizardStep):
         table = self.query_one("#rollouts", DataTable)
         table.clear()
         now = self.ctx.wall_clock()
-        style = {"done": "green", "failed": "red", "running": "yellow", "aborted": "yellow"}
+        style = {"done": "green", "failed": "red", "running": "yellow", "aborted": "yellow", "incomplete": "yellow"}
         for record in records:
             table.add_row(
                 record.id,
@@ -188,6 +195,8 @@ class StartScreen(WizardStep):
         records = {r.id: r for r in self._records()}
         record = records.get(rollout_id)
         elsewhere = record is not None and record.state == "running" and record.pid not in (None, os.getpid())
+        from khatui.rollout.background import process_alive
+
         if elsewhere and record is not None and process_alive(record.pid):
             self.notify(
                 f"rollout {rollout_id} is running in process {record.pid}; attaching to another process "

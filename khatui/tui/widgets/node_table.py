@@ -1,7 +1,8 @@
 """The rollout as a sortable table, one line per node: for many nodes (50+), where panes would not fit.
 
 A line-API widget: it paints only the rows in view straight from the `Board`, so a repaint costs
-the same with 200 nodes as with 20, and updating it after a batch of events is one `refresh()`.
+the same with 200 nodes as with 20, and after a batch of events only the rows in view of the nodes
+that changed are painted again (`refresh_nodes`).
 The cursor picks the node whose full log the detail pane shows.
 """
 
@@ -19,10 +20,15 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from khatui.tui.board import DONE, FAILED, RUNNING, Board, format_elapsed
+from khatui.tui.board import DONE, FAILED, RUNNING, SKIPPED, Board, format_elapsed
 
 SORT_KEYS = ("name", "state", "progress", "elapsed")
-COLOURS = {RUNNING: Style(color="yellow"), DONE: Style(color="green"), FAILED: Style(color="red", bold=True)}
+COLOURS = {
+    RUNNING: Style(color="yellow"),
+    DONE: Style(color="green"),
+    FAILED: Style(color="red", bold=True),
+    SKIPPED: Style(color="yellow", dim=True),
+}
 DIM = Style(dim=True)
 
 
@@ -73,7 +79,7 @@ class NodeTable(ScrollView, can_focus=True):
         self.board = board
         self.sort_key = "name"
         self.order: list[str] = []
-        self._styles: tuple[Style, Style, Style] | None = None
+        self._paint: tuple[Style, Style, Style, int, int, float] | None = None
         self.resort()
 
     @property
@@ -88,6 +94,16 @@ class NodeTable(ScrollView, can_focus=True):
             self.set_reactive(NodeTable.cursor, self.order.index(current))
         self.virtual_size = Size(self.size.width, len(self.order) + 1)
         self.refresh()
+
+    def refresh_nodes(self, names: set[str]) -> None:
+        """Repaint the rows of `names` that are in view (the others are painted when scrolled to)."""
+        top = int(self.scroll_offset.y)
+        rows = [i + 1 for i in range(top, min(len(self.order), top + self.size.height - 1)) if self.order[i] in names]
+        start = 0
+        for end in range(1, len(rows) + 1):  # one region per run of adjacent rows (the header is line 0)
+            if end == len(rows) or rows[end] != rows[end - 1] + 1:
+                self.refresh_lines(rows[start], end - start)
+                start = end
 
     def action_sort(self) -> None:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
@@ -115,27 +131,31 @@ class NodeTable(ScrollView, can_focus=True):
         if node is not None:
             self.post_message(self.Highlighted(self, node))
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Styles are looked up once per repaint, not once per line (each lookup walks the DOM).
-        self._styles = (
+    def _look_up(self) -> tuple[Style, Style, Style, int, int, float]:
+        """What every row needs: the styles, the width, the first row in view and the time."""
+        return (
             self.rich_style,
             self.get_component_rich_style("node-table--header"),
             self.get_component_rich_style("node-table--cursor"),
+            self.size.width,
+            int(self.scroll_offset.y),
+            self.board.clock(),
         )
-        return super().render_lines(crop)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._paint = self._look_up()  # once per repaint, not once per line: each lookup walks the DOM
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base, header_style, cursor_style = self._styles or (
-            self.rich_style,
-            self.get_component_rich_style("node-table--header"),
-            self.get_component_rich_style("node-table--cursor"),
-        )
+        base, header_style, cursor_style, width, top, now = self._paint or self._look_up()
         if y == 0:
             style = header_style
             header = self._columns("node", "state", "done", "elapsed", "step", "last output", width)
             return Strip([Segment(header, style)], width)
-        index = int(self.scroll_offset.y) + y - 1
+        index = top + y - 1
         if index >= len(self.order):
             return Strip.blank(width, base)
         node = self.board.nodes[self.order[index]]
@@ -144,7 +164,7 @@ class NodeTable(ScrollView, can_focus=True):
             node.name,
             node.state,
             f"{node.done}/{node.total or '?'}",
-            format_elapsed(node.elapsed(self.board.clock())),
+            format_elapsed(node.elapsed(now)),
             node.step,
             last,
             width,

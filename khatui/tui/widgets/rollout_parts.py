@@ -11,11 +11,11 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
-from khatui.tui.board import DONE, FAILED, RUNNING, Board, format_elapsed
+from khatui.tui.board import DONE, FAILED, RUNNING, SKIPPED, Board, format_elapsed
 from khatui.tui.widgets.progress_text import bar
 
-STATE_STYLE = {RUNNING: "yellow", DONE: "green", FAILED: "bold red", "waiting": "dim"}
-STATE_MARK = {RUNNING: "●", DONE: "✓", FAILED: "✗", "waiting": "·"}
+STATE_STYLE = {RUNNING: "yellow", DONE: "green", FAILED: "bold red", SKIPPED: "yellow", "waiting": "dim"}
+STATE_MARK = {RUNNING: "●", DONE: "✓", FAILED: "✗", SKIPPED: "↷", "waiting": "·"}
 
 
 class PhaseBar(Widget):
@@ -123,10 +123,12 @@ class FailurePanel(Static):
     """
 
     def show_board(self, board: Board) -> None:
+        """Show the failure the keys act on (a held one first), or hide when none is left."""
+        self.set_class(bool(board.failures), "-shown")
         if not board.failures:
             return
-        self.add_class("-shown")
-        first = board.failures[0]
+        held = board.held
+        first = held[0] if held else board.failures[0]
         text = Text.assemble(
             ("✗ ", "bold red"),
             (f"{first.node}", "bold"),
@@ -136,9 +138,19 @@ class FailurePanel(Static):
         text.append(f"\n$ {first.command}", "dim")
         for line in first.last_lines[-3:]:
             text.append(f"\n  {line}", "dim")
-        if len(board.failures) > 1:
-            others = ", ".join(f.node for f in board.failures[1:])
-            text.append(f"\nalso failed: {others}", "red")
+        if first.held:
+            text.append("\nwaiting for you: ", "bold")
+            keys = [("r", "retry the step"), ("x", "skip the node"), ("g", "give up on the node")]
+            why_not = board.essential.get(first.node)
+            for key, what in keys:
+                if key != "x" or why_not is None:
+                    text.append(f" {key} ", "bold reverse")
+                    text.append(f" {what}  ")
+            if why_not is not None:
+                text.append(f"\n{first.node} cannot be skipped: {why_not}", "dim")
+        others = [f.node for f in board.failures if f is not first]
+        if others:
+            text.append(f"\nalso failed: {', '.join(others)}", "red")
         if board.log_path:
             text.append(f"\nlog: {board.log_path}", "italic")
         if board.finished is not None and board.rollout_id:
