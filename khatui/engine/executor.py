@@ -133,6 +133,11 @@ class Executor:
         """Stop starting new actions; running commands finish, held failures give up, the rollout ends as aborted."""
         self._abort.set()
         self._running.set()
+        with self._decisions_lock:
+            held, self._held = self._held, {}
+        for event, answer in held.values():
+            answer.append(Decision.GIVE_UP)
+            event.set()
 
     def pause(self) -> None:
         """Hold before the next action on every node."""
@@ -159,12 +164,10 @@ class Executor:
         """Block this node's worker until the operator decides (an abort gives up)."""
         event, answer = threading.Event(), list[Decision]()
         with self._decisions_lock:
-            self._held[node] = (event, answer)
-        while not event.wait(0.2):
-            if self._abort.is_set():
-                with self._decisions_lock:
-                    self._held.pop(node, None)
+            if self._abort.is_set():  # checked under the lock that abort() empties the held ones with
                 return Decision.GIVE_UP
+            self._held[node] = (event, answer)
+        event.wait()
         return answer[0]
 
     # -- the run ------------------------------------------------------------------------------
