@@ -140,9 +140,12 @@ class Journal:
             )
 
     def hand_over(self, rollout_id: str, pid: int) -> None:
-        """Record that process `pid` now owns the rollout (a detached background run)."""
+        """Record that process `pid` now owns the rollout, running again (a detached background run)."""
         with self._tx() as db:
-            db.execute("UPDATE rollouts SET pid=?, updated=? WHERE id=?", (pid, time.time(), rollout_id))
+            db.execute(
+                "UPDATE rollouts SET state='running', failure=NULL, pid=?, updated=? WHERE id=?",
+                (pid, time.time(), rollout_id),
+            )
 
     def rollout(self, rollout_id: str) -> RolloutRecord | None:
         """The rollout with `rollout_id`, or None."""

@@ -261,15 +261,10 @@ def _apply(args: argparse.Namespace) -> int:
         observed.close()
         raise
     if args.detach:
-        from khatui.rollout.background import detach
+        from khatui.rollout.background import hand_over, resume_args
 
         observed.close()
-        extra = ["--accept-new-host-keys"] if args.accept_new_host_keys else []
-        extra += [f"--waive={waiver}" for waiver in args.waive] + [f"--concurrency={args.concurrency}"]
-        pid = detach(record, extra)
-        journal = open_journal()
-        journal.hand_over(record.id, pid)
-        journal.close()
+        pid = hand_over(record, resume_args(args.waive, args.concurrency, args.accept_new_host_keys))
         console.print(f"rollout {record.id} runs in the background (pid {pid}); follow it: khatui attach {record.id}")
         return 0
     return _execute(args, record, plan, observed)

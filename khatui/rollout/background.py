@@ -12,10 +12,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from khatui.journal import Journal, RolloutRecord
+from khatui.journal import Journal, RolloutRecord, open_journal
 
 
 def detach(record: RolloutRecord, extra_args: list[str]) -> int:
@@ -31,6 +31,24 @@ def detach(record: RolloutRecord, extra_args: list[str]) -> int:
             env=os.environ.copy(),
         )
     return process.pid
+
+
+def resume_args(waivers: Iterable[str], concurrency: int | None, accept_new_host_keys: bool = False) -> list[str]:
+    """The flags that make the background `resume` check and run the nodes as the handing process did."""
+    args = ["--accept-new-host-keys"] if accept_new_host_keys else []
+    args += [f"--waive={waiver}" for waiver in waivers]
+    return args + ([f"--concurrency={concurrency}"] if concurrency else [])
+
+
+def hand_over(record: RolloutRecord, extra_args: list[str]) -> int:
+    """Continue `record` in a background `khatui resume` and record that process as its owner; returns its pid."""
+    pid = detach(record, extra_args)
+    journal = open_journal()
+    try:
+        journal.hand_over(record.id, pid)
+    finally:
+        journal.close()
+    return pid
 
 
 def process_alive(pid: int | None) -> bool:

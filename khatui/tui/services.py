@@ -224,17 +224,9 @@ class EngineServices:
             observed.close()
 
     def detach(self, record: RolloutRecord, extra_args: list[str]) -> int:
-        from khatui.rollout.background import detach
-        from khatui.rollout.service import open_journal
+        from khatui.rollout.background import hand_over
 
-        pid = detach(record, extra_args)
-        journal = open_journal()
-        try:
-            journal.set_rollout_state(record.id, "running")
-            journal.hand_over(record.id, pid)
-        finally:
-            journal.close()
-        return pid
+        return hand_over(record, extra_args)
 
 
 def spec_base_dir(path: Path | None) -> str:

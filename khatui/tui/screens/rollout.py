@@ -345,9 +345,11 @@ class RolloutScreen(Screen[None]):
 
     def hand_over(self) -> None:
         """Start the background run and quit, saying how to follow it."""
+        from khatui.rollout.background import resume_args
+
         job = self.job
-        waivers = [f"--waive={c.check}:{c.node}" for c in job.observed.checks if c.waived]
-        extra = [*waivers, *([f"--concurrency={self.options.concurrency}"] if self.options else [])]
+        waivers = [f"{c.check}:{c.node}" for c in job.observed.checks if c.waived]
+        extra = resume_args(waivers, self.options.concurrency if self.options else None)
         try:
             pid = self.services.detach(job.record, extra)
         except KhatuiError as exc:
