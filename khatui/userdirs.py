@@ -23,3 +23,8 @@ def data_dir() -> Path:
 def cluster_dir(cluster_name: str) -> Path:
     """Per-cluster state: `<data dir>/clusters/<name>`."""
     return data_dir() / "clusters" / cluster_name
+
+
+def pki_dir(cluster_name: str, directory: str | None = None) -> Path:
+    """A cluster's PKI store: `directory` when given (`--dir`), else `<data dir>/clusters/<name>/pki`."""
+    return Path(directory).expanduser() if directory else cluster_dir(cluster_name) / "pki"

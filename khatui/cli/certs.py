@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from khatui.errors import InputError
+from khatui.pki.ca_names import CAName
 
 if TYPE_CHECKING:
     from khatui.pki.catalog import Catalog
@@ -24,9 +25,6 @@ if TYPE_CHECKING:
     from khatui.pki.reconcile import Plan
     from khatui.pki.store import Store, StoredPKI
     from khatui.spec.cluster import Cluster
-
-CA_NAMES = ("etcd", "kubernetes", "front-proxy")
-"""`khatui.pki.catalog.CAName` values, spelled out so that building the parser loads no spec model."""
 
 STORE_HELP = "PKI store directory (default: <data dir>/clusters/<name>/pki; KHATUI_DATA_DIR moves the data dir)"
 
@@ -95,7 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "khatui prints the steps; you run them.",
     )
     _common(rotation)
-    rotation.add_argument("--ca", choices=CA_NAMES, required=True, help="the CA to replace")
+    rotation.add_argument("--ca", choices=[c.value for c in CAName], required=True, help="the CA to replace")
     rotation.set_defaults(run=_plan_rotation)
 
 
@@ -287,8 +285,6 @@ def _plan_rotation(args: argparse.Namespace) -> int:
     from khatui.pki.rotation import rotation_steps
 
     ctx = _context(args)
-    from khatui.pki.catalog import CAName
-
     text = rotation_steps(ctx.catalog, CAName(args.ca), ctx.store.root, args.spec, date.today())
     sys.stdout.write(text)
     return 0

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from khatui.errors import InputError
-from khatui.pki.catalog import AuthoritySpec, CAName
+from khatui.pki.ca_names import CAName
+from khatui.pki.catalog import AuthoritySpec
 from khatui.pki.keys import PrivateKey, private_key_pem, public_key_der, public_key_pem, signature_hash
 
 BACKDATE = timedelta(minutes=5)

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives import serialization
 
 from khatui.pki.authority import Authority, new_authority, service_account_files
-from khatui.pki.catalog import SERVICE_ACCOUNT_STEM, CAName, Catalog
+from khatui.pki.ca_names import CAName
+from khatui.pki.catalog import SERVICE_ACCOUNT_STEM, Catalog
 from khatui.pki.issue import issue_leaf
 from khatui.pki.keys import generate_keys, private_key_pem
 from khatui.pki.reconcile import Action, Plan, decide

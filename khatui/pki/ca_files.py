@@ -13,7 +13,8 @@ from datetime import datetime
 
 from khatui.errors import InputError
 from khatui.pki.authority import Authority, adopt_authority
-from khatui.pki.catalog import AuthoritySpec, CAName, Catalog
+from khatui.pki.ca_names import CAName
+from khatui.pki.catalog import AuthoritySpec, Catalog
 from khatui.pki.inspect import fingerprint, load_certificate
 from khatui.pki.keys import load_private_key, passphrase_from_env
 from khatui.pki.store import StoredPKI

@@ -27,6 +27,7 @@ from pathlib import PurePosixPath
 
 from khatui import layout
 from khatui.errors import InputError
+from khatui.pki.ca_names import CAName
 from khatui.spec.base import duration_hours
 from khatui.spec.cluster import Cluster
 from khatui.spec.components import CASource, EtcdTopology, KeyAlgorithm
@@ -40,14 +41,6 @@ FRONT_PROXY_CLIENT_KEY = layout.PKI_DIR / "front-proxy-client.key"
 SERVICE_ACCOUNT_STEM = "ca/sa"
 """Store stem of the service-account key pair (`ca/sa.key`, `ca/sa.pub`)."""
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
-
-
-class CAName(StrEnum):
-    """The cluster's certificate authorities."""
-
-    ETCD = "etcd"
-    KUBERNETES = "kubernetes"
-    FRONT_PROXY = "front-proxy"
 
 
 class Profile(StrEnum):

@@ -19,6 +19,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from khatui.userdirs import pki_dir
+
 RSA_BITS = {"rsa-2048": 2048, "rsa-3072": 3072, "rsa-4096": 4096}
 DEFAULT_ALGORITHM = "rsa-2048"
 LIMIT = 8
@@ -84,12 +86,7 @@ def _peek_algorithm(spec_path: str, store_dir: str | None) -> str | None:
         algorithm = str(((data.get("spec") or {}).get("pki") or {}).get("keyAlgorithm", DEFAULT_ALGORITHM))
         if algorithm not in RSA_BITS:
             return None
-        if store_dir is None:
-            from khatui.userdirs import cluster_dir
-
-            root = cluster_dir(str(data["metadata"]["name"])) / "pki"
-        else:
-            root = Path(store_dir).expanduser()
+        root = pki_dir(str(data["metadata"]["name"]), store_dir)
         if root.exists() and any(root.iterdir()):
             return None
     except Exception:  # noqa: BLE001 - a peek: any problem means no prefetch, and validation explains it

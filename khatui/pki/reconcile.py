@@ -22,7 +22,8 @@ from cryptography import x509
 
 from khatui.errors import KhatuiError
 from khatui.pki.authority import Authority, adopt_authority
-from khatui.pki.catalog import SERVICE_ACCOUNT_STEM, AuthoritySpec, CAName, Catalog, LeafSpec
+from khatui.pki.ca_names import CAName
+from khatui.pki.catalog import SERVICE_ACCOUNT_STEM, AuthoritySpec, Catalog, LeafSpec
 from khatui.pki.inspect import issued_by
 from khatui.pki.keys import public_key_der
 from khatui.pki.store import StoredPair, StoredPKI

@@ -13,7 +13,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from khatui.pki.catalog import CAName, Catalog
+from khatui.pki.ca_names import CAName
+from khatui.pki.catalog import Catalog
 
 UPSTREAM_GUIDE = "https://kubernetes.io/docs/tasks/tls/manual-rotation-of-ca-certificates/"
 

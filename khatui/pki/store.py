@@ -32,7 +32,7 @@ from khatui.errors import KhatuiError
 from khatui.pki.catalog import SERVICE_ACCOUNT_STEM, Catalog
 from khatui.pki.inspect import load_certificate
 from khatui.pki.keys import PrivateKey, PublicKey, load_public_key, load_store_key
-from khatui.userdirs import cluster_dir
+from khatui.userdirs import pki_dir
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -74,7 +74,7 @@ class Store:
     @classmethod
     def for_cluster(cls, name: str, directory: str | None = None) -> Store:
         """The store at `directory`, or the cluster's default `<data dir>/clusters/<name>/pki`."""
-        return cls(Path(directory).expanduser() if directory else cluster_dir(name) / "pki")
+        return cls(pki_dir(name, directory))
 
     def path(self, relative: str) -> Path:
         """Absolute path of a store-relative file name (refuses anything leaving the store)."""

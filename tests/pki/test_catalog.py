@@ -12,7 +12,8 @@ import pytest
 from khatui import layout
 from khatui.errors import InputError
 from khatui.pki.build import fresh_pki
-from khatui.pki.catalog import CAName, LeafKind, LeafSpec, Profile, build_catalog
+from khatui.pki.ca_names import CAName
+from khatui.pki.catalog import LeafKind, LeafSpec, Profile, build_catalog
 from khatui.spec.cluster import Cluster
 from khatui.spec.validate import validate_file
 from tests.pki.conftest import EXAMPLES, EXTERNAL, STACKED

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from khatui.pki.authority import new_authority
-from khatui.pki.catalog import CAName, Catalog, LeafKind, Profile, build_catalog
+from khatui.pki.ca_names import CAName
+from khatui.pki.catalog import Catalog, LeafKind, Profile, build_catalog
 from khatui.pki.issue import issue_leaf
 from khatui.pki.keys import generate_key, load_store_key, public_key_der
 from khatui.spec.validate import validate_file

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from khatui.pki import prefetch
+from khatui.pki.ca_names import CAName
 from khatui.pki.keys import generate_keys, public_key_der
 
 SPEC = """apiVersion: khatui/v1
@@ -75,10 +76,14 @@ def test_no_prefetch_where_it_could_not_be_used(tmp_path: Path, case: str) -> No
 
 
 def test_certs_parser_names_every_ca() -> None:
-    from khatui.cli.certs import CA_NAMES
-    from khatui.pki.catalog import CAName
+    from khatui.cli.main import build_parser
 
-    assert tuple(c.value for c in CAName) == CA_NAMES
+    parser = build_parser("certs")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["certs", "plan-ca-rotation", "spec.yaml", "--ca", "nope"])
+    for ca in CAName:
+        args = parser.parse_args(["certs", "plan-ca-rotation", "spec.yaml", "--ca", ca.value])
+        assert args.ca == ca.value
 
 
 def test_prefetch_starts_before_any_spec_model_is_loaded() -> None:
