@@ -42,16 +42,7 @@ def test_sudo_with_a_password_runs_as_root_and_is_never_shown(
     farm: SSHDFarm, tmp_path: Path, sudo_user: str, make_executor: MakeExecutor
 ) -> None:
     node = farm.nodes[0]
-    target = Target(
-        node.name,
-        node.host,
-        node.port,
-        user=sudo_user,
-        identity_file=str(farm.client_key),
-        sudo=True,
-        sudo_password=PASSWORD,
-    )
-    session = Session(target, HostKeys((farm.known_hosts,), tmp_path / "pins"))
+    session = _session(farm, tmp_path, sudo_user, PASSWORD)
     assert session.run("id -u").stdout.strip() == "0"
     session.close_quietly()
 

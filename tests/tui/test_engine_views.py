@@ -120,6 +120,33 @@ async def held(pilot: object, screen: RolloutScreen, node: str) -> None:
     raise AssertionError(f"no held failure of {node}: {screen.board.failures}")
 
 
+async def show(app: object, pilot: object, job: RolloutJob) -> RolloutScreen:
+    """Open the rollout view on `job` (its engine starts at once) once the app has settled."""
+    await pilot.pause()  # type: ignore[attr-defined]
+    app_of_any(app).show_rollout(job)
+    await pilot.pause()  # type: ignore[attr-defined]
+    screen = app_of_any(app).screen
+    assert isinstance(screen, RolloutScreen)
+    return screen
+
+
+def slow_plan(farm: SSHDFarm, seconds: int) -> Plan:
+    """Per node: a step that sleeps, then one that prints `after`."""
+    slow = Phase(
+        "slow",
+        "Slow",
+        tuple(
+            step
+            for n in farm.nodes
+            for step in (
+                Step("slow", n.name, "wait", "wait a while", (Run(f"sleep {seconds}"),)),
+                Step("slow", n.name, "after", "after the wait", (Run("echo after"),)),
+            )
+        ),
+    )
+    return Plan("farm", "hash", (slow,))
+
+
 def plan_for(farm: SSHDFarm, fail: str | None = None, fail_once: Path | None = None) -> Plan:
     """Three steps a node in two phases; `fail` fails its first step (exit 7), once if `fail_once`
     (a flag file the first try leaves behind)."""
@@ -174,11 +201,7 @@ def test_rollout_view_follows_the_real_engine(farm: SSHDFarm, tmp_path: Path) ->
         app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
         app.ctx.options = EngineOptions(backoff=0.1)
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause()
-            app.show_rollout(job_for(farm, plan_for(farm), tmp_path))
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, RolloutScreen)
+            screen = await show(app, pilot, job_for(farm, plan_for(farm), tmp_path))
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert screen.result is not None and screen.result.ok, screen.result
@@ -200,12 +223,8 @@ def test_rollout_view_names_the_failure(farm: SSHDFarm, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause()
             job = job_for(farm, plan_for(farm, fail="n2"), tmp_path)
-            app.show_rollout(job)
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, RolloutScreen)
+            screen = await show(app, pilot, job)
             await held(pilot, screen, "n2")
             panel = str(screen.query_one(FailurePanel).content)
             assert "waiting for you:  r  retry the step   x  skip the node   g  give up on the node" in panel
@@ -226,28 +245,12 @@ def test_rollout_view_names_the_failure(farm: SSHDFarm, tmp_path: Path) -> None:
 
 
 def test_pause_resume_and_quit_with_abort(farm: SSHDFarm, tmp_path: Path) -> None:
-    slow = Phase(
-        "slow",
-        "Slow",
-        tuple(
-            step
-            for n in farm.nodes
-            for step in (
-                Step("slow", n.name, "wait", "wait a while", (Run("sleep 2"),)),
-                Step("slow", n.name, "after", "after the wait", (Run("echo after"),)),
-            )
-        ),
-    )
-    plan = Plan("farm", "hash", (slow,))
+    plan = slow_plan(farm, 2)
 
     async def scenario() -> int | None:
         app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause()
-            app.show_rollout(job_for(farm, plan, tmp_path))
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, RolloutScreen)
+            screen = await show(app, pilot, job_for(farm, plan, tmp_path))
             ready = await asyncio.get_running_loop().run_in_executor(None, screen.executor_ready.wait, 30)
             assert ready and screen.running
             await pilot.press("p")
@@ -273,12 +276,8 @@ def test_retry_runs_the_failed_step_again_and_the_rollout_completes(farm: SSHDFa
     async def scenario() -> None:
         app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause()
             job = job_for(farm, plan_for(farm, fail="n1", fail_once=tmp_path / "tried"), tmp_path)
-            app.show_rollout(job)
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, RolloutScreen)
+            screen = await show(app, pilot, job)
             await held(pilot, screen, "n1")
             assert screen.board.nodes["n1"].state == "failed" and screen.running
             await pilot.press("r")
@@ -303,12 +302,8 @@ def test_skip_leaves_a_node_out_where_the_plan_allows_it(farm: SSHDFarm, tmp_pat
     async def scenario() -> None:
         app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause()
             job = job_for(farm, plan_for(farm, fail="n2"), tmp_path)
-            app.show_rollout(job)
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, RolloutScreen)
+            screen = await show(app, pilot, job)
             await held(pilot, screen, "n2")
             await pilot.press("x")
             await app.workers.wait_for_complete()
@@ -336,11 +331,7 @@ def test_an_essential_node_cannot_be_skipped(farm: SSHDFarm, tmp_path: Path) -> 
     async def scenario() -> None:
         app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause()
-            app.show_rollout(job_for(farm, plan_for(farm, fail="n0"), tmp_path))
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, RolloutScreen)
+            screen = await show(app, pilot, job_for(farm, plan_for(farm, fail="n0"), tmp_path))
             await held(pilot, screen, "n0")
             panel = str(screen.query_one(FailurePanel).content)
             assert "skip the node" not in panel and "n0 cannot be skipped: the first control plane" in panel
@@ -367,29 +358,13 @@ class DetachRecorder(EngineServices):
 
 
 def test_quit_can_hand_the_rollout_to_a_background_process(farm: SSHDFarm, tmp_path: Path) -> None:
-    slow = Phase(
-        "slow",
-        "Slow",
-        tuple(
-            step
-            for n in farm.nodes
-            for step in (
-                Step("slow", n.name, "wait", "wait a while", (Run("sleep 1"),)),
-                Step("slow", n.name, "after", "after the wait", (Run("echo after"),)),
-            )
-        ),
-    )
     services = DetachRecorder()
-    job = job_for(farm, Plan("farm", "hash", (slow,)), tmp_path)
+    job = job_for(farm, slow_plan(farm, 1), tmp_path)
 
     async def scenario() -> int | None:
         app = make_app(services=services, state=farm_spec(farm), start="review")
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause()
-            app.show_rollout(job)
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, RolloutScreen)
+            screen = await show(app, pilot, job)
             ready = await asyncio.get_running_loop().run_in_executor(None, screen.executor_ready.wait, 30)
             assert ready
             await pilot.press("ctrl+q")
