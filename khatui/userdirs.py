@@ -1,13 +1,16 @@
 """Where khatui keeps its own state on the operator's machine (PKI stores, journals, logs).
 
 `KHATUI_DATA_DIR` overrides everything (tests and CI point it at a temporary folder); otherwise the
-XDG data directory is used, as `~/.local/share/khatui` by default.
+XDG data directory is used, as `~/.local/share/khatui` by default. Folders khatui creates here are
+0700 (`data_folder`, and the PKI store through `khatui.localfs`); existing ones are never chmodded.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from khatui.localfs import PRIVATE_DIR, Folder
 
 
 def data_dir() -> Path:
@@ -28,3 +31,8 @@ def cluster_dir(cluster_name: str) -> Path:
 def pki_dir(cluster_name: str, directory: str | None = None) -> Path:
     """A cluster's PKI store: `directory` when given (`--dir`), else `<data dir>/clusters/<name>/pki`."""
     return Path(directory).expanduser() if directory else cluster_dir(cluster_name) / "pki"
+
+
+def data_folder(*parts: str) -> Folder:
+    """`<data dir>/<parts>` opened for writing, created 0700 (with any missing parent) if needed."""
+    return Folder.open(data_dir().joinpath(*parts), create=True, mode=PRIVATE_DIR)

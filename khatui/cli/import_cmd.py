@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import sys
 
-from khatui.cli.output import write_text
-from khatui.errors import InputError
+from khatui.cli.output import check_destination, write_text
 from khatui.inventory.ansible import import_ansible
 from khatui.inventory.assemble import cluster_document
 from khatui.inventory.naming import cluster_name
@@ -173,8 +171,8 @@ def _run_ssh_config(args: argparse.Namespace) -> int:
 
 def _refuse_overwrite(args: argparse.Namespace) -> None:
     # Checked before importing, so a refused OUT never comes after a screen of notices.
-    if args.output not in (None, "-") and os.path.exists(args.output) and not args.force:
-        raise InputError(f"{args.output} exists; pass --force to overwrite it")
+    if args.output not in (None, "-"):
+        check_destination(args.output, args.force)
 
 
 def _finish(args: argparse.Namespace, result: ImportResult, source: str) -> int:

@@ -1,11 +1,34 @@
-"""Small helpers the commands share for writing results: to stdout or to a file, never clobbering."""
+"""Small helpers the commands share for writing results: to stdout or to a file, never clobbering.
+
+A file goes through `khatui.localfs`, so it is written atomically and never through a symlink: a
+symlink at FILE (dangling or not) is refused, and --force replaces only a regular file.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import sys
+from pathlib import Path
 
 from khatui.errors import InputError
+from khatui.localfs import Folder
+
+
+def check_destination(path: str, force: bool) -> None:
+    """Refuse `path` unless it is missing, or (with `force`) a regular file: never a symlink."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise InputError(f"{path} is a symlink; khatui does not write through symlinks (remove it or name the file)")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path} exists and is not a regular file")
+    if not force:
+        raise InputError(f"{path} exists; pass --force to overwrite it")
 
 
 def write_text(text: str, path: str | None, force: bool = False) -> None:
@@ -13,11 +36,8 @@ def write_text(text: str, path: str | None, force: bool = False) -> None:
     if path is None or path == "-":
         sys.stdout.write(text)
         return
-    if os.path.exists(path) and not force:
-        raise InputError(f"{path} exists; pass --force to overwrite it")
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+    check_destination(path, force)
+    target = Path(path)
+    with Folder.open(target.parent) as folder:
+        folder.write({target.name: (text.encode("utf-8"), None)}, replace=force)
     print(f"wrote {path}", file=sys.stderr)

@@ -2,34 +2,37 @@
 
 For review, GitOps, or copying by hand. Files keep their modes; owners (root on the nodes) are not
 applied here — the operator may not be root — but are listed in DIR/khatui-files.tsv with each
-file's kind, install stage and sha256. With --force a previous render in DIR is replaced: exactly the
-files its index lists are removed first, so files that no longer belong do not linger and nothing
-khatui did not write is touched.
+file's kind, install stage and sha256. With --force a previous render in DIR is replaced: the files
+its index lists are removed first, so files that no longer belong do not linger, but only regular
+files inside DIR still holding what khatui wrote (their sha256 matches): nothing khatui did not write
+is touched. All writes and removals go through `khatui.localfs`, so no symlink in DIR is followed.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
 import sys
 from pathlib import Path
 
+from khatui.cli.render_index import INDEX, index_text, member, read_index
 from khatui.errors import InputError
+from khatui.localfs import PRIVATE_DIR, Folder
 from khatui.render import NO_PKI, PKISource, RenderedFile, render_cluster
+from khatui.render.files import FileKind
 from khatui.spec.cluster import Cluster
 from khatui.spec.problems import Severity
 from khatui.spec.validate import validate_file
 
-INDEX = "khatui-files.tsv"
-INDEX_HEADER = "node\tpath\tmode\towner\tkind\tstage\tsha256\n"
 DESCRIPTION = f"""\
 Validate SPEC, then write every file each node gets — etcd, kubeadm, kubelet, kube-proxy, the load
 balancer, and the DNS and storage addons — to DIR/<node>/<absolute path on the node>, with its mode.
 DIR/{INDEX} lists each file's owner, kind, install stage and sha256. Every config file starts
-with a header naming the spec it came from. Certificates and keys are not written.
+with a header naming the spec it came from. Certificates and private keys come from the cluster's
+PKI store (created or completed first) and are written too, keys 0600 in a folder created 0700;
+--no-pki leaves them out. No symlink in DIR is followed.
 
-Exit code 0: written; 2: invalid spec, a part khatui cannot render, or DIR not empty."""
+Exit code 0: written; 2: invalid spec, a part khatui cannot render, DIR not empty, or a symlink or
+an unreadable index in DIR."""
 EXAMPLE = """\
 example:
   khatui render cluster.yaml --out rendered/
@@ -84,8 +87,10 @@ def _render(args: argparse.Namespace) -> int:
     pki = NO_PKI if args.no_pki else _store_pki(report.cluster, args)
     files = render_cluster(report.cluster, pki, etcd_existing=frozenset(args.etcd_existing))
     out = Path(args.out)
-    _prepare(out, args.force)
-    write_files(files, out)
+    private = any(f.kind is FileKind.KEY for f in files)
+    with Folder.open(out, create=True, mode=PRIVATE_DIR if private else 0o755) as folder:
+        _prepare(folder, args.force, {member(f.node, f.path) for f in files})
+        write_files(files, folder)
     nodes = len({f.node for f in files})
     print(f"wrote {len(files)} files for {nodes} nodes to {out} (index: {out / INDEX})", file=sys.stderr)
     return 0
@@ -109,50 +114,31 @@ def _store_pki(cluster: Cluster, args: argparse.Namespace) -> PKISource:
     return StorePKI(catalog, store, now)
 
 
-def _prepare(out: Path, force: bool) -> None:
-    """Make sure `out` may be written: missing or empty, or (with force) holding a previous render."""
-    if not out.exists():
+def _prepare(folder: Folder, force: bool, rewritten: set[str]) -> None:
+    """Make sure `folder` may be written: empty, or (with force) holding a previous render, removed.
+
+    A listed file changed since khatui wrote it stays, and is named unless the new render replaces it.
+    """
+    if folder.is_empty():
         return
-    if not out.is_dir():
-        raise InputError(f"{out} exists and is not a folder")
-    if not any(out.iterdir()):
-        return
-    index = out / INDEX
+    out = folder.path
     if not force:
         raise InputError(f"{out} is not empty; pass --force to replace a previous render there")
-    if not index.is_file():
+    if not folder.holds(INDEX):
         raise InputError(f"{out} is not empty and holds no {INDEX}: not a khatui render, refusing to touch it")
-    folders: set[Path] = set()
-    for line in index.read_text(encoding="utf-8").splitlines()[1:]:
-        node, path = line.split("\t")[:2]
-        target = _local(out, node, path)
-        target.unlink(missing_ok=True)
-        folders.update(p for p in target.parents if out in p.parents)
-    index.unlink()
-    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+    entries, index_sha256 = read_index(folder)
+    for entry in entries:
+        folder.remove_if_written(entry.member, entry.sha256)
+    folder.remove_if_written(INDEX, index_sha256)
+    folder.remove_empty_folders([entry.member for entry in entries])
+    kept = [entry.member for entry in entries if entry.member not in rewritten and folder.holds(entry.member)]
+    if kept:
+        more = f" and {len(kept) - 1} more" if len(kept) > 1 else ""
+        print(f"note: kept {kept[0]}{more} in {out}: changed since the previous render", file=sys.stderr)
 
 
-def _local(out: Path, node: str, path: str) -> Path:
-    return out / node / path.lstrip("/")
-
-
-def write_files(files: list[RenderedFile], out: Path) -> None:
-    """Write `files` under `out`, one folder per node, and the index."""
-    rows = [INDEX_HEADER]
-    try:
-        for file in files:
-            target = _local(out, file.node, file.path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            data = file.data
-            with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-                handle.write(data)
-            target.chmod(file.mode)
-            digest = hashlib.sha256(data).hexdigest()
-            rows.append(
-                f"{file.node}\t{file.path}\t{file.mode:04o}\t{file.owner}\t{file.kind}\t{file.stage}\t{digest}\n"
-            )
-        (out / INDEX).write_text("".join(rows), encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{out}: cannot write: {exc.strerror}") from None
+def write_files(files: list[RenderedFile], folder: Folder) -> None:
+    """Write `files` into `folder`, one subfolder per node, and the index: all staged, then renamed."""
+    contents: dict[str, tuple[bytes, int | None]] = {member(f.node, f.path): (f.data, f.mode) for f in files}
+    contents[INDEX] = (index_text(files).encode(), 0o644)
+    folder.write(contents)

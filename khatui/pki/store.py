@@ -7,35 +7,35 @@ Layout, under `<data dir>/clusters/<name>/pki` unless the operator gives `--dir`
     nodes/<node>/<kind>.crt  nodes/<node>/<kind>.key      (kind: etcd-server, apiserver, ...)
 
 Every directory is 0700 and every file 0600, certificates included: nothing in here is meant to be
-shared from this machine, and one rule is easier to audit than two. Each file is written to a
-temporary file in its own directory, flushed, then renamed over its name, so a reader sees the old
-file or the new one, never half of either; all of a run's files are staged before the first rename,
-so an interrupted run leaves at most a leaf whose key and certificate disagree, which the next
-`generate` detects and reissues.
+shared from this machine, and one rule is easier to audit than two. Before keys are loaded or anything
+is written the whole store is checked (`khatui.localfs.private_problem`): a folder or file others can
+read or change, or a symlink anywhere, is refused with the chmod that fixes it; khatui never chmods a
+folder it did not create, so `--dir` naming a shared folder is refused rather than taken over. Files
+are written through `khatui.localfs.Folder.write`: all of a run's files are staged before the first
+rename, so an interrupted run leaves at most a leaf whose key and certificate disagree, which the
+next `generate` detects and reissues.
 
 The store never decides anything: `reconcile` does, from what `load` returns.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
-import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from cryptography import x509
 
-from khatui.errors import KhatuiError
+from khatui.localfs import PRIVATE_DIR, PRIVATE_FILE, Folder, UnsafePathError, member_parts, private_problem
 from khatui.pki.catalog import SERVICE_ACCOUNT_STEM, Catalog
 from khatui.pki.inspect import load_certificate
 from khatui.pki.keys import PrivateKey, PublicKey, load_public_key, load_store_key
 from khatui.userdirs import pki_dir
 
-DIR_MODE = 0o700
-FILE_MODE = 0o600
+MAX_FILE = 1 << 20
+"""Largest store file read: certificates and keys are a few KiB."""
 
 
 @dataclass(frozen=True)
@@ -77,107 +77,78 @@ class Store:
         return cls(pki_dir(name, directory))
 
     def path(self, relative: str) -> Path:
-        """Absolute path of a store-relative file name (refuses anything leaving the store)."""
-        parts = PurePosixPath(relative).parts
-        if not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
-            raise ValueError(f"not a store path: {relative!r}")
-        return self.root.joinpath(*parts)
+        """Absolute path of a store-relative file name (`UnsafePathError` for anything leaving the store)."""
+        return self.root.joinpath(*member_parts(relative))
 
     def read(self, relative: str) -> bytes | None:
-        """Content of a store file, None when it does not exist."""
-        try:
-            return self.path(relative).read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise KhatuiError(f"{self.path(relative)}: cannot read: {exc.strerror}") from None
+        """Content of a store file, None when it (or the store) does not exist."""
+        with self._folder() as folder:
+            return None if folder is None else folder.read(relative, MAX_FILE)
 
     def load(self, catalog: Catalog, with_keys: bool = False) -> StoredPKI:
-        """Parse every certificate the catalog names; the keys too when `with_keys`."""
+        """Parse every certificate the catalog names; the keys too when `with_keys` (after `check`)."""
+        if with_keys:
+            self.check()
         stems = [a.stem for a in catalog.authorities] + [leaf.stem for leaf in catalog.leaves]
-        pairs = {stem: self._load_pair(stem, with_keys, has_cert=True) for stem in stems}
-        sa = self._load_pair(SERVICE_ACCOUNT_STEM, with_keys, has_cert=False)
-        pub = self.read(f"{SERVICE_ACCOUNT_STEM}.pub")
+        with self._folder() as folder:
+            pairs = {stem: self._load_pair(folder, stem, with_keys, has_cert=True) for stem in stems}
+            sa = self._load_pair(folder, SERVICE_ACCOUNT_STEM, with_keys, has_cert=False)
+            pub = self._read(folder, f"{SERVICE_ACCOUNT_STEM}.pub")
         if pub is not None:
             public = load_public_key(pub, str(self.path(f"{SERVICE_ACCOUNT_STEM}.pub")))
             sa = StoredPair(None, sa.key, sa.key_present, public)
         pairs[SERVICE_ACCOUNT_STEM] = sa
         return StoredPKI(pairs)
 
-    def _load_pair(self, stem: str, with_keys: bool, has_cert: bool) -> StoredPair:
-        cert_data = self.read(f"{stem}.crt") if has_cert else None
+    def _load_pair(self, folder: Folder | None, stem: str, with_keys: bool, has_cert: bool) -> StoredPair:
+        cert_data = self._read(folder, f"{stem}.crt") if has_cert else None
         cert = load_certificate(cert_data, str(self.path(f"{stem}.crt"))) if cert_data is not None else None
-        key_path = self.path(f"{stem}.key")
         if not with_keys:
-            return StoredPair(cert, None, key_path.exists())
-        key_data = self.read(f"{stem}.key")
-        key = load_store_key(key_data, str(key_path)) if key_data is not None else None
+            return StoredPair(cert, None, folder is not None and folder.holds(f"{stem}.key"))
+        key_data = self._read(folder, f"{stem}.key")
+        key = load_store_key(key_data, str(self.path(f"{stem}.key"))) if key_data is not None else None
         return StoredPair(cert, key, key is not None)
+
+    @staticmethod
+    def _read(folder: Folder | None, relative: str) -> bytes | None:
+        return None if folder is None else folder.read(relative, MAX_FILE)
 
     def write(self, files: Mapping[str, bytes]) -> list[Path]:
         """Write `files` (store-relative name -> bytes) atomically, 0600 in 0700 directories."""
         if not files:
             return []
-        staged: list[tuple[Path, Path]] = []
-        try:
-            self._make_dir(self.root, parents=True)
-            for relative, data in files.items():
-                target = self.path(relative)
-                for directory in reversed(target.relative_to(self.root).parents[:-1]):
-                    self._make_dir(self.root / directory)
-                staged.append((self._stage(target, data), target))
-            for temporary, target in staged:
-                os.replace(temporary, target)
-            for directory in {target.parent for _, target in staged}:
-                _fsync_dir(directory)
-        except OSError as exc:
-            raise KhatuiError(f"{exc.filename or self.root}: cannot write the PKI store: {exc.strerror}") from None
-        finally:
-            for temporary, _ in staged:
-                with contextlib.suppress(FileNotFoundError):
-                    temporary.unlink()
-        return [target for _, target in staged]
+        with Folder.open(self.root, create=True, mode=PRIVATE_DIR, private=True) as folder:
+            _refuse(folder.problems())
+            return folder.write({name: (data, PRIVATE_FILE) for name, data in files.items()})
+
+    def check(self) -> None:
+        """Refuse (`UnsafePathError`, naming the fix) a store others can read or change, or one with a symlink."""
+        if os.path.lexists(self.root):
+            with Folder.open(self.root, private=True) as folder:
+                _refuse(folder.problems())
 
     def permission_problems(self) -> list[str]:
-        """Store paths whose modes are wider than 0700 (directories) or 0600 (files)."""
-        problems: list[str] = []
-        if not self.root.exists():
-            return problems
-        for path in [self.root, *sorted(self.root.rglob("*"))]:
-            mode = stat.S_IMODE(path.lstat().st_mode)
-            expected = DIR_MODE if path.is_dir() else FILE_MODE
-            if mode & ~expected:
-                problems.append(f"{path} has mode {mode:04o}, wider than {expected:04o} (chmod {expected:o} {path})")
-        return problems
+        """What `check` refuses, as a list: wide modes, foreign owners, symlinks."""
+        if not os.path.lexists(self.root):
+            return []
+        if self.root.is_symlink():
+            return [p for p in [private_problem(self.root, self.root.lstat())] if p]
+        with Folder.open(self.root) as folder:
+            return folder.problems()
 
-    @staticmethod
-    def _make_dir(path: Path, parents: bool = False) -> None:
-        if parents:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            path.mkdir(mode=DIR_MODE)
-        if path.is_symlink() or not path.is_dir():
-            raise KhatuiError(f"{path}: expected a directory for the PKI store")
-        os.chmod(path, DIR_MODE)
-
-    @staticmethod
-    def _stage(target: Path, data: bytes) -> Path:
-        temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
-        try:
-            os.fchmod(fd, FILE_MODE)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        return temporary
+    @contextmanager
+    def _folder(self) -> Iterator[Folder | None]:
+        """The store folder opened for reading (without the private check: `check` does that), None if missing."""
+        if not os.path.lexists(self.root):
+            yield None
+            return
+        if self.root.is_symlink():
+            raise UnsafePathError(f"{self.root} is a symlink; name the folder itself ({self.root.resolve()})")
+        with Folder.open(self.root) as folder:
+            yield folder
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _refuse(problems: list[str]) -> None:
+    if problems:
+        more = f" (and {len(problems) - 1} more: see `khatui certs list`)" if len(problems) > 1 else ""
+        raise UnsafePathError(f"PKI store refused: {problems[0]}{more}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +15,14 @@ from khatui.events import EventSink, StepState
 from khatui.facts.model import NodeFacts
 from khatui.journal import Journal, RolloutRecord
 from khatui.journal import open_journal as open_journal  # callers take it from here with the rest
+from khatui.localfs import PRIVATE_FILE
 from khatui.plan.build import bootstrap_token, build_plan, probed_paths
 from khatui.plan.model import Plan
 from khatui.preflight import mesh
 from khatui.preflight.checks import CheckResult, preflight
 from khatui.rollout.desired import Desired
 from khatui.spec.validate import resolve_local_path
-from khatui.userdirs import data_dir
+from khatui.userdirs import data_dir, data_folder
 
 
 def host_keys_for(desired: Desired, accept: AcceptUnknown | None) -> HostKeys:
@@ -103,11 +102,8 @@ def _token_file(rollout_id: str) -> Path:
 
 def save_token(rollout_id: str, token: str) -> None:
     """Keep a rollout's bootstrap token (0600) so `resume` joins nodes with the token it created."""
-    path = _token_file(rollout_id)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(token)
+    with data_folder("rollouts") as folder:
+        folder.write({_token_file(rollout_id).name: (token.encode(), PRIVATE_FILE)})
 
 
 def load_token(rollout_id: str) -> str | None:

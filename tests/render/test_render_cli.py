@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import stat
 from pathlib import Path
 
@@ -58,8 +59,9 @@ def test_render_refuses_a_non_empty_folder_unless_forced(tmp_path: Path, capsys:
     assert main(["render", str(STACKED), "--out", str(out)]) == 0
     stale = out / "cp1/etc/stale.conf"
     stale.write_text("old\n")
+    digest = hashlib.sha256(b"old\n").hexdigest()
     (out / INDEX).write_text(
-        (out / INDEX).read_text() + "cp1\t/etc/stale.conf\t0644\troot:root\tconfig\tbefore-kubeadm\tx\n"
+        (out / INDEX).read_text() + f"cp1\t/etc/stale.conf\t0644\troot:root\tconfig\tbefore-kubeadm\t{digest}\n"
     )
     assert main(["render", str(STACKED), "--out", str(out)]) == 2
     assert "not empty; pass --force" in capsys.readouterr().err
