@@ -155,7 +155,7 @@ class Folder:
                     folders[parts[:-1]] = self._walk(parts[:-1], create=True)
                 parent, name = folders[parts[:-1]], parts[-1]
                 existing = self._existing_mode(parent, name, self.path.joinpath(*parts), replace)
-                temporary = f".{name[:200]}.{secrets.token_hex(6)}.tmp"
+                temporary = f".khatui-{secrets.token_hex(8)}.tmp"
                 staged.append((parent, temporary, name, self.path.joinpath(*parts)))
                 _stage(parent, temporary, data, existing if mode is None else mode)
             for parent, temporary, name, path in staged:
@@ -174,24 +174,28 @@ class Folder:
                 os.close(parent)
         return [path for _, _, _, path in staged]
 
+    def check_writable(self, member: str, replace: bool) -> None:
+        """What `write` would refuse about `member`, raised now (before any work is done)."""
+        parts = member_parts(member)
+        try:
+            with self._opened(parts[:-1]) as parent:
+                self._existing_mode(parent, parts[-1], self.path.joinpath(*parts), replace)
+        except FileNotFoundError:
+            return
+
     def read(self, member: str, limit: int) -> bytes | None:
         """Content of a regular file (at most `limit` bytes, else `UnsafePathError`); None if missing."""
         parts = member_parts(member)
         path = self.path.joinpath(*parts)
         try:
-            with self._opened(parts[:-1]) as parent:
-                fd = os.open(parts[-1], _READ_FLAGS, dir_fd=parent)
+            with self._opened(parts[:-1]) as parent, self._regular(parent, parts[-1], path) as (handle, st):
+                if self.private:
+                    self._check_private(path, st)
+                data = handle.read(limit + 1)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise self._refusal(path, exc) from None
-        with os.fdopen(fd, "rb") as handle:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise UnsafePathError(f"{path} is not a regular file")
-            if self.private:
-                self._check_private(path, st)
-            data = handle.read(limit + 1)
         if len(data) > limit:
             raise UnsafePathError(f"{path} is larger than {limit} bytes")
         return data
@@ -213,12 +217,11 @@ class Folder:
         parts = member_parts(member)
         try:
             with self._opened(parts[:-1]) as parent:
-                fd = os.open(parts[-1], _READ_FLAGS, dir_fd=parent)
-                with os.fdopen(fd, "rb") as handle:
-                    if not stat.S_ISREG(os.fstat(fd).st_mode) or _sha256(handle) != sha256:
+                with self._regular(parent, parts[-1], self.path.joinpath(*parts)) as (handle, _):
+                    if _sha256(handle) != sha256:
                         return False
                 os.unlink(parts[-1], dir_fd=parent)
-        except OSError:
+        except (OSError, UnsafePathError):
             return False
         return True
 
@@ -226,7 +229,7 @@ class Folder:
         """Remove the folders holding `members` that are now empty, deepest first (never the folder itself)."""
         prefixes = {member_parts(m)[:depth] for m in members for depth in range(1, len(member_parts(m)))}
         for prefix in sorted(prefixes, key=len, reverse=True):
-            with contextlib.suppress(OSError), self._opened(prefix[:-1]) as parent:
+            with contextlib.suppress(OSError, UnsafePathError), self._opened(prefix[:-1]) as parent:
                 os.rmdir(prefix[-1], dir_fd=parent)  # rmdir never follows a symlink
 
     def problems(self) -> list[str]:
@@ -273,6 +276,17 @@ class Folder:
             yield fd
         finally:
             os.close(fd)
+
+    @contextlib.contextmanager
+    def _regular(self, parent: int, name: str, path: Path) -> Iterator[tuple[BinaryIO, os.stat_result]]:
+        """`name` in `parent` opened for reading, never through a symlink; refused unless a regular file."""
+        fd = os.open(name, _READ_FLAGS, dir_fd=parent)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise UnsafePathError(f"{path} is not a regular file")
+        with os.fdopen(fd, "rb") as handle:
+            yield handle, st
 
     def _existing_mode(self, parent: int, name: str, path: Path, replace: bool) -> int | None:
         """Mode of the regular file at `name` (None if none); refuses anything else there."""

@@ -6,29 +6,17 @@ symlink at FILE (dangling or not) is refused, and --force replaces only a regula
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
 from pathlib import Path
 
-from khatui.errors import InputError
 from khatui.localfs import Folder
 
 
 def check_destination(path: str, force: bool) -> None:
     """Refuse `path` unless it is missing, or (with `force`) a regular file: never a symlink."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
-    if stat.S_ISLNK(st.st_mode):
-        raise InputError(f"{path} is a symlink; khatui does not write through symlinks (remove it or name the file)")
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{path} exists and is not a regular file")
-    if not force:
-        raise InputError(f"{path} exists; pass --force to overwrite it")
+    target = Path(path)
+    with Folder.open(target.parent) as folder:
+        folder.check_writable(target.name, replace=force)
 
 
 def write_text(text: str, path: str | None, force: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures for the PKI tests: specs written to a temporary folder, the CLI run in-process, openssl.
+"""Fixtures for the PKI tests: specs written to a temporary folder, a generated store, openssl.
 
 openssl (Debian package `openssl`) is the independent verifier: khatui issues with `cryptography`,
 the tests check with the openssl binary, so a bug shared by khatui and its library cannot hide.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,38 +15,12 @@ import pytest
 import yaml
 
 from khatui.cli.main import main
+from tests.conftest import CLI as CLI  # the tests here take it from beside their fixtures
 from tests.conftest import ROOT
 
 EXAMPLES = ROOT / "assets" / "examples"
 STACKED = EXAMPLES / "stacked-haproxy-ipvs-nfs.yaml"
 EXTERNAL = EXAMPLES / "external-etcd-cloudlb-ceph.yaml"
-
-
-@dataclass
-class Run:
-    """Outcome of one in-process `khatui` invocation."""
-
-    code: int
-    out: str
-    err: str
-
-
-CLI = Callable[..., Run]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> CLI:
-    """Run `khatui ARGS...` in-process; returns exit code, stdout and stderr."""
-
-    def run(*args: str | Path) -> Run:
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse errors and --help
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 def write_spec(folder: Path, source: Path = STACKED, **pki: object) -> Path:
