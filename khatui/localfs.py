@@ -148,15 +148,17 @@ class Folder:
         staged: list[tuple[int, str, str, Path]] = []
         folders: dict[tuple[str, ...], int] = {}
         renamed = 0
+        path = self.path
         try:
             for member, (data, mode) in files.items():
                 parts = member_parts(member)
+                path = self.path.joinpath(*parts)
                 if parts[:-1] not in folders:
                     folders[parts[:-1]] = self._walk(parts[:-1], create=True)
                 parent, name = folders[parts[:-1]], parts[-1]
-                existing = self._existing_mode(parent, name, self.path.joinpath(*parts), replace)
+                existing = self._existing_mode(parent, name, path, replace)
                 temporary = f".khatui-{secrets.token_hex(8)}.tmp"
-                staged.append((parent, temporary, name, self.path.joinpath(*parts)))
+                staged.append((parent, temporary, name, path))
                 _stage(parent, temporary, data, existing if mode is None else mode)
             for parent, temporary, name, path in staged:
                 self._existing_mode(parent, name, path, replace)
@@ -165,7 +167,7 @@ class Folder:
             for parent in folders.values():
                 os.fsync(parent)
         except OSError as exc:
-            raise KhatuiError(f"{exc.filename or self.path}: cannot write: {exc.strerror}") from None
+            raise KhatuiError(f"{path}: cannot write: {exc.strerror}") from None
         finally:
             for parent, temporary, _, _ in staged[renamed:]:
                 with contextlib.suppress(OSError):

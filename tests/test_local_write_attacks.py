@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from khatui.cli.render_index import INDEX, INDEX_HEADER
-from khatui.rollout.service import save_token
+from khatui.rollout.service import open_journal, save_token
 from khatui.userdirs import cluster_dir, data_dir
 from tests.pki.conftest import CLI, STACKED, snapshot, write_spec
 
@@ -220,3 +220,22 @@ def test_render_help_says_keys_are_written(cli: CLI) -> None:
     result = cli("render", "--help")
     assert result.code == 0 and "not written" not in result.out
     assert "private keys" in result.out and "--no-pki" in result.out
+
+
+@pytest.mark.parametrize("planted", ["dangling", "pointing"])
+def test_diagnose_never_writes_its_tarball_through_a_symlink(tmp_path: Path, cli: CLI, planted: str) -> None:
+    spec = write_spec(tmp_path)
+    journal = open_journal()
+    try:
+        record = journal.new_rollout("prod-stacked", str(spec), "x", spec.read_text(), tmp_path)
+    finally:
+        journal.close()
+    outside = _outside(tmp_path)
+    link = tmp_path / "bundle.tar.gz"
+    link.symlink_to(outside / ("victim" if planted == "pointing" else "created-by-khatui"))
+    result = cli("diagnose", record.id, "--offline", "-o", link)
+    assert result.code == 2 and "is a symlink" in result.err
+    assert sorted(p.name for p in outside.iterdir()) == ["victim"]
+    assert (outside / "victim").read_text() == "keep me\n"
+    assert cli("diagnose", record.id, "--offline", "-o", tmp_path / "real.tar.gz").code == 0
+    assert stat.S_IMODE((tmp_path / "real.tar.gz").stat().st_mode) == 0o600

@@ -15,6 +15,7 @@ from pathlib import Path
 from khatui.engine.redact import Redactor
 from khatui.errors import KhatuiError
 from khatui.journal import Journal, RolloutRecord
+from khatui.localfs import PRIVATE_FILE, Folder
 from khatui.pki.catalog import build_catalog
 from khatui.pki.status import summaries
 from khatui.pki.store import Store
@@ -76,11 +77,13 @@ def bundle(
         with ThreadPoolExecutor(max_workers=max(1, min(32, len(reachable)))) as pool:
             for node, text in pool.map(collect, reachable):
                 entries[f"nodes/{node}/logs.txt"] = text
-    with tarfile.open(out, "w:gz") as tar:
+    tarball = io.BytesIO()
+    with tarfile.open(fileobj=tarball, mode="w:gz") as tar:
         for name, text in sorted(entries.items()):
             data = redact(text).encode()
             info = tarfile.TarInfo(f"khatui-diagnose-{record.id}/{name}")
             info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
             tar.addfile(info, io.BytesIO(data))
-    out.chmod(0o600)
+    with Folder.open(out.parent) as folder:  # atomic, 0600, never through a symlink at `out`
+        folder.write({out.name: (tarball.getvalue(), PRIVATE_FILE)})
     return out
