@@ -15,26 +15,28 @@ import stat
 from khatui.errors import InputError
 
 _KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "Is a directory"),
+    (stat.S_ISFIFO, "Is a named pipe (FIFO)"),
+    (stat.S_ISCHR, "Is a character device"),
+    (stat.S_ISBLK, "Is a block device"),
+    (stat.S_ISSOCK, "Is a socket"),
 )
+"""Names of what a path may be instead of a regular file, worded as `strerror` words its reasons."""
 
 
-def read_regular(path: str, limit: int, what: str = "file") -> bytes:
-    """At most `limit + 1` bytes of the regular file `path`; an `InputError` naming `path` for a
-    directory, a FIFO, a device or any OS error (`what` names the expected file in the message)."""
+def read_regular(path: str, limit: int, what: str | None = None) -> bytes:
+    """At most `limit + 1` bytes of the regular file `path`; for a directory, a FIFO, a device or any
+    OS error an `InputError`: '<path>: cannot read[ the <what>]: <reason>'."""
+    prefix = f"{path}: cannot read" + (f" the {what}" if what else "")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the {what}: {(exc.strerror or str(exc)).lower()}") from None
+        raise InputError(f"{prefix}: {exc.strerror or exc}") from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _KINDS if test(mode)), "a special file")
-            raise InputError(f"{path}: is {kind}, not a regular file; give the {what} itself")
+            kind = next((name for test, name in _KINDS if test(mode)), "Is a special file")
+            raise InputError(f"{prefix}: {kind}, not a regular file")
         chunks: list[bytes] = []
         left = limit + 1
         while left > 0:
@@ -45,6 +47,6 @@ def read_regular(path: str, limit: int, what: str = "file") -> bytes:
             left -= len(chunk)
         return b"".join(chunks)
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the {what}: {(exc.strerror or str(exc)).lower()}") from None
+        raise InputError(f"{prefix}: {exc.strerror or exc}") from None
     finally:
         os.close(fd)

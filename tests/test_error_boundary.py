@@ -94,10 +94,10 @@ def test_a_spec_that_is_not_a_regular_file_is_refused_at_once(kind: str, command
     line = one_line(done)
     assert line.startswith(f"khatui: {spec}: ")
     expected = {
-        "fifo": "is a named pipe (FIFO), not a regular file",
-        "/dev/zero": "is a character device, not a regular file",
-        "directory": "is a directory, not a regular file",
-        "missing": "cannot read the spec file: no such file or directory",
+        "fifo": "cannot read: Is a named pipe (FIFO), not a regular file",
+        "/dev/zero": "cannot read: Is a character device, not a regular file",
+        "directory": "cannot read: Is a directory, not a regular file",
+        "missing": "cannot read: No such file or directory",
     }[kind]
     assert expected in line
 
@@ -125,18 +125,16 @@ def _broken_data_dir(kind: str, tmp_path: Path) -> tuple[Path, str]:
     if kind == "not sqlite":
         journal.write_bytes(os.urandom(8192))
         return data, "file is not a database"
-    if kind == "foreign sqlite":
+    foreign = {
+        "foreign sqlite": ("CREATE TABLE invoices (id INTEGER, total REAL)", "something else (tables: invoices)"),
+        "foreign columns": ("CREATE TABLE rollouts (id TEXT)", "its table rollouts has columns id"),
+    }
+    if kind in foreign:
         db = sqlite3.connect(journal)
-        db.execute("CREATE TABLE invoices (id INTEGER, total REAL)")
+        db.execute(foreign[kind][0])
         db.commit()
         db.close()
-        return data, "an SQLite database of something else (tables: invoices)"
-    if kind == "foreign columns":
-        db = sqlite3.connect(journal)
-        db.execute("CREATE TABLE rollouts (id TEXT)")
-        db.commit()
-        db.close()
-        return data, "its table rollouts has columns id"
+        return data, foreign[kind][1]
     _real_journal(journal)
     whole = journal.read_bytes()
     journal.write_bytes(whole[: {"truncated header": 100, "truncated": len(whole) // 2}[kind]])
@@ -219,5 +217,5 @@ def test_a_ca_file_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert (
         one_line(done)
-        == f"khatui: {tmp_path / 'ca.crt'}: is a named pipe (FIFO), not a regular file; give the etcd CA certificate itself"
+        == f"khatui: {tmp_path / 'ca.crt'}: cannot read the etcd CA certificate: Is a named pipe (FIFO), not a regular file"
     )

@@ -124,7 +124,7 @@ def load_file(path: str) -> LoadedYAML:
 def read_spec_text(path: str) -> str:
     """The text of the spec file `path`: a regular file of at most `MAX_BYTES` (never a FIFO or a
     device, which would hang or never end), UTF-8; any failure is an `InputError` naming the file."""
-    return decode(read_regular(path, MAX_BYTES, "spec file"), path)
+    return decode(read_regular(path, MAX_BYTES), path)
 
 
 def _record_lines(node: yaml.Node, path: Path, lines: dict[Path, int], count: list[int]) -> None:
