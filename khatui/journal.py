@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from khatui.errors import InputError
 from khatui.events import StepState
 from khatui.userdirs import data_dir
 
@@ -58,6 +59,55 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+class JournalError(InputError):
+    """The journal cannot be opened or read (not a khatui journal, corrupt, unreadable); it is left as it is."""
+
+    title = "Journal unusable"
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"{path}: cannot use the rollout journal: {reason}; khatui leaves it untouched: move it aside "
+            "(a new journal is started) or point KHATUI_DATA_DIR at another folder"
+        )
+
+
+def _columns(db: sqlite3.Connection) -> dict[str, list[str]]:
+    """Table -> column names of the (non-internal) tables in `db`."""
+    names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    return {
+        name: [row[1] for row in db.execute(f"PRAGMA table_info({name!r})")]
+        for name in names
+        if not name.startswith("sqlite_")
+    }
+
+
+def _expected_columns() -> dict[str, list[str]]:
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(SCHEMA)
+        return _columns(db)
+    finally:
+        db.close()
+
+
+EXPECTED_COLUMNS = _expected_columns()
+"""The journal's tables and their columns, as SCHEMA creates them."""
+
+
+def _check_schema(db: sqlite3.Connection, path: Path) -> None:
+    """Refuse a database that is not a khatui journal (an empty one is fine: SCHEMA fills it)."""
+    found = _columns(db)
+    if not found:
+        return
+    ours = {name: columns for name, columns in found.items() if name in EXPECTED_COLUMNS}
+    if "rollouts" not in ours:
+        tables = ", ".join(sorted(found))
+        raise JournalError(path, f"it is an SQLite database of something else (tables: {tables})")
+    for name, columns in ours.items():
+        if columns != EXPECTED_COLUMNS[name]:
+            raise JournalError(path, f"its table {name} has columns {', '.join(columns)}, not a khatui journal's")
+
+
 @dataclass(frozen=True)
 class RolloutRecord:
     """One rollout as the journal knows it."""
@@ -92,18 +142,44 @@ class Journal:
     """Thread-safe access to the journal database at `path`."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        os.chmod(path, 0o600)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        with self._guard():
+            if path.parent.exists() and not path.parent.is_dir():
+                raise JournalError(path, f"the data directory {path.parent} is a file, not a folder")
+            if path.exists() and not path.is_file():
+                raise JournalError(path, "it is not a regular file (a directory, a pipe or a device?)")
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        try:
+            with self._guard():
+                _check_schema(self._db, path)  # before anything writes: a foreign database stays as it was
+                os.chmod(path, 0o600)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(SCHEMA)
+        except BaseException:
+            self._db.close()
+            raise
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn a database or file error into one `JournalError` naming the journal."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise JournalError(self.path, str(exc)) from None
+        except OSError as exc:
+            raise JournalError(self.path, (exc.strerror or str(exc)).lower()) from None
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._guard():
+            yield self._db
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, self._guard():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -149,14 +225,14 @@ class Journal:
 
     def rollout(self, rollout_id: str) -> RolloutRecord | None:
         """The rollout with `rollout_id`, or None."""
-        with self._lock:
-            row = self._db.execute("SELECT * FROM rollouts WHERE id=?", (rollout_id,)).fetchone()
+        with self._read() as db:
+            row = db.execute("SELECT * FROM rollouts WHERE id=?", (rollout_id,)).fetchone()
         return RolloutRecord(*row) if row else None
 
     def rollouts(self, limit: int = 50) -> list[RolloutRecord]:
         """Most recent rollouts first."""
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM rollouts ORDER BY started DESC LIMIT ?", (limit,)).fetchall()
+        with self._read() as db:
+            rows = db.execute("SELECT * FROM rollouts ORDER BY started DESC LIMIT ?", (limit,)).fetchall()
         return [RolloutRecord(*row) for row in rows]
 
     def set_step(
@@ -182,8 +258,8 @@ class Journal:
 
     def steps(self, rollout_id: str) -> dict[str, StepRecord]:
         """Every recorded step of a rollout, by step id."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._read() as db:
+            rows = db.execute(
                 "SELECT step_id, phase, node, state, detail, exit_code, output_tail FROM steps WHERE rollout_id=?",
                 (rollout_id,),
             ).fetchall()
@@ -205,15 +281,15 @@ class Journal:
 
     def run_timings(self, rollout_id: str) -> list[tuple[str, float, float | None, str | None]]:
         """(step id, started, ended, result) of every step execution, in order."""
-        with self._lock:
-            return self._db.execute(
+        with self._read() as db:
+            return db.execute(
                 "SELECT step_id, started, ended, result FROM runs WHERE rollout_id=? ORDER BY rowid", (rollout_id,)
             ).fetchall()
 
     def runs(self, rollout_id: str) -> list[tuple[str, int, int, str | None]]:
         """(step id, attempt, pid, result) of every execution of every step, in order."""
-        with self._lock:
-            return self._db.execute(
+        with self._read() as db:
+            return db.execute(
                 "SELECT step_id, attempt, pid, result FROM runs WHERE rollout_id=? ORDER BY rowid", (rollout_id,)
             ).fetchall()
 

@@ -199,10 +199,12 @@ def _list(args: argparse.Namespace) -> int:
 def _print_table(ctx: _Context, found: list[CertSummary], warnings: list[str]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console(highlight=False)
+    # Markup off: node names, subjects and SANs come from the spec and are printed as they are.
+    console = Console(highlight=False, markup=False)
     if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
-        console = Console(highlight=False, width=200)
+        console = Console(highlight=False, markup=False, width=200)
     table = Table(title=f"PKI of {ctx.catalog.cluster_name} ({ctx.store.root})", title_justify="left")
     for column in ("Node", "Certificate", "Subject", "Issuer", "SANs", "Not after", "Days", "SHA-256", "Status"):
         table.add_column(column, overflow="fold", no_wrap=column in ("Node", "Certificate", "Not after", "Status"))
@@ -210,13 +212,13 @@ def _print_table(ctx: _Context, found: list[CertSummary], warnings: list[str]) -
     for s in found:
         days = "" if s.days_left is None else str(s.days_left)
         short = s.fingerprint[:11] + "…" if s.fingerprint else ""
-        status = f"[{styles.get(s.status, 'white')}]{s.status}[/]"
+        status = Text(s.status, styles.get(s.status, "white"))
         name = s.label.removeprefix(f"{s.node}/")
         sans = ", ".join(s.sans)
         table.add_row(s.node, name, _cn(s.subject), _cn(s.issuer), sans, s.not_after[:10], days, short, status)
     console.print(table)
     for warning in warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
 
 
 def _cn(name: str) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from khatui import __version__
 from khatui.errors import KhatuiError
@@ -69,8 +70,27 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run khatui with `argv` (default: the process arguments); returns the exit code."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run khatui with `argv` (default: the process arguments); returns the exit code.
+
+    The one error boundary: a `KhatuiError` prints its one line (exit 1, or 2 for bad input), anything
+    unforeseen prints one line naming a crash log that holds the traceback (exit 1)."""
+    try:
+        return _dispatch(sys.argv[1:] if argv is None else list(argv))
+    except KhatuiError as exc:
+        print(f"khatui: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("khatui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the one boundary: a bug in khatui still ends in one line
+        print(internal_error(exc), file=sys.stderr)
+        return 1
+
+
+def _dispatch(argv: list[str]) -> int:
     command = next((arg for arg in argv if not arg.startswith("-")), "")
     parser = build_parser(command)
     args = parser.parse_args(argv)
@@ -82,13 +102,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         from khatui.cli import wizard_cmd
 
         run = wizard_cmd.run  # a terminal and no command: the wizard
+    return int(run(args))
+
+
+def internal_error(exc: BaseException) -> str:
+    """The one line for an error khatui did not foresee; its traceback goes to a crash log."""
+    import traceback
+
+    path = _crash_log("".join(traceback.format_exception(exc)))
+    first = (str(exc).strip().splitlines() or [""])[0]
+    where = path or "no file: no folder was writable"
+    return f"khatui: internal error: {type(exc).__name__}: {first} (traceback in {where})"
+
+
+def _crash_log(text: str) -> str | None:
+    """Write `text` to a new 0600 file in `<data dir>/logs`, or in the temporary folder when the data
+    dir is unusable; its path, or None when neither could be written."""
+    import tempfile
+    import time
+
+    for folder in _crash_folders():
+        try:
+            fd, path = tempfile.mkstemp(
+                prefix=f"khatui-crash-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".log", dir=folder
+            )
+            with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as handle:
+                handle.write(text)
+        except OSError:
+            continue
+        return path
+    return None
+
+
+def _crash_folders() -> Iterator[str | None]:
+    """`<data dir>/logs` when it can be made, then the temporary folder (None)."""
+    from khatui.userdirs import data_dir
+
+    folder: str | None = None
     try:
-        return int(run(args))
-    except KhatuiError as exc:
-        print(f"khatui: {exc.message}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("khatui: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+        folder = str(data_dir() / "logs")
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except (OSError, RuntimeError):  # RuntimeError: no home directory to put the data dir in
+        folder = None
+    if folder is not None:
+        yield folder
+    yield None
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe (`khatui ... | head`), point stdout at /dev/null so the interpreter's final
+    flush does not complain about it."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

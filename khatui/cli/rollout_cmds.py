@@ -1,4 +1,9 @@
-"""`plan`, `apply`, `resume`, `rollouts`: the headless views of the rollout service."""
+"""`plan`, `apply`, `resume`, `rollouts`: the headless views of the rollout service.
+
+Results go to stdout, notes and warnings to stderr (so `plan --output json` is only JSON), both
+through consoles with rich markup off: spec, journal and node text is printed as it is, never read
+as markup (`ops[/]x` would raise, `[link=...]` would plant a hyperlink).
+"""
 
 from __future__ import annotations
 
@@ -122,10 +127,11 @@ def _spec_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _console() -> Console:
+def _console(stderr: bool = False) -> Console:
+    """stdout (results) or stderr (notes and warnings, one line each); markup off, see the module docstring."""
     from rich.console import Console
 
-    return Console(stderr=False, highlight=False)
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=stderr)
 
 
 def _prepare(args: argparse.Namespace, waivers: list[str] | None = None) -> tuple[Desired, Observed | None, Console]:
@@ -135,10 +141,11 @@ def _prepare(args: argparse.Namespace, waivers: list[str] | None = None) -> tupl
     desired = load_desired(args.spec, getattr(args, "pki_dir", None))
     _ask_sudo_passwords(desired)
     console = _console()
+    notes = _console(stderr=True)
     for warning in desired.warnings:
-        console.print(f"[yellow]{warning}[/]")
+        notes.print(str(warning), style="yellow")
     if desired.pki_note:
-        console.print(desired.pki_note)
+        notes.print(desired.pki_note)
     accept = (lambda *_: True) if args.accept_new_host_keys else None
     observed = (
         None
@@ -220,7 +227,7 @@ def _execute(args: argparse.Namespace, record: RolloutRecord, plan: Plan, observ
         journal.close()
         observed.close()
     if view.is_live:  # the live table does not print the summary line itself
-        _console().print(result.summary, style="green" if result.ok else "red", markup=False)
+        _console().print(result.summary, style="green" if result.ok else "red")
     return 0 if result.ok else 1
 
 
@@ -280,11 +287,11 @@ def _attach(args: argparse.Namespace) -> int:
         console = _console()
         console.print(f"following rollout {record.id} ({record.state}); Ctrl-C stops following, not the rollout")
         try:
-            final = follow(journal, record.id, lambda line: console.print(line, markup=False, highlight=False))
+            final = follow(journal, record.id, lambda line: console.print(line))
         except KeyboardInterrupt:
             console.print(f"stopped following; the rollout goes on (khatui attach {record.id})")
             return 0
-        console.print(final.failure or f"rollout {final.id}: {final.state}", markup=False)
+        console.print(final.failure or f"rollout {final.id}: {final.state}")
         return 0 if final.state == "done" else 1
     finally:
         journal.close()
@@ -310,7 +317,7 @@ def _resume(args: argparse.Namespace) -> int:
             )
         )
         console.print("the spec changed since this rollout started:", style="yellow")
-        console.print(diff, markup=False)
+        console.print(diff)
         _confirm("continue with the changed spec?", args.yes)
     _ask_sudo_passwords(desired)
     accept = (lambda *_: True) if args.accept_new_host_keys else None

@@ -33,8 +33,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def launch(spec: str | None = None) -> int:
-    """Start the Textual app (imported here, never at module load)."""
+    """Start the Textual app (imported here, never at module load). An error the app did not foresee
+    is raised again once the terminal is restored, for the CLI's boundary to report in one line."""
     from khatui.tui.app import make_app
 
-    result = make_app(spec).run()
+    app = make_app(spec)
+    result = app.run()
+    if app.crash is not None:
+        raise app.crash
     return int(result or 0)

@@ -186,8 +186,10 @@ class Session:
             connect_kwargs=connect_kwargs,
         )
         conn.client.get_host_keys().clear()
-        load_known_hosts(conn.client, [*self.host_keys.known_hosts, self.host_keys.pin_file])
-        conn.client.set_missing_host_key_policy(PinningPolicy(self.host_keys.pin_file, self.host_keys.accept_unknown))
+        revoked = load_known_hosts(conn.client, [*self.host_keys.known_hosts, self.host_keys.pin_file])
+        conn.client.set_missing_host_key_policy(
+            PinningPolicy(self.host_keys.pin_file, self.host_keys.accept_unknown, revoked)
+        )
         return conn
 
     def connect(self) -> Connection:

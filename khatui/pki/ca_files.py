@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from khatui.boundedread import read_regular
 from khatui.errors import InputError
 from khatui.pki.authority import Authority, adopt_authority
 from khatui.pki.ca_names import CAName
@@ -20,14 +21,17 @@ from khatui.pki.keys import load_private_key, passphrase_from_env
 from khatui.pki.store import StoredPKI
 from khatui.spec.validate import resolve_local_path
 
+MAX_CA_FILE = 1 << 20
+"""A PEM certificate chain or key is a few KiB; a file past 1 MiB is not one."""
+
 
 def read_file(value: str, base_dir: str, what: str) -> tuple[bytes, str]:
     """Bytes of a file the spec names (relative to the spec's folder) and its path for messages."""
     path = resolve_local_path(value, base_dir)
-    try:
-        return path.read_bytes(), str(path)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the {what}: {(exc.strerror or 'error').lower()}") from None
+    data = read_regular(str(path), MAX_CA_FILE, what)
+    if len(data) > MAX_CA_FILE:
+        raise InputError(f"{path}: larger than {MAX_CA_FILE >> 10} KiB; not a {what}")
+    return data, str(path)
 
 
 def import_authority(spec: AuthoritySpec, base_dir: str, environ: Mapping[str, str], now: datetime) -> Authority:

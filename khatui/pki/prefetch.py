@@ -14,11 +14,11 @@ This module must stay cheap to import: it loads cryptography's RSA and PyYAML, n
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from khatui.boundedread import read_regular
 from khatui.userdirs import pki_dir
 
 RSA_BITS = {"rsa-2048": 2048, "rsa-3072": 3072, "rsa-4096": 4096}
@@ -79,10 +79,10 @@ def _peek_algorithm(spec_path: str, store_dir: str | None) -> str | None:
     import yaml
 
     try:
-        path = Path(spec_path)
-        if path.stat().st_size > MAX_PEEK:
+        raw = read_regular(spec_path, MAX_PEEK)  # never a FIFO or /dev/zero: validation explains those
+        if len(raw) > MAX_PEEK:
             return None
-        data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data: Any = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         algorithm = str(((data.get("spec") or {}).get("pki") or {}).get("keyAlgorithm", DEFAULT_ALGORITHM))
         if algorithm not in RSA_BITS:
             return None

@@ -17,6 +17,7 @@ from khatui.render.files import RenderedFile
 from khatui.spec.cluster import Cluster
 from khatui.spec.problems import Problem, Severity
 from khatui.spec.validate import validate_file
+from khatui.spec.yamlio import read_spec_text
 
 
 @dataclass
@@ -52,7 +53,7 @@ def load_desired(spec_path: str, pki_dir: str | None = None) -> Desired:
         note = f"{'created' if was_empty else 'completed'} the PKI store {store.root} ({len(changes)} issued)"
     pki = StorePKI(catalog, store, now)
     files = render_cluster(cluster, pki)
-    text = Path(spec_path).read_text(encoding="utf-8")
+    text = read_spec_text(spec_path)
     return Desired(
         cluster,
         spec_path,

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from khatui.boundedread import read_regular
 from khatui.errors import InputError
 from khatui.spec.problems import Path
 
@@ -117,12 +118,13 @@ def load_text(text: str, source: str) -> LoadedYAML:
 
 def load_file(path: str) -> LoadedYAML:
     """Read and parse a spec file; any failure is an `InputError` naming the file."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    return load_text(decode(raw, path), path)
+    return load_text(read_spec_text(path), path)
+
+
+def read_spec_text(path: str) -> str:
+    """The text of the spec file `path`: a regular file of at most `MAX_BYTES` (never a FIFO or a
+    device, which would hang or never end), UTF-8; any failure is an `InputError` naming the file."""
+    return decode(read_regular(path, MAX_BYTES), path)
 
 
 def _record_lines(node: yaml.Node, path: Path, lines: dict[Path, int], count: list[int]) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from khatui.errors import KhatuiError
@@ -67,6 +68,30 @@ class KhatuiApp(App[int]):
         self.first_step = first_step
         self.gate = HostKeyGate(self)
         self.rollout: RolloutScreen | None = None
+        self.crash: Exception | None = None
+        """The unforeseen error that ended the app, for `khatui wizard` to report in one line."""
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text: they carry spec, journal and node text, never markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def _handle_exception(self, error: Exception) -> None:
+        self.crash = self.crash or error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Exit without Textual's traceback (it shows local variables: a password, a token); the
+        CLI's error boundary logs `crash` to a file instead."""
+        self.bell()
+        self._close_messages_no_wait()
 
     def on_mount(self) -> None:
         self.push_screen(self.step(self.first_step))

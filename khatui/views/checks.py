@@ -20,10 +20,10 @@ def render_checks(results: list[CheckResult], unreachable: dict[str, str] | None
     table = Table(title="Preflight", title_justify="left", show_edge=False)
     table.add_column("node", no_wrap=True)
     for check in checks:
-        table.add_column(SHORT.get(check, check), no_wrap=True)
+        table.add_column(Text(SHORT.get(check, check)), no_wrap=True)
     cells = {(r.node, r.check): r for r in results}
     for node in nodes:
-        row: list[Text | str] = [node]
+        row: list[Text | str] = [Text(node)]  # Text, never a str: a str cell would be read as markup
         for check in checks:
             result = cells.get((node, check))
             if result is None:

@@ -2,7 +2,9 @@
 
 Files are shown as unified diffs against what the facts say is on the node now (or as new files
 when the facts are unknown, offline); key material never appears: secrets show their summary and
-a fingerprint only. The JSON form carries the same information for machines.
+a fingerprint only, and every value in `Plan.secrets` (the bootstrap token, sudo passwords) is
+masked wherever it would appear in a command or a diff. The JSON form carries the same information
+for machines, masked the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 from rich.tree import Tree
 
+from khatui.engine.redact import Redactor
 from khatui.facts.model import NodeFacts
 from khatui.plan.model import Plan, Run, Step, Upload, WaitFor
 
@@ -51,7 +54,7 @@ def summary(plan: Plan) -> str:
     return text + (f"; {converged} node{'s' * (converged != 1)} already converged" if converged else "")
 
 
-def _step_tree(step: Step, facts: NodeFacts | None, show_diffs: bool) -> Tree:
+def _step_tree(step: Step, facts: NodeFacts | None, show_diffs: bool, redact: Redactor) -> Tree:
     if step.is_noop:
         return Tree(Text.assemble(("= ", "dim"), (step.title, "dim"), (f"  ({step.noop_reason})", "dim italic")))
     if step.read_only:
@@ -62,23 +65,24 @@ def _step_tree(step: Step, facts: NodeFacts | None, show_diffs: bool) -> Tree:
         tree = Tree(Text.assemble(("~ ", "yellow bold"), (step.title, "bold")))
     for action in step.actions:
         if isinstance(action, Upload):
-            label = Text(action.describe())
+            label = Text(redact(action.describe()))
             if action.secret or action.summary:
                 label.append(f"  {action.summary or 'secret'} {fingerprint(action.content)}", "cyan")
             node = tree.add(label)
-            diff = content_diff(action, facts) if show_diffs else ""
+            diff = redact(content_diff(action, facts)) if show_diffs else ""
             if diff:
                 node.add(Syntax(diff, "diff", theme="ansi_dark", word_wrap=True, background_color="default"))
         elif isinstance(action, Run):
-            tree.add(Text.assemble(("$ ", "green"), action.command))
+            tree.add(Text.assemble(("$ ", "green"), redact(action.command)))
         elif isinstance(action, WaitFor):
-            tree.add(Text(action.describe(), "magenta"))
+            tree.add(Text(redact(action.describe()), "magenta"))
     return tree
 
 
 def render_plan(plan: Plan, facts: dict[str, NodeFacts] | None = None, show_diffs: bool = True) -> RenderableType:
     """The preview as a rich renderable: phases, then per node its steps and actions."""
     facts = facts or {}
+    redact = Redactor(plan.secrets)
     parts: list[RenderableType] = []
     for phase in plan.phases:
         root = Tree(Text(f"{phase.title}", "bold underline"))
@@ -86,15 +90,16 @@ def render_plan(plan: Plan, facts: dict[str, NodeFacts] | None = None, show_diff
             branch = root.add(Text(node, "bold blue"))
             for step in phase.steps:
                 if step.node == node:
-                    branch.add(_step_tree(step, facts.get(node), show_diffs))
+                    branch.add(_step_tree(step, facts.get(node), show_diffs, redact))
         parts.append(root)
     parts.append(Text(summary(plan), "bold"))
     return Group(*parts)
 
 
 def plan_to_json(plan: Plan, facts: dict[str, NodeFacts] | None = None) -> dict[str, Any]:
-    """The preview for machines: every step and action; secrets by fingerprint only."""
+    """The preview for machines: every step and action; secrets by fingerprint only, secret values masked."""
     facts = facts or {}
+    redact = Redactor(plan.secrets)
 
     def action(act: Upload | Run | WaitFor, node: str) -> dict[str, Any]:
         if isinstance(act, Upload):
@@ -103,11 +108,11 @@ def plan_to_json(plan: Plan, facts: dict[str, NodeFacts] | None = None) -> dict[
             if act.secret or act.summary:
                 out["summary"] = act.summary
             else:
-                out["diff"] = content_diff(act, facts.get(node))
+                out["diff"] = redact(content_diff(act, facts.get(node)))
             return out
         if isinstance(act, Run):
-            return {"type": "run", "command": act.command, "timeout": act.timeout}
-        return {"type": "wait", "command": act.command, "timeout": act.timeout}
+            return {"type": "run", "command": redact(act.command), "timeout": act.timeout}
+        return {"type": "wait", "command": redact(act.command), "timeout": act.timeout}
 
     return {
         "cluster": plan.cluster,

@@ -103,28 +103,35 @@ class ProgressView:
                 row.state = "waiting"
 
     def _plain(self, event: Event) -> None:
-        stamp = time.strftime("%H:%M:%S")
+        stamp = time.strftime("%H:%M:%S")  # every line carries node-given text: printed without markup
         if isinstance(event, PhaseStarted):
-            self.console.print(f"{stamp} == {event.title} ({', '.join(event.nodes)})", highlight=False)
+            self.console.print(f"{stamp} == {event.title} ({', '.join(event.nodes)})", highlight=False, markup=False)
         elif isinstance(event, StepStarted):
-            self.console.print(f"{stamp} {event.node}: {event.title} ...", highlight=False)
+            self.console.print(f"{stamp} {event.node}: {event.title} ...", highlight=False, markup=False)
         elif isinstance(event, StepFinished) and (event.state is not StepState.SKIPPED or self.verbose):
             extra = f" ({event.detail})" if event.detail else ""
-            self.console.print(f"{stamp} {event.node}: {event.step_id} {event.state}{extra}", highlight=False)
+            self.console.print(
+                f"{stamp} {event.node}: {event.step_id} {event.state}{extra}", highlight=False, markup=False
+            )
         elif isinstance(event, OutputLine) and self.verbose:
             self.console.print(f"{stamp} {event.node} | {event.line}", highlight=False, markup=False)
         elif isinstance(event, PhaseFinished) and event.blocked:
-            self.console.print(f"{stamp} == {event.phase} not started: a phase it needs failed", highlight=False)
+            self.console.print(
+                f"{stamp} == {event.phase} not started: a phase it needs failed", highlight=False, markup=False
+            )
         elif isinstance(event, NodeFailed):
             self.console.print(
-                f"{stamp} {event.node}: FAILED at {event.step_id}: {event.reason}", style="bold red", highlight=False
+                f"{stamp} {event.node}: FAILED at {event.step_id}: {event.reason}",
+                style="bold red",
+                highlight=False,
+                markup=False,
             )
         elif isinstance(event, RolloutFinished):
             self.console.print(event.summary, style="green" if event.ok else "red", highlight=False, markup=False)
 
     def __rich__(self) -> RenderableType:
         with self._lock:
-            table = Table(expand=True, title=f"{self.phase}", title_justify="left", show_edge=False)
+            table = Table(expand=True, title=Text(self.phase), title_justify="left", show_edge=False)
             table.add_column("node", no_wrap=True)
             table.add_column("state", no_wrap=True)
             table.add_column("step")
@@ -135,9 +142,9 @@ class ProgressView:
             for node, row in self.rows.items():
                 elapsed = f"{now - row.started:.0f}s" if row.state == "running" else ""
                 table.add_row(
-                    node,
+                    Text(node),
                     Text(row.state, STATE_STYLE.get(row.state, "")),
-                    row.step,
+                    Text(row.step),
                     str(row.done_steps),
                     elapsed,
                     Text(row.last_line),

@@ -63,7 +63,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog--title")
+            yield Label(self.title_text, classes="dialog--title", markup=False)
             with VerticalScroll(classes="dialog--body"):
                 yield Static(Text(self.body) if isinstance(self.body, str) else self.body)
             with Horizontal(classes="dialog--buttons"):
@@ -169,7 +169,7 @@ class MessageDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog--title")
+            yield Label(self.title_text, classes="dialog--title", markup=False)
             with VerticalScroll(classes="dialog--body"):
                 yield Static(Text(self.body) if isinstance(self.body, str) else self.body)
             with Horizontal(classes="dialog--buttons"):

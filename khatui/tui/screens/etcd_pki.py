@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -78,7 +79,7 @@ class EtcdPKIScreen(WizardStep):
         for index, node in enumerate(self.state.nodes):
             roles = node.get("roles") or []
             others = ", ".join(r for r in roles if r != "etcd") or "no other role"
-            options.append(Selection(f"{node.get('name', '?')}  ({others})", index, "etcd" in roles))
+            options.append(Selection(Text(f"{node.get('name', '?')}  ({others})"), index, "etcd" in roles))
         return options
 
     def on_mount(self) -> None:
@@ -122,7 +123,7 @@ class EtcdPKIScreen(WizardStep):
             if stacked
             else "external: members are etcd-only nodes, not control planes"
         )
-        self.query_one("#stacked-hint", Static).update(hint)
+        self.query_one("#stacked-hint", Static).update(Text(hint))
         for key, _ in CAS:
             self.show_ca_files(key)
 

@@ -25,6 +25,7 @@ from khatui.tui.screens.import_dialog import ImportDialog, Imported
 from khatui.tui.screens.node_form import NodeForm
 from khatui.tui.services import ProbeResult, spec_base_dir
 from khatui.tui.widgets.field import TextField
+from khatui.tui.widgets.plain_table import PlainTable
 
 NODES: Path = ("spec", "nodes")
 
@@ -73,7 +74,7 @@ class InventoryScreen(WizardStep):
 
     def body(self) -> ComposeResult:
         yield TextField("cluster name", ("metadata", "name"), self.state.get(("metadata", "name")))
-        table: DataTable[str | Text] = DataTable(id="nodes", cursor_type="row", zebra_stripes=True)
+        table = PlainTable(id="nodes", cursor_type="row", zebra_stripes=True)
         table.add_columns("name", "address", "roles", "ssh", "probe")
         yield table
 

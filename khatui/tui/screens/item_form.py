@@ -55,7 +55,7 @@ class ItemForm(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog--title")
+            yield Label(self.title_text, classes="dialog--title", markup=False)  # may hold a node name
             with VerticalScroll(classes="dialog--body", id="form-fields"):
                 yield from self.fields()
             yield ProblemPanel()

@@ -75,7 +75,7 @@ class LoadBalancerScreen(WizardStep):
 
     def _lb_options(self) -> list[Selection[int]]:
         return [
-            Selection(str(node.get("name", "?")), index, "lb" in (node.get("roles") or []))
+            Selection(Text(str(node.get("name", "?"))), index, "lb" in (node.get("roles") or []))
             for index, node in enumerate(self.state.nodes)
         ]
 

@@ -35,6 +35,7 @@ from khatui.tui.screens.item_form import ItemForm
 from khatui.tui.state import WizardState, format_value
 from khatui.tui.widgets.field import ChoiceField
 from khatui.tui.widgets.modelform import model_fields
+from khatui.tui.widgets.plain_table import PlainTable
 
 CLASSES: Path = ("spec", "persistence", "classes")
 MODELS: dict[str, type[BaseModel]] = {
@@ -104,7 +105,7 @@ class PersistenceScreen(WizardStep):
     ]
 
     def body(self) -> ComposeResult:
-        table: DataTable[str | Text] = DataTable(id="classes", cursor_type="row", zebra_stripes=True)
+        table = PlainTable(id="classes", cursor_type="row", zebra_stripes=True)
         table.add_columns("name", "backend", "default", "settings")
         yield table
 

@@ -23,6 +23,7 @@ from khatui.preflight import mesh
 from khatui.preflight.checks import CHECKS, CheckResult, Status, preflight
 from khatui.spec.problems import Path
 from khatui.tui.screens.base import Navigate, WizardStep
+from khatui.tui.widgets.plain_table import PlainTable
 
 if TYPE_CHECKING:
     from khatui.rollout.desired import Desired
@@ -50,7 +51,7 @@ class PreflightScreen(WizardStep):
 
     def body(self) -> ComposeResult:
         yield Static("", id="status")
-        table: DataTable[str | Text] = DataTable(id="matrix", cursor_type="cell")
+        table = PlainTable(id="matrix", cursor_type="cell")
         yield table
         yield Static("", id="evidence")
 

@@ -45,7 +45,7 @@ def certificates(desired: Desired) -> Table:
     table.add_column("certificate (/etc/kubernetes/pki/)", ratio=1, overflow="fold")
     table.add_column("summary", ratio=2)
     for name, text in sorted(desired.cert_summaries.items()):
-        table.add_row(name.removeprefix("/etc/kubernetes/pki/"), text)
+        table.add_row(Text(name.removeprefix("/etc/kubernetes/pki/")), Text(text))  # Text: never read as markup
     return table
 
 

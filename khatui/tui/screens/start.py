@@ -21,6 +21,7 @@ from khatui.tui.screens.dialogs import ConfirmDialog
 from khatui.tui.services import Resumable
 from khatui.tui.state import WizardState, warm_up
 from khatui.tui.widgets.chrome import ProblemPanel
+from khatui.tui.widgets.plain_table import PlainTable
 
 if TYPE_CHECKING:
     from khatui.journal import RolloutRecord
@@ -78,7 +79,7 @@ class StartScreen(WizardStep):
             yield Label("Open a spec file (o)", classes="start-label")
             yield Input(placeholder="path/to/cluster.yaml, then enter", id="open", compact=True)
         yield Label("Rollouts in the journal (r, enter continues one)", classes="start-label")
-        table: DataTable[str | Text] = DataTable(id="rollouts", cursor_type="row", zebra_stripes=True)
+        table = PlainTable(id="rollouts", cursor_type="row", zebra_stripes=True)
         yield table
 
     def on_mount(self) -> None:

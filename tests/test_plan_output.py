@@ -1,0 +1,79 @@
+"""What `plan` and the `apply` preview print: JSON alone on stdout, notes on stderr, secrets masked,
+spec text shown as it is (never read as rich markup)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from khatui.cli.main import main
+from khatui.rollout import service
+from khatui.rollout.service import Observed
+from tests.test_error_boundary import EXAMPLE, khatui
+
+TOKEN = re.compile(r"\b[a-z0-9]{6}\.([a-z0-9]{16})\b")
+"""A kubeadm bootstrap token; group 1 is its secret half."""
+HOSTILE_USERS = ["ops[/]x", "[link=http://x]y[/link]", "[@click=app.quit]q[/]"]
+
+
+def hostile_spec(tmp_path: Path) -> Path:
+    """The example with rich markup as the SSH users of its first nodes."""
+    data = yaml.safe_load(EXAMPLE.read_text())
+    for node, user in zip(data["spec"]["nodes"], HOSTILE_USERS, strict=False):
+        node.setdefault("ssh", {})["user"] = user
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def commands(plan: dict[str, Any]) -> list[str]:
+    return [a["command"] for p in plan["phases"] for s in p["steps"] for a in s["actions"] if "command" in a]
+
+
+def test_plan_json_on_a_fresh_data_dir_is_only_json_with_the_token_masked(tmp_path: Path) -> None:
+    done = khatui("plan", "--offline", "--output", "json", str(hostile_spec(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)  # nothing but the JSON on stdout
+    assert "created the PKI store" in done.stderr
+    assert all(user in done.stderr for user in HOSTILE_USERS)  # the warnings, as written
+    assert not TOKEN.search(done.stdout)
+    assert any("kubeadm token create ******** " in command for command in commands(plan))
+
+
+def test_plan_text_masks_the_token_and_prints_markup_as_it_is(tmp_path: Path) -> None:
+    done = khatui("plan", "--offline", str(hostile_spec(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not TOKEN.search(done.stdout)
+    assert "kubeadm token create" in done.stdout and "********" in done.stdout
+    for user in HOSTILE_USERS:
+        assert f"user '{user}' is not root" in done.stderr
+    assert "\x1b]8;" not in done.stdout + done.stderr  # no terminal hyperlink was made
+
+
+def test_the_apply_preview_masks_the_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = hostile_spec(tmp_path)
+    monkeypatch.setattr(service, "observe", lambda *args: Observed({}, {}, {}))
+    seen: list[str] = []
+    original = service.make_plan
+
+    def make_plan(*args: Any) -> Any:
+        plan = original(*args)
+        seen.extend(plan.secrets)
+        return plan
+
+    monkeypatch.setattr(service, "make_plan", make_plan)
+    assert main(["apply", str(spec)]) == 2  # the preview, then: confirmation needs a terminal
+    out, err = capsys.readouterr()
+    assert "needs confirmation" in err
+    assert "kubeadm token create" in out and "********" in out
+    token = TOKEN.fullmatch(seen[0])
+    assert token is not None
+    assert seen[0] not in out + err and token.group(1) not in out + err
