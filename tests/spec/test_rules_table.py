@@ -109,7 +109,7 @@ E, W = Severity.ERROR, Severity.WARNING
 CASES: dict[str, Case] = {
     "duplicate node name": Case(setter("spec.nodes.1.name", "cp1"), E, "spec.nodes[1].name", "duplicate node name 'cp1' (also spec.nodes[0])", "name: cp1"),
     "duplicate address": Case(setter("spec.nodes.2.address", "10.0.0.11"), E, "spec.nodes[2].address", "duplicate address 10.0.0.11 (also spec.nodes[0])", "address: 10.0.0.11"),
-    "invalid IPv4": Case(setter("spec.nodes.0.address", "10.0.0.300"), E, "spec.nodes[0].address", "value is not a valid IPv4 or IPv6 address (got '10.0.0.300')", "address"),
+    "invalid IPv4": Case(setter("spec.nodes.0.address", "10.0.0.300"), E, "spec.nodes[0].address", "'10.0.0.300' is not a valid IPv4 or IPv6 address", "address"),
     "invalid IPv6": Case(setter("spec.nodes.0.address", "fd00::zz"), E, "spec.nodes[0].address", "not a valid IPv4 or IPv6 address", "address"),
     "unspecified address": Case(setter("spec.nodes.0.address", "0.0.0.0"), E, "spec.nodes[0].address", "0.0.0.0 cannot be a node address", "address"),
     "invalid CIDR": Case(setter("spec.controlPlane", {"podCIDR": "10.244.0.0/33"}), E, "spec.controlPlane.podCIDR", "not a valid IPv4 or IPv6 network", "podCIDR"),
