@@ -9,7 +9,6 @@ the exit code is 0 for a valid spec and 2 when it still has errors or the input 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import sys
 
@@ -20,6 +19,7 @@ from khatui.inventory.assemble import cluster_document
 from khatui.inventory.naming import cluster_name
 from khatui.inventory.result import ImportResult
 from khatui.inventory.ssh_config import Selection, import_ssh_config
+from khatui.spec.addresses import Use, ip_for
 from khatui.spec.problems import Severity
 from khatui.spec.validate import validate_data
 from khatui.spec.yamlio import dump, load_text
@@ -115,7 +115,7 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--vip",
         metavar="IP",
-        type=_ip,
+        type=_vip,
         help="virtual IP: use haproxy-keepalived on the lb nodes instead of the default local-proxy",
     )
     parser.add_argument(
@@ -135,11 +135,16 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _ip(text: str) -> str:
+def _ip(text: str, use: Use = Use.NODE) -> str:
+    """`text` as an address for `use`, checked by the spec's own rules."""
     try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from None
+        return str(ip_for(text, use))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _vip(text: str) -> str:
+    return _ip(text, Use.VIP)
 
 
 def _addresses(text: str) -> list[tuple[str, str]]:
