@@ -145,11 +145,14 @@ def is_wildcard(pattern: str) -> bool:
 def matches(alias: str, patterns: tuple[str, ...]) -> bool:
     """OpenSSH pattern-list matching: a matching negated pattern vetoes, else any match wins."""
     found = False
+    name = alias.lower()
     for pattern in patterns:
         negated = pattern.startswith("!")
+        body = (pattern[1:] if negated else pattern).lower()
         # Only * and ? are wildcards in ssh; brackets are literal, so escape them for fnmatch.
-        body = (pattern[1:] if negated else pattern).lower().replace("[", "[[]")
-        if fnmatch.fnmatchcase(alias.lower(), body):
+        # A plain name is compared as is: fnmatch would compile (and cache) a regex per host.
+        hit = fnmatch.fnmatchcase(name, body.replace("[", "[[]")) if "*" in body or "?" in body else name == body
+        if hit:
             if negated:
                 return False
             found = True
@@ -172,6 +175,8 @@ def split_line(raw: str) -> tuple[str, list[str]] | None:
 
 def _arguments(text: str) -> list[str]:
     """Split arguments like ssh: whitespace-separated, quotes group, '#' at a word start ends the line."""
+    if not any(char in text for char in "\"'\\#"):
+        return text.split()
     args: list[str] = []
     index = 0
     while index < len(text):
