@@ -215,3 +215,32 @@ def test_ipv6_cluster_is_valid() -> None:
     data["spec"]["controlPlane"] = {"podCIDR": "fd00:244::/56", "serviceCIDR": "fd00:96::/112"}
     data["spec"]["loadBalancer"]["vip"] = "fd00:10::100"
     assert validate_data(data).problems == []
+
+
+def test_rules_still_run_beside_shape_errors() -> None:
+    """A wrong value elsewhere does not hide the rule problems of the rest of the spec."""
+    data = base()
+    data["spec"]["nodes"][5]["ssh"] = {"port": 0, "user": "ops;id"}
+    data["spec"]["dns"] = {"replicas": "x"}
+    data["spec"]["etcd"] = {"peerPort": 2379}
+    data["spec"]["loadBalancer"]["vip"] = "10.0.0.11"
+    data["spec"]["persistence"]["classes"][0]["default"] = False
+    fields = {(p.field, p.severity) for p in validate_data(data).problems}
+    assert fields == {
+        ("spec.nodes[5].ssh.port", E),
+        ("spec.nodes[5].ssh.user", E),
+        ("spec.dns.replicas", E),
+        ("spec.etcd.peerPort", E),
+        ("spec.loadBalancer.vip", E),
+        ("spec.persistence.classes", W),
+    }
+
+
+def test_rules_reading_a_wrong_value_are_skipped() -> None:
+    """A stand-in is never judged: with the VIP unusable, no rule reports about the VIP or lb nodes."""
+    data = base()
+    data["spec"]["loadBalancer"]["vip"] = True
+    problems = validate_data(data).problems
+    assert [(p.field, p.message) for p in problems] == [
+        ("spec.loadBalancer.vip", "an IP address is written as text like 10.0.0.11, not as a yes/no value")
+    ]
