@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -139,25 +140,23 @@ def _duration(value: str) -> str:
     return value
 
 
-def _version(value: str) -> str:
-    if not _VERSION.fullmatch(value):
-        raise ValueError(f"{value!r} is not a version like 'v1.31.4' or '3.5.16'")
-    return value
+def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    """A validator: the value itself when `pattern` matches all of it, else ValueError "'value' `what`"."""
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{value!r} {what}")
+        return value
+
+    return check
 
 
-def check_user(value: str) -> str:
-    """`value` if it is a POSIX-style login name (no leading '-', at most 32 long); else ValueError."""
-    if not _USER.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a user name: 1 to 32 letters, digits, '_', '.' or '-', starting with a letter or '_'"
-        )
-    return value
-
-
-def _mount_option(value: str) -> str:
-    if not _MOUNT_OPTION.fullmatch(value):
-        raise ValueError(f"{value!r} is not a mount option like 'nfsvers=4.1' (no spaces, not starting with '-')")
-    return value
+_version = _matching(_VERSION, "is not a version like 'v1.31.4' or '3.5.16'")
+check_user = _matching(
+    _USER, "is not a user name: 1 to 32 letters, digits, '_', '.' or '-', starting with a letter or '_'"
+)
+"""A POSIX-style login name (no leading '-', at most 32 long), for ssh.user and jump hosts."""
+_mount_option = _matching(_MOUNT_OPTION, "is not a mount option like 'nfsvers=4.1' (no spaces, not starting with '-')")
 
 
 def duration_hours(value: str) -> int:

@@ -49,12 +49,17 @@ def test_bad_input(
     assert "Traceback" not in err
 
 
+def _chain(folder: Path, levels: int, includes: int) -> None:
+    """config -> f0 -> f1 ... -> f`levels`, each file including the next `includes` times."""
+    for level in range(levels):
+        (folder / f"f{level}").write_text(f"Include f{level + 1}\n" * includes)
+    (folder / f"f{levels}").write_text("User leaf\n")
+    (folder / "config").write_text("Include f0\nHost cp1\n  HostName 10.0.0.11\n")
+
+
 def test_include_nesting_stops_at_openssh_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _folder(tmp_path, monkeypatch)
-    for level in range(20):
-        (folder / f"f{level}").write_text(f"Include f{level + 1}\n")
-    (folder / "f20").write_text("User deep\n")
-    (folder / "config").write_text("Include f0\nHost cp1\n  HostName 10.0.0.11\n")
+    _chain(folder, 20, 1)
     result = import_ssh_config(str(folder / "config"), Selection(control_plane=["cp1"]))
     assert any("Include nested more than 16 deep; not followed" in n.message for n in result.notices)
 
@@ -62,10 +67,7 @@ def test_include_nesting_stops_at_openssh_depth(tmp_path: Path, monkeypatch: pyt
 def test_a_fan_out_of_includes_reads_a_bounded_number_of_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each level includes the next twice: 2**16 reads without the budget, 256 with it."""
     folder = _folder(tmp_path, monkeypatch)
-    for level in range(16):
-        (folder / f"f{level}").write_text(f"Include f{level + 1}\nInclude f{level + 1}\n")
-    (folder / "f16").write_text("User leaf\n")
-    (folder / "config").write_text("Include f0\nHost cp1\n  HostName 10.0.0.11\n")
+    _chain(folder, 16, 2)
     reads: list[str] = []
     real = ssh_config_parse.read_text
     monkeypatch.setattr(ssh_config_parse, "read_text", lambda path, what: reads.append(path) or real(path, what))
