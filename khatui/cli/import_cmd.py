@@ -9,16 +9,17 @@ the exit code is 0 for a valid spec and 2 when it still has errors or the input 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 
 from khatui.cli.output import check_destination, write_text
+from khatui.errors import InputError
 from khatui.inventory.ansible import import_ansible
 from khatui.inventory.assemble import cluster_document
 from khatui.inventory.naming import cluster_name
 from khatui.inventory.result import ImportResult
 from khatui.inventory.ssh_config import Selection, import_ssh_config
-from khatui.spec.problems import Severity
+from khatui.spec.addresses import Use, ip_for
+from khatui.spec.problems import Problem, Severity
 from khatui.spec.validate import validate_data
 from khatui.spec.yamlio import dump, load_text
 
@@ -113,7 +114,7 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--vip",
         metavar="IP",
-        type=_ip,
+        type=_vip,
         help="virtual IP: use haproxy-keepalived on the lb nodes instead of the default local-proxy",
     )
     parser.add_argument(
@@ -133,11 +134,16 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _ip(text: str) -> str:
+def _ip(text: str, use: Use = Use.NODE) -> str:
+    """`text` as an address for `use`, checked by the spec's own rules."""
     try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from None
+        return str(ip_for(text, use))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _vip(text: str) -> str:
+    return _ip(text, Use.VIP)
 
 
 def _addresses(text: str) -> list[tuple[str, str]]:
@@ -181,18 +187,28 @@ def _finish(args: argparse.Namespace, result: ImportResult, source: str) -> int:
     document = cluster_document(result, args.name or cluster_name(args.file), args.vip)
     header = f"# Imported from {args.file} by `khatui import {source}`; check it with `khatui validate`.\n"
     text = header + dump(document)
-    loaded = load_text(text, target or "<stdout>")
-    report = validate_data(loaded.data, loaded)
+    problems = _located(validate_data(document).problems, text, target or "<stdout>")
     write_text(text, target, args.force)
     for notice in result.sorted_notices():
         print(notice, file=sys.stderr)
-    for problem in report.problems:
+    for problem in problems:
         print(problem, file=sys.stderr)
-    errors = sum(p.severity is Severity.ERROR for p in report.problems)
-    warnings = len(report.problems) - errors
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = len(problems) - errors
     counts = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
     imported = f"{args.file}: imported {len(result.nodes)} node{'s' * (len(result.nodes) != 1)}"
     imported += f" with {len(result.notices)} notice{'s' * (len(result.notices) != 1)}"
     verdict = "the spec is valid" if not errors else f"the spec needs fixing in {target or 'the output'}"
     print(f"{imported}; {verdict} ({counts})", file=sys.stderr)
     return 2 if errors else 0
+
+
+def _located(problems: list[Problem], text: str, source: str) -> list[Problem]:
+    """`problems` placed at their lines of the written spec `text` (parsed only when there are any)."""
+    if not problems:
+        return problems
+    try:
+        loaded = load_text(text, source)
+    except InputError:
+        return [problem.located(source, None) for problem in problems]
+    return [problem.located(source, loaded.line_of(problem.path)) for problem in problems]

@@ -19,7 +19,7 @@ from khatui.inventory import ansible_vars as av
 from khatui.inventory.ansible_ini import parse_ini
 from khatui.inventory.ansible_tree import ALL, UNGROUPED, Inventory
 from khatui.inventory.ansible_yaml import compose, parse_yaml
-from khatui.inventory.naming import is_ip, node_name
+from khatui.inventory.naming import looks_like_ip, node_address_problem, node_name
 from khatui.inventory.reading import read_text
 from khatui.inventory.result import ImportedNode, ImportResult, SSHValues
 from khatui.spec.nodes import Role
@@ -143,12 +143,16 @@ def _node(
     inventory: Inventory, name: str, roles: list[Role], addresses: Mapping[str, str], result: ImportResult
 ) -> ImportedNode:
     host = inventory.hosts[name]
-    reader = av.VarReader(inventory.effective_vars(name), result)
+    reader = av.VarReader(inventory.effective_vars(name), result, host=name)
     # Without ansible_host, Ansible connects to the inventory name itself; khatui does the same.
     connect_to = reader.text(av.HOST) or name
     address = addresses.get(name) or reader.ip(av.NODE_IP)
-    if address is None and is_ip(connect_to):
-        address = connect_to
+    if address is None and looks_like_ip(connect_to):
+        reason = node_address_problem(connect_to)
+        if reason is None:
+            address = connect_to
+        else:
+            result.notice(reader.line(av.HOST) or host.line, f"host {name!r}: {reason}; not used as the node address")
     if address is None:
         address = connect_to
         result.notice(

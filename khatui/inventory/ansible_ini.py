@@ -18,8 +18,8 @@ from khatui.inventory import hostrange
 from khatui.inventory.ansible_tree import UNGROUPED, Inventory, Var
 from khatui.inventory.result import ImportResult
 
-_SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$")
-_GROUP_NAME = re.compile(r"^([^:\]\s]+)\s*(?:[#;].*)?$")
+_SECTION = re.compile(r"\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?")
+_GROUP_NAME = re.compile(r"([^:\]\s]+)\s*(?:[#;].*)?")
 
 
 def parse_ini(text: str, result: ImportResult) -> Inventory:
@@ -30,7 +30,7 @@ def parse_ini(text: str, result: ImportResult) -> Inventory:
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
-        section = _SECTION.match(line)
+        section = _SECTION.fullmatch(line)
         if section:
             group, state = section.group(1), section.group(2) or "hosts"
             inventory.group(group, number)
@@ -100,7 +100,7 @@ def _var_line(inventory: Inventory, group: str, line: str, number: int, result: 
 
 
 def _child_line(inventory: Inventory, group: str, line: str, number: int, result: ImportResult) -> None:
-    match = _GROUP_NAME.match(line)
+    match = _GROUP_NAME.fullmatch(line)
     if match is None:
         result.notice(number, f"{line!r} in [{group}:children] is not a group name; ignored")
         return

@@ -8,7 +8,7 @@ Kubespray variables whose meaning lives elsewhere in a khatui spec.
 from __future__ import annotations
 
 from khatui.inventory.ansible_tree import Var
-from khatui.inventory.naming import is_ip
+from khatui.inventory.naming import looks_like_ip, node_address_problem
 from khatui.inventory.result import ImportResult
 
 HOST = ("ansible_host", "ansible_ssh_host")
@@ -66,9 +66,11 @@ def report_unused(name: str, var: Var, result: ImportResult) -> None:
 class VarReader:
     """Typed reads of one host's effective variables; unusable values become notices, never errors."""
 
-    def __init__(self, variables: dict[str, Var], result: ImportResult) -> None:
+    def __init__(self, variables: dict[str, Var], result: ImportResult, host: str | None = None) -> None:
         self.variables = variables
         self.result = result
+        self.host = host
+        """The host the variables belong to, named in notices (a group variable's line names no host)."""
 
     def text(self, names: tuple[str, ...]) -> str | None:
         """The first of `names` that is set, as text; None when unset or unusable."""
@@ -127,11 +129,13 @@ class VarReader:
             text = self.text((name,))
             if text is None:
                 continue
-            if is_ip(text):
+            reason = node_address_problem(text)
+            if reason is None:
                 return text
-            self.result.notice(
-                self.line((name,)), f"{name} {text!r} is not an IP address; not used as the node address"
-            )
+            who = f"host {self.host!r}: " if self.host else ""
+            if not looks_like_ip(text):
+                reason = f"{name} {text!r} is not an IP address"
+            self.result.notice(self.line((name,)), f"{who}{reason}; not used as the node address")
         return None
 
     def first(self, names: tuple[str, ...]) -> str:

@@ -17,8 +17,8 @@ MAX_HOSTS = 10_000
 """A pattern naming more hosts than this is a typo, not a cluster."""
 
 _RANGE = re.compile(r"\[([0-9]+|[A-Za-z]):([0-9]+|[A-Za-z])(?::([0-9]+))?\]")
-_BRACKETED_IPV6 = re.compile(r"^\[([0-9A-Fa-f:.]+)\](?::([0-9]+))?$")
-_WITH_PORT = re.compile(r"^(.*):([0-9]+)$")
+_BRACKETED_IPV6 = re.compile(r"\[([0-9A-Fa-f:.]+)\](?::([0-9]+))?")
+_WITH_PORT = re.compile(r"(.*):([0-9]+)", re.DOTALL)
 _BRACKETS = re.compile(r"\[[^\]]*\]")
 
 
@@ -71,10 +71,10 @@ def _items(begin: str, end: str, step_text: str | None) -> list[str]:
 
 def split_port(pattern: str) -> tuple[str, int | None]:
     """`host:2222` -> (`host`, 2222); `[fe80::1]:22` -> (`fe80::1`, 22); bare IPv6 and ranges keep their colons."""
-    ipv6 = _BRACKETED_IPV6.match(pattern)
+    ipv6 = _BRACKETED_IPV6.fullmatch(pattern)
     if ipv6:
         return ipv6.group(1), int(ipv6.group(2)) if ipv6.group(2) else None
-    with_port = _WITH_PORT.match(pattern)
+    with_port = _WITH_PORT.fullmatch(pattern)
     if with_port and ":" not in _BRACKETS.sub("", with_port.group(1)):
         return with_port.group(1), int(with_port.group(2))
     return pattern, None

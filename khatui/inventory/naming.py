@@ -4,27 +4,40 @@ Inventory host names are free-form (`Node_1`, `node1.example.com`, `10.0.0.5`), 
 name must be a DNS label, and a node address must be an IP. Names are therefore derived
 deterministically (and the importer says when one changed); addresses are taken only from values
 that already are IPs, because resolving a hostname here would bake today's DNS answer into the spec
-on the wrong machine.
+on the wrong machine. What counts as an IP, and which IPs can be a node address, is the spec's own
+rule (`khatui.spec.addresses`): an importer never lets through what the spec would refuse.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 
+from khatui.spec.addresses import Use, parse_ip, text_problem
+
 _NOT_LABEL = re.compile(r"[^a-z0-9-]+")
+_NUMERIC = re.compile(r"[0-9.]+")
 _GENERIC_STEMS = {"hosts", "inventory", "config", "ssh_config", "all", "main"}
 """File names that say nothing about the cluster: its folder name is used instead."""
 
 
 def is_ip(value: str) -> bool:
-    """True if `value` is an IPv4 or IPv6 address."""
+    """True if `value` is an IPv4 or IPv6 address as the spec accepts one (no zone ID, not v4-mapped)."""
     try:
-        ipaddress.ip_address(value)
+        parse_ip(value)
     except ValueError:
         return False
     return True
+
+
+def looks_like_ip(value: str) -> bool:
+    """True for text meant as an IP address (digits and dots, or a ':'), valid or not."""
+    return ":" in value or bool(_NUMERIC.fullmatch(value))
+
+
+def node_address_problem(value: str) -> str | None:
+    """Why `value` cannot be a node address (None when it can)."""
+    return text_problem(value, Use.NODE)
 
 
 def dns_label(text: str) -> str:

@@ -1,11 +1,15 @@
 """Reading an inventory file as text, with one clear `InputError` for each way that can fail.
 
-Importers are pointed at whatever file the operator has at hand, so a directory, a binary file or
-a non-UTF-8 file must each produce a sentence naming the file, never a traceback.
+Importers are pointed at whatever file the operator has at hand (and an ssh config pulls in more
+through `Include`), so a directory, a FIFO, a device, a binary file or a non-UTF-8 file must each
+produce a sentence naming the file, never a traceback or a hang: `khatui.boundedread` opens it
+without blocking, refuses anything but a regular file before a byte is read, and reads no more than
+`MAX_BYTES` + 1 bytes.
 """
 
 from __future__ import annotations
 
+from khatui.boundedread import read_regular
 from khatui.errors import InputError
 
 MAX_BYTES = 4 << 20
@@ -14,14 +18,7 @@ MAX_BYTES = 4 << 20
 
 def read_text(path: str, what: str) -> str:
     """The text of `path`, a `what` (e.g. 'Ansible inventory'); any failure is an `InputError`."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; give the {what} file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    return decode_text(raw, path, what)
+    return decode_text(read_regular(path, MAX_BYTES, what), path, what)
 
 
 def decode_text(raw: bytes, path: str, what: str) -> str:

@@ -85,11 +85,13 @@ class ImportResult:
     source: str
     nodes: list[ImportedNode] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    _seen: set[Notice] = field(default_factory=set, repr=False, compare=False)
 
     def notice(self, line: int | None, message: str, file: str | None = None) -> None:
         """Record a notice (once: the same message at the same place is not repeated)."""
         item = Notice(file or self.source, line, message)
-        if item not in self.notices:
+        if item not in self._seen:
+            self._seen.add(item)
             self.notices.append(item)
 
     def sorted_notices(self) -> list[Notice]:

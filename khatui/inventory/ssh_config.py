@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from khatui.errors import InputError
-from khatui.inventory.naming import is_ip, node_name
+from khatui.inventory.naming import looks_like_ip, node_address_problem, node_name
 from khatui.inventory.result import ImportedNode, ImportResult, SSHValues
 from khatui.inventory.ssh_config_parse import Option, SSHConfig, is_wildcard, matches, parse_config
+from khatui.inventory.ssh_keywords import KEYWORDS
 from khatui.spec.nodes import Role
 
 IMPORTED = frozenset({"hostname", "user", "port", "identityfile", "proxyjump"})
@@ -82,6 +83,9 @@ class _Resolver:
     def __init__(self, path: str, aliases: list[str]) -> None:
         self.path = path
         self.aliases = aliases
+        self.by_name: dict[str, list[str]] = {}
+        for alias in aliases:
+            self.by_name.setdefault(alias.lower(), []).append(alias)
 
     def one(self, name: str) -> str:
         found = self.all([name])
@@ -90,7 +94,12 @@ class _Resolver:
     def all(self, names: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for name in names:
-            hits = [a for a in self.aliases if matches(a, (name,))]
+            # A plain name is looked up (ssh compares names case-insensitively); a pattern is matched.
+            hits = (
+                [a for a in self.aliases if matches(a, (name,))]
+                if is_wildcard(name)
+                else self.by_name.get(name.lower(), [])
+            )
             if not hits:
                 kind = "pattern" if is_wildcard(name) else "Host"
                 raise InputError(f"{self.path}: no {kind} {name!r} in the file (hosts: {', '.join(self.aliases)})")
@@ -145,11 +154,16 @@ def _node(config: SSHConfig, alias: str, roles: list[Role], address: str | None,
     identity = _identity(options, hostname, result)
     jump = _jump(config, _first(options, "proxyjump"), alias, result)
     _report_unused(options, result)
-    if address is None and is_ip(hostname):
-        address = hostname
+    if address is None and looks_like_ip(hostname):
+        reason = node_address_problem(hostname)
+        if reason is None:
+            address = hostname
+        else:
+            where = _first(options, "hostname") or config.host_line(alias)
+            result.notice(where.line, f"host {alias!r}: {reason}; not used as the node address", where.file)
     if address is None:
         address = hostname
-        where = _first(options, "hostname") or next(h for h in config.host_lines if alias in h.patterns)
+        where = _first(options, "hostname") or config.host_line(alias)
         result.notice(
             where.line,
             f"host {alias!r}: {hostname!r} is not an IP address; a node address must be an IP and khatui "
@@ -158,7 +172,7 @@ def _node(config: SSHConfig, alias: str, roles: list[Role], address: str | None,
         )
     name = node_name(alias)
     if name != alias:
-        line = next(h for h in config.host_lines if alias in h.patterns)
+        line = config.host_line(alias)
         result.notice(
             line.line, f"host {alias!r} is named {name!r} in the spec (a node name is a lowercase DNS label)", line.file
         )
@@ -237,7 +251,10 @@ def _report_unused(options: list[Option], result: ImportResult) -> None:
             message = "ProxyCommand is not imported; a bastion belongs in ssh.jumpHost (ProxyJump syntax)"
         elif option.keyword in seen:
             continue
-        else:
+        elif option.keyword in KEYWORDS:
             message = f"option {option.name} is not imported (a khatui node has no such setting)"
+        else:
+            # Not repeated: a file pulled in by Include may hold anything, secrets included.
+            message = "this line does not start with an OpenSSH keyword; not imported"
         seen.add(option.keyword)
         result.notice(option.line, message, option.file)

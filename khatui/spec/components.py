@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, IPvAnyAddress, IPvAnyNetwork, model_validator
+from pydantic import Field, model_validator
 
+from khatui.spec.addresses import CIDR, LocalDNSAddress
 from khatui.spec.base import AbsolutePath, DNSName, Duration, Host, Port, SpecModel, Version
 from khatui.spec.nodes import EnvName
 
@@ -102,10 +103,10 @@ class ControlPlane(SpecModel):
 
     kubernetes_version: Version = "v1.31.4"
     """Kubernetes version to install."""
-    pod_cidr: IPvAnyNetwork = Field(default="10.244.0.0/16", alias="podCIDR")  # type: ignore[assignment]
+    pod_cidr: CIDR = Field(default="10.244.0.0/16", alias="podCIDR")  # type: ignore[assignment]
     """Address range for pods."""
-    service_cidr: IPvAnyNetwork = Field(default="10.96.0.0/12", alias="serviceCIDR")  # type: ignore[assignment]
-    """Address range for Services; its first address is the `kubernetes` Service."""
+    service_cidr: CIDR = Field(default="10.96.0.0/12", alias="serviceCIDR")  # type: ignore[assignment]
+    """Address range for Services; its first address is the `kubernetes` Service, its tenth the cluster DNS."""
     api_port: Port = 6443
     """Port each kube-apiserver listens on."""
     dns_domain: DNSName = "cluster.local"
@@ -149,8 +150,8 @@ class NodeLocalDNS(SpecModel):
 
     enabled: bool = False
     """Run NodeLocal DNSCache."""
-    address: IPvAnyAddress = Field(default="169.254.20.10")  # type: ignore[assignment]
-    """Link-local address the node cache listens on."""
+    address: LocalDNSAddress = Field(default="169.254.20.10")  # type: ignore[assignment]
+    """Address the node cache listens on on every node (link-local, outside the pod and Service CIDRs)."""
 
 
 class DNS(SpecModel):

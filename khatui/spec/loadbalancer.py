@@ -5,9 +5,13 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import Field, IPvAnyAddress
+from pydantic import Field
 
+from khatui.spec.addresses import VIPAddress
 from khatui.spec.base import Host, Port, SpecModel
+
+INTERFACE = r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,14}$"
+"""A Linux interface name: at most 15 characters, not starting with '-' or '.'."""
 
 
 class ExternalLB(SpecModel):
@@ -26,11 +30,11 @@ class HAProxyKeepalived(SpecModel):
 
     mode: Literal["haproxy-keepalived"] = "haproxy-keepalived"
     """Load balancer kind."""
-    vip: IPvAnyAddress
+    vip: VIPAddress
     """Virtual IP the API is reached at; must be free and in the lb nodes' subnet."""
     vip_prefix_length: int | None = Field(default=None, ge=8, le=128)
     """Prefix length of the lb nodes' subnet (24 for IPv4, 64 for IPv6 when not given)."""
-    interface: str = Field(default="eth0", pattern=r"^[A-Za-z0-9_.:@-]{1,15}$")
+    interface: str = Field(default="eth0", pattern=INTERFACE)
     """Network interface that carries the VIP on the lb nodes."""
     virtual_router_id: int = Field(default=51, ge=1, le=255)
     """VRRP virtual router id; unique on the network segment."""
@@ -46,11 +50,11 @@ class KubeVip(SpecModel):
 
     mode: Literal["kube-vip"] = "kube-vip"
     """Load balancer kind."""
-    vip: IPvAnyAddress
+    vip: VIPAddress
     """Virtual IP the API is reached at; must be free and in the control planes' subnet."""
     vip_prefix_length: int | None = Field(default=None, ge=8, le=128)
     """Prefix length of the control planes' subnet (24 for IPv4, 64 for IPv6 when not given)."""
-    interface: str = Field(default="eth0", pattern=r"^[A-Za-z0-9_.:@-]{1,15}$")
+    interface: str = Field(default="eth0", pattern=INTERFACE)
     """Network interface that carries the VIP."""
 
 

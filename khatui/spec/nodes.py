@@ -6,28 +6,60 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, IPvAnyAddress, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
-from khatui.spec.base import Host, Name, Port, SpecModel
+from khatui.spec.addresses import NodeAddress
+from khatui.spec.base import Host, Name, Port, SpecModel, UserName, check_host, check_user
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_JUMP = re.compile(r"^(?:[A-Za-z0-9._-]+@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?$")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+_HOP = re.compile(r"(?:(?P<user>[^@]*)@)?(?P<host>\[[^\]]*\]|[^:\[\]]*)(?::(?P<port>[0-9]{1,5}))?")
+_ALIAS = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}")
+MAX_HOPS = 8
 
 
 def _env_name(value: str) -> str:
-    if not _ENV_NAME.match(value):
+    if not _ENV_NAME.fullmatch(value):
+        # Never repeat the value: the usual mistake is the secret itself in this field.
         raise ValueError(
-            f"{value!r} is not an environment variable name: give the name of the variable "
+            "is not an environment variable name (letters, digits and '_'): give the name of the variable "
             "that holds the secret, never the secret itself"
         )
     return value
 
 
 def _jump_host(value: str) -> str:
-    for hop in value.split(","):
-        if not _JUMP.match(hop):
-            raise ValueError(f"{hop!r} is not a jump host: write [user@]host[:port], hops separated by ','")
+    hops = value.split(",")
+    if len(hops) > MAX_HOPS:
+        raise ValueError(f"{len(hops)} jump hosts; at most {MAX_HOPS} hops")
+    for hop in hops:
+        _hop(hop)
     return value
+
+
+def _hop(hop: str) -> None:
+    """One `[user@]host[:port]`: a user name, an ~/.ssh/config alias, DNS name or IP ([IPv6]), a port."""
+    shape = f"{hop!r} is not a jump host: write [user@]host[:port], hops separated by ','"
+    match = _HOP.fullmatch(hop)
+    if match is None:
+        raise ValueError(shape)
+    if match["user"] is not None:
+        try:
+            check_user(match["user"])
+        except ValueError:
+            raise ValueError(f"{shape}; {match['user']!r} is not a user name") from None
+    host = match["host"]
+    if host.startswith("["):
+        inner = host[1:-1]
+        if ":" not in inner:
+            raise ValueError(f"{shape}; only an IPv6 address goes in brackets")
+        check_host(inner)
+    elif not _ALIAS.fullmatch(host):
+        # A host starting with '-' would be read by ssh as an option.
+        raise ValueError(f"{shape}; {host!r} is not a host name or address")
+    elif host.replace(".", "").isdigit():
+        check_host(host)
+    if match["port"] is not None and not 1 <= int(match["port"]) <= 65535:
+        raise ValueError(f"{shape}; port {match['port']} is not between 1 and 65535")
 
 
 EnvName = Annotated[str, AfterValidator(_env_name)]
@@ -46,7 +78,7 @@ class Role(StrEnum):
 class SSHSettings(SpecModel):
     """How khatui reaches a node over SSH."""
 
-    user: str = "root"
+    user: UserName = "root"
     """Login user on the node."""
     port: Port = 22
     """SSH port on the node."""
@@ -71,7 +103,7 @@ class Node(SpecModel):
 
     name: Name
     """Node name: the hostname Kubernetes and etcd will know it by (a DNS label)."""
-    address: IPvAnyAddress
+    address: NodeAddress
     """The node's IPv4 or IPv6 address on the cluster network; etcd and the apiserver listen on it."""
     roles: list[Role] = Field(min_length=1)
     """What the node runs: any of etcd, control-plane, worker, lb."""

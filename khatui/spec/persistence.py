@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from khatui.spec.base import AbsolutePath, Host, Name, SpecModel
+from khatui.spec.base import AbsolutePath, Host, HostPort, MountOption, Name, SpecModel, is_dns_label
 
-_PORTAL = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$"
-_IQN = r"^iqn\.[0-9]{4}-[0-9]{2}\.[a-z0-9.-]+(:[^\s]+)?$"
-_SIZE = r"^[1-9][0-9]*(Ki|Mi|Gi|Ti|Pi)$"
+_IQN = r"^iqn\.[0-9]{4}-[0-9]{2}\.[a-z0-9.-]+(:[A-Za-z0-9.:_-]+)?$"
+_SIZE = r"^[1-9][0-9]{0,8}(Ki|Mi|Gi|Ti|Pi)$"
 Size = Annotated[str, Field(pattern=_SIZE)]
 """A Kubernetes quantity in binary units: 500Gi, 2Ti."""
+
+
+def _secret_name(value: str) -> str:
+    if not is_dns_label(value):
+        # Never repeat the value: the usual mistake is the key itself in place of the Secret's name.
+        raise ValueError("is not a Secret name (a DNS label): give the name of the Secret that holds the key")
+    return value
+
+
+SecretName = Annotated[str, AfterValidator(_secret_name)]
 
 
 class _Class(SpecModel):
@@ -27,7 +36,7 @@ class _Class(SpecModel):
 class SecretRef(SpecModel):
     """A reference to a Kubernetes Secret; khatui never takes the secret's value in the spec."""
 
-    name: Name
+    name: SecretName
     """Secret name."""
     namespace: Name = "kube-system"
     """Secret namespace."""
@@ -53,7 +62,7 @@ class NFSClass(_Class):
     """NFS server address."""
     path: AbsolutePath
     """Exported path."""
-    mount_options: list[str] = []
+    mount_options: list[MountOption] = []
     """Mount options, e.g. nfsvers=4.1."""
 
 
@@ -62,7 +71,7 @@ class ISCSIClass(_Class):
 
     backend: Literal["iscsi"] = "iscsi"
     """Storage backend."""
-    portal: str = Field(pattern=_PORTAL)
+    portal: HostPort
     """Target portal as host[:port] (port 3260 when not given)."""
     iqn: str = Field(pattern=_IQN)
     """Target IQN, e.g. iqn.2024-01.com.example:storage."""
@@ -92,8 +101,8 @@ class CephRBDClass(_Class):
     """Storage backend."""
     cluster_id: str = Field(pattern=r"^[A-Za-z0-9-]+$")
     """Ceph cluster fsid."""
-    monitors: list[str] = Field(min_length=1)
-    """Monitor addresses as host:port."""
+    monitors: list[HostPort] = Field(min_length=1, max_length=32)
+    """Monitor addresses as host[:port] ([IPv6]:port for IPv6)."""
     pool: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     """RBD pool."""
     user: str = Field(default="kubernetes", pattern=r"^[A-Za-z0-9_.-]+$")

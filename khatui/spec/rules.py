@@ -2,24 +2,35 @@
 
 The pydantic models already guarantee each value's shape; these rules check what the guide's HA
 recipe needs across fields: quorum, roles per topology, addresses that must not clash, the VIP's
-subnet, leader election. Paths use the YAML (camelCase) names so they match what the operator wrote.
+subnet, leader election (the address rules live in `khatui.spec.address_rules`). Paths use the YAML
+(camelCase) names so they match what the operator wrote. Each rule is listed with the paths it reads:
+when some values of a spec have the wrong shape, validation stands in defaults for them and still runs
+every rule that reads none of those, so one pass lists every problem.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 
+from khatui.spec import address_rules as addr
 from khatui.spec.cluster import Cluster
 from khatui.spec.components import EtcdTopology, ProxyMode
-from khatui.spec.loadbalancer import HAProxyKeepalived, KubeVip, vip_network
+from khatui.spec.loadbalancer import HAProxyKeepalived, LocalProxy
 from khatui.spec.nodes import Role
-from khatui.spec.problems import Problem, error, warning
+from khatui.spec.problems import Path, Problem, error, warning
 
 Rule = Callable[[Cluster], Iterator[Problem]]
 NODES = ("spec", "nodes")
 LB = ("spec", "loadBalancer")
 CP = ("spec", "controlPlane")
+EACH = "*"
+"""In a `Checked.reads` path: any list index."""
+RECOMMENDED_ETCD_MEMBERS = 7
+"""etcd's FAQ: 'an etcd cluster probably should have no more than seven nodes'; above, a warning."""
+MAX_ETCD_MEMBERS = 9
+"""Above this an error: 9 members already tolerate 4 failures, and every write waits for 5 of them;
+a larger count is a typo or a misunderstanding (etcd members are not where workloads scale)."""
 
 
 def quorum(members: int) -> tuple[int, int]:
@@ -33,25 +44,6 @@ def quorum_text(members: int) -> str:
     needed, tolerated = quorum(members)
     failures = "failure" if tolerated == 1 else "failures"
     return f"{members} members: quorum is {needed}, tolerates {tolerated} {failures}"
-
-
-def _duplicates(cluster: Cluster) -> Iterator[Problem]:
-    first_name: dict[str, int] = {}
-    first_address: dict[str, int] = {}
-    for index, node in enumerate(cluster.spec.nodes):
-        if node.name in first_name:
-            yield error(
-                (*NODES, index, "name"), f"duplicate node name {node.name!r} (also spec.nodes[{first_name[node.name]}])"
-            )
-        first_name.setdefault(node.name, index)
-        address = str(node.address)
-        if address in first_address:
-            yield error(
-                (*NODES, index, "address"), f"duplicate address {address} (also spec.nodes[{first_address[address]}])"
-            )
-        first_address.setdefault(address, index)
-        if node.address.is_unspecified or node.address.is_multicast:
-            yield error((*NODES, index, "address"), f"{address} cannot be a node address")
 
 
 def _roles(cluster: Cluster) -> Iterator[Problem]:
@@ -97,6 +89,18 @@ def _quorum(cluster: Cluster) -> Iterator[Problem]:
             NODES,
             f"{quorum_text(members)}, no more than {members - 1} members would; use an odd count: 3 tolerates 1 failure, 5 tolerates 2",
         )
+    if members > MAX_ETCD_MEMBERS:
+        yield error(
+            NODES,
+            f"{members} etcd members: every write waits for a majority, so a cluster this large is slow and "
+            f"fragile; etcd recommends 3, 5 or 7 and khatui accepts at most {MAX_ETCD_MEMBERS}",
+        )
+    elif members > RECOMMENDED_ETCD_MEMBERS:
+        yield warning(
+            NODES,
+            f"{members} etcd members: more than the {RECOMMENDED_ETCD_MEMBERS} etcd recommends at most; "
+            "each write waits for a majority, so extra members slow writes down",
+        )
 
 
 def _high_availability(cluster: Cluster) -> Iterator[Problem]:
@@ -118,26 +122,6 @@ def _high_availability(cluster: Cluster) -> Iterator[Problem]:
         yield warning(NODES, f"highAvailability is on but etcd has {quorum_text(members)}; 3 tolerate 1 failure")
 
 
-def _networks(cluster: Cluster) -> Iterator[Problem]:
-    cp = cluster.spec.control_plane
-    pods, services = cp.pod_cidr, cp.service_cidr
-    if pods.version == services.version and pods.overlaps(services):  # type: ignore[arg-type,unused-ignore]
-        yield error((*CP, "serviceCIDR"), f"service CIDR {services} overlaps pod CIDR {pods}")
-    if services.version == 4 and services.prefixlen < 12:
-        yield error((*CP, "serviceCIDR"), f"service CIDR {services} is too large; kube-apiserver accepts at most a /12")
-    if services.version == 6 and services.prefixlen < 108:
-        yield error(
-            (*CP, "serviceCIDR"), f"service CIDR {services} is too large; kube-apiserver accepts at most a /108"
-        )
-    for index, node in enumerate(cluster.spec.nodes):
-        for field, net in (("podCIDR", pods), ("serviceCIDR", services)):
-            if node.address in net:
-                yield error(
-                    (*NODES, index, "address"),
-                    f"node {node.name!r} address {node.address} lies inside the {field} {net}",
-                )
-
-
 def _ports(cluster: Cluster) -> Iterator[Problem]:
     spec = cluster.spec
     etcd = spec.etcd
@@ -148,6 +132,20 @@ def _ports(cluster: Cluster) -> Iterator[Problem]:
             (*CP, "apiPort"),
             f"API port {spec.control_plane.api_port} clashes with etcd's ports on the stacked control planes",
         )
+
+
+def _local_proxy_port(cluster: Cluster) -> Iterator[Problem]:
+    spec, etcd, lb = cluster.spec, cluster.spec.etcd, cluster.spec.load_balancer
+    if isinstance(lb, LocalProxy):
+        # The proxy listens on every node's loopback, where the apiserver and etcd listen too.
+        taken = {spec.control_plane.api_port: "the API port", etcd.client_port: "etcd's client port"}
+        taken.setdefault(etcd.peer_port, "etcd's peer port")
+        if lb.port in taken:
+            yield error(
+                (*LB, "port"),
+                f"local proxy port {lb.port} is {taken[lb.port]}; the proxy listens on every node's loopback, "
+                "where those listen too (pick another port, e.g. 7443)",
+            )
 
 
 def _load_balancer(cluster: Cluster) -> Iterator[Problem]:
@@ -168,34 +166,6 @@ def _load_balancer(cluster: Cluster) -> Iterator[Problem]:
                 (*LB, "port"),
                 f"haproxy port {lb.port} equals the apiserver's port on nodes that are both lb and control-plane; pick another port (e.g. 8443)",
             )
-    if isinstance(lb, HAProxyKeepalived | KubeVip):
-        yield from _vip(
-            cluster, lb, lb_nodes if isinstance(lb, HAProxyKeepalived) else spec.with_role(Role.CONTROL_PLANE)
-        )
-
-
-def _vip(cluster: Cluster, lb: HAProxyKeepalived | KubeVip, holders: list[Any]) -> Iterator[Problem]:
-    spec = cluster.spec
-    if lb.vip_prefix_length is not None and lb.vip.version == 4 and lb.vip_prefix_length > 32:
-        yield error((*LB, "vipPrefixLength"), f"/{lb.vip_prefix_length} is not an IPv4 prefix length")
-        return
-    for index, node in enumerate(spec.nodes):
-        if node.address == lb.vip:
-            yield error(
-                (*LB, "vip"),
-                f"the VIP {lb.vip} is the address of node {node.name!r} (spec.nodes[{index}]); it must be a free address",
-            )
-    network = vip_network(lb)
-    outside = [n.name for n in holders if n.address.version != lb.vip.version or n.address not in network]
-    if outside:
-        who = "lb" if isinstance(lb, HAProxyKeepalived) else "control-plane"
-        yield error(
-            (*LB, "vip"),
-            f"the VIP {lb.vip} is outside the subnet {network} of the {who} nodes {', '.join(outside)} that must hold it",
-        )
-    for field, net in (("podCIDR", spec.control_plane.pod_cidr), ("serviceCIDR", spec.control_plane.service_cidr)):
-        if lb.vip in net:
-            yield error((*LB, "vip"), f"the VIP {lb.vip} lies inside the {field} {net}")
 
 
 def _kube_proxy(cluster: Cluster) -> Iterator[Problem]:
@@ -245,20 +215,52 @@ def _minor(version: str) -> int:
     return int(version.lstrip("v").split(".")[1])
 
 
-RULES: tuple[Rule, ...] = (
-    _duplicates,
-    _roles,
-    _quorum,
-    _high_availability,
-    _networks,
-    _ports,
-    _load_balancer,
-    _kube_proxy,
-    _persistence,
-    _versions,
+NODE = (*NODES, EACH)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A rule and the paths it reads (`EACH` for any list index): it is skipped when one is unusable."""
+
+    rule: Rule
+    reads: tuple[Path, ...]
+
+
+RULES: tuple[Checked, ...] = (
+    Checked(addr.duplicates, ((*NODE, "name"), (*NODE, "address"))),
+    Checked(addr.loopback, ((*NODE, "address"),)),
+    Checked(_roles, ((*NODE, "roles"), (*NODE, "ssh", "user"), (*NODE, "ssh", "sudo"), ("spec", "etcd", "topology"))),
+    Checked(_quorum, ((*NODE, "roles"),)),
+    Checked(_high_availability, ((*NODE, "roles"), ("spec", "highAvailability"), (*CP, "leaderElect"))),
+    Checked(addr.networks, ((*CP, "podCIDR"), (*CP, "serviceCIDR"), (*NODE, "address"))),
+    Checked(
+        addr.node_local_dns,
+        (("spec", "dns", "nodeLocalDNS"), (*CP, "podCIDR"), (*CP, "serviceCIDR"), (*NODE, "address"), LB),
+    ),
+    Checked(_ports, (("spec", "etcd"), (*CP, "apiPort"))),
+    Checked(_local_proxy_port, (("spec", "etcd"), (*CP, "apiPort"), LB)),
+    Checked(_load_balancer, (LB, (*NODE, "roles"), (*CP, "apiPort"), ("spec", "highAvailability"))),
+    Checked(addr.vip, (LB, (*NODE, "roles"), (*NODE, "address"), (*CP, "podCIDR"), (*CP, "serviceCIDR"))),
+    Checked(_kube_proxy, (("spec", "kubeProxy"), (*CP, "kubernetesVersion"))),
+    Checked(_persistence, (("spec", "persistence"),)),
+    Checked(_versions, ((*CP, "kubernetesVersion"),)),
 )
 
 
-def check(cluster: Cluster) -> list[Problem]:
-    """Every cross-field problem of a well-typed spec."""
-    return [problem for rule in RULES for problem in rule(cluster)]
+def touches(read: Path, repaired: Path) -> bool:
+    """True if a value at `repaired` is part of what `read` names (or contains it): one is a prefix of the other."""
+    return all(r == p or (r == EACH and isinstance(p, int)) for r, p in zip(read, repaired, strict=False))
+
+
+def check(cluster: Cluster, unusable: Collection[Path] = ()) -> list[Problem]:
+    """Every cross-field problem of a well-typed spec, skipping rules that read an `unusable` path.
+
+    `unusable` lists the paths whose written value was replaced to get a typed spec at all (see
+    `khatui.spec.validate`): a rule reading one would judge a stand-in, not what the operator wrote.
+    """
+    return [
+        problem
+        for checked in RULES
+        if not any(touches(read, path) for read in checked.reads for path in unusable)
+        for problem in checked.rule(cluster)
+    ]

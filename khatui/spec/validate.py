@@ -2,8 +2,10 @@
 
 Three layers, each adding problems rather than stopping: the shape (pydantic: types, unknown
 fields, required fields), the cross-field rules (`rules.check`), and the operator's machine
-(identity files exist and are private, CA files to import exist). YAML that cannot be read at all
-raises `InputError` instead: there is nothing to point at but the file.
+(identity files exist and are private, CA files to import exist). When the shape is wrong the other
+two still run, on a copy with stand-ins for the wrong values (`khatui.spec.repair`), skipping what
+reads those. YAML that cannot be read at all raises `InputError` instead: there is nothing to point
+at but the file.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ from pydantic_core import ErrorDetails
 from khatui.spec import rules
 from khatui.spec.cluster import Cluster
 from khatui.spec.problems import Path, Problem, error, has_errors, sort_problems
+from khatui.spec.repair import data_path, repair
 from khatui.spec.yamlio import LoadedYAML, load_file
+
+FILE_READS: tuple[Path, ...] = ((*rules.NODE, "ssh", "identityFile"), ("spec", "pki", "ca"))
+"""What `check_files` reads, for skipping it like a rule when one of those is unusable."""
 
 _SECRET_KEYS = {
     "password": "sudoPasswordEnv",
@@ -52,16 +58,21 @@ class Report:
 
 def validate_data(data: Any, loaded: LoadedYAML | None = None, base_dir: str | None = None) -> Report:
     """Validate parsed data. With `loaded`, problems get file and line; with `base_dir`, files are checked."""
+    unusable: list[Path] = []
     try:
         cluster: Cluster | None = Cluster.model_validate(data)
+        checked = cluster
         problems: list[Problem] = []
     except ValidationError as exc:
         cluster = None
         problems = [_translate(err, data) for err in exc.errors()]
-    if cluster is not None:
-        problems += rules.check(cluster)
-        if base_dir is not None:
-            problems += check_files(cluster, base_dir)
+        repaired = repair(data, exc.errors())
+        checked, unusable = (repaired.cluster, repaired.unusable) if repaired else (None, [])
+    if checked is not None:
+        problems += rules.check(checked, unusable)
+        reads_unusable = any(rules.touches(read, path) for read in FILE_READS for path in unusable)
+        if base_dir is not None and not reads_unusable:
+            problems += check_files(checked, base_dir)
     if loaded is not None:
         problems = [p.located(loaded.source, loaded.line_of(p.path)) for p in problems]
     return Report(cluster, sort_problems(problems))
@@ -115,7 +126,7 @@ def _file_problems(where: Path, value: str, base_dir: str, private: bool) -> lis
 
 def _translate(err: ErrorDetails, data: Any) -> Problem:
     """A pydantic error -> a Problem with a YAML path and a message an operator can act on."""
-    path = _yaml_path(err["loc"], data)
+    path = data_path(err["loc"], data)
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "extra_forbidden":
         key = str(path[-1])
@@ -136,26 +147,15 @@ def _translate(err: ErrorDetails, data: Any) -> Problem:
     if kind == "union_tag_not_found":
         return error((*path, ctx.get("discriminator", "").strip("'")), "required field is missing")
     message = err["msg"].removeprefix("Value error, ")
-    if kind != "value_error" and not isinstance(value, (dict, list)):
+    if kind != "value_error" and not isinstance(value, (dict, list)) and not _names_a_secret(path):
         message += f" (got {value!r})"
     return error(path, message)
 
 
-def _yaml_path(loc: tuple[int | str, ...], data: Any) -> Path:
-    """pydantic's location, minus the union tags it inserts, so it names what the YAML says."""
-    path: list[int | str] = []
-    current = data
-    for part in loc:
-        if isinstance(current, dict) and part not in current and part in (current.get("mode"), current.get("backend")):
-            continue
-        path.append(part)
-        if isinstance(current, dict):
-            current = current.get(part)
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            current = current[part]
-        else:
-            current = None
-    return tuple(path)
+def _names_a_secret(path: Path) -> bool:
+    """True for a field that names where a secret is kept (`*Env`, `secretRef`): its value may be the secret."""
+    keys = [str(part) for part in path if isinstance(part, str)]
+    return bool(keys) and (keys[-1].endswith("Env") or "secretRef" in keys)
 
 
 @cache

@@ -103,7 +103,7 @@ def test_unsupported_constructs_each_get_a_notice_at_their_line() -> None:
         ),
         (11, renamed.format("10.0.5.40", "node-10-0-5-40")),
         (11, "ansible_become 'sometimes' is not a yes/no value; not imported"),
-        (12, "ip 'db1.lab.example' is not an IP address; not used as the node address"),
+        (12, "host 'db1.lab.example': ip 'db1.lab.example' is not an IP address; not used as the node address"),
         (12, no_ip.format("db1.lab.example")),
         (12, renamed.format("db1.lab.example", "db1")),
         (14, "group 'calico-rr' means nothing to khatui: ignored (its hosts get no role from it)"),
@@ -147,7 +147,7 @@ def test_unresolved_hostnames_make_the_spec_fail_at_the_node_address() -> None:
     report = validate_data(document)
     assert not report.ok
     assert [(p.field, p.message) for p in report.problems] == [
-        (f"spec.nodes[{i}].address", f"value is not a valid IPv4 or IPv6 address (got '{host}')")
+        (f"spec.nodes[{i}].address", f"'{host}' is not a valid IPv4 or IPv6 address")
         for i, host in ((0, "cp1.lab.example"), (1, "cp2.lab.example"), (2, "cp3.lab.example"), (6, "db1.lab.example"))
     ]
 

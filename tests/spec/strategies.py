@@ -33,7 +33,7 @@ ssh = st.builds(
     port=optional(ports),
     host=optional(hosts),
     identityFile=optional(st.from_regex(r"~/\.ssh/[a-z_]{1,10}", fullmatch=True)),
-    jumpHost=optional(st.from_regex(r"([a-z]{1,6}@)?[a-z]{1,8}(:[0-9]{2,4})?", fullmatch=True)),
+    jumpHost=optional(st.from_regex(r"([a-z]{1,6}@)?[a-z]{1,8}(:[1-9][0-9]{1,3})?", fullmatch=True)),
     sudo=optional(st.booleans()),
     sudoPasswordEnv=optional(st.from_regex(r"[A-Z_][A-Z0-9_]{0,12}", fullmatch=True)),
 )
@@ -51,7 +51,9 @@ ca_source = st.one_of(
 pki = st.builds(
     drop_none,
     keyAlgorithm=optional(st.sampled_from([k.value for k in KeyAlgorithm])),
-    validity=optional(st.from_regex(r"[1-9][0-9]{0,5}[hd]", fullmatch=True)),
+    validity=optional(
+        st.one_of(st.integers(1, 876_000).map(lambda n: f"{n}h"), st.integers(1, 36_500).map(lambda n: f"{n}d"))
+    ),
     ca=optional(
         st.builds(drop_none, etcd=optional(ca_source), kubernetes=optional(ca_source), frontProxy=optional(ca_source))
     ),

@@ -109,7 +109,7 @@ E, W = Severity.ERROR, Severity.WARNING
 CASES: dict[str, Case] = {
     "duplicate node name": Case(setter("spec.nodes.1.name", "cp1"), E, "spec.nodes[1].name", "duplicate node name 'cp1' (also spec.nodes[0])", "name: cp1"),
     "duplicate address": Case(setter("spec.nodes.2.address", "10.0.0.11"), E, "spec.nodes[2].address", "duplicate address 10.0.0.11 (also spec.nodes[0])", "address: 10.0.0.11"),
-    "invalid IPv4": Case(setter("spec.nodes.0.address", "10.0.0.300"), E, "spec.nodes[0].address", "value is not a valid IPv4 or IPv6 address (got '10.0.0.300')", "address"),
+    "invalid IPv4": Case(setter("spec.nodes.0.address", "10.0.0.300"), E, "spec.nodes[0].address", "'10.0.0.300' is not a valid IPv4 or IPv6 address", "address"),
     "invalid IPv6": Case(setter("spec.nodes.0.address", "fd00::zz"), E, "spec.nodes[0].address", "not a valid IPv4 or IPv6 address", "address"),
     "unspecified address": Case(setter("spec.nodes.0.address", "0.0.0.0"), E, "spec.nodes[0].address", "0.0.0.0 cannot be a node address", "address"),
     "invalid CIDR": Case(setter("spec.controlPlane", {"podCIDR": "10.244.0.0/33"}), E, "spec.controlPlane.podCIDR", "not a valid IPv4 or IPv6 network", "podCIDR"),
@@ -215,3 +215,32 @@ def test_ipv6_cluster_is_valid() -> None:
     data["spec"]["controlPlane"] = {"podCIDR": "fd00:244::/56", "serviceCIDR": "fd00:96::/112"}
     data["spec"]["loadBalancer"]["vip"] = "fd00:10::100"
     assert validate_data(data).problems == []
+
+
+def test_rules_still_run_beside_shape_errors() -> None:
+    """A wrong value elsewhere does not hide the rule problems of the rest of the spec."""
+    data = base()
+    data["spec"]["nodes"][5]["ssh"] = {"port": 0, "user": "ops;id"}
+    data["spec"]["dns"] = {"replicas": "x"}
+    data["spec"]["etcd"] = {"peerPort": 2379}
+    data["spec"]["loadBalancer"]["vip"] = "10.0.0.11"
+    data["spec"]["persistence"]["classes"][0]["default"] = False
+    fields = {(p.field, p.severity) for p in validate_data(data).problems}
+    assert fields == {
+        ("spec.nodes[5].ssh.port", E),
+        ("spec.nodes[5].ssh.user", E),
+        ("spec.dns.replicas", E),
+        ("spec.etcd.peerPort", E),
+        ("spec.loadBalancer.vip", E),
+        ("spec.persistence.classes", W),
+    }
+
+
+def test_rules_reading_a_wrong_value_are_skipped() -> None:
+    """A stand-in is never judged: with the VIP unusable, no rule reports about the VIP or lb nodes."""
+    data = base()
+    data["spec"]["loadBalancer"]["vip"] = True
+    problems = validate_data(data).problems
+    assert [(p.field, p.message) for p in problems] == [
+        ("spec.loadBalancer.vip", "an IP address is written as text like 10.0.0.11, not as a yes/no value")
+    ]
