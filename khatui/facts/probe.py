@@ -162,13 +162,19 @@ def parse_binaries(lines: list[str]) -> dict[str, str]:
 
 
 def parse_hashes(lines: list[str]) -> dict[str, str]:
-    """`sha256  path` lines from sha256sum."""
+    """`sha256  path` lines from sha256sum; a line starting with `\\` has its path escaped (GNU
+    sha256sum's form for a name holding a backslash or a newline)."""
     hashes = {}
     for line in lines:
-        digest, sep, path = line.partition("  ")
+        escaped = line.startswith("\\")
+        digest, sep, path = line.removeprefix("\\").partition("  ")
         if sep and re.fullmatch(r"[0-9a-f]{64}", digest):
-            hashes[path] = digest
+            hashes[_unescape(path) if escaped else path] = digest
     return hashes
+
+
+def _unescape(path: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), path)
 
 
 def parse_etcd_members(lines: list[str]) -> tuple[tuple[EtcdMember, ...] | None, str]:

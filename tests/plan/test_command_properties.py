@@ -1,0 +1,88 @@
+"""Property: no spec value changes the shape of a command the plan runs.
+
+For every free-text and address field of every test spec and any value in it (validation bypassed),
+either rendering refuses the value (`UnsafeValue`) or every command of the plan (Run and WaitFor
+commands, step checks) splits into the same words and shell operators as with a benign value, the
+value inside the word it belongs to: never extra words, never an operator, a substitution or a glob.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from functools import cache
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from khatui.plan.build import build_plan
+from khatui.plan.model import Plan, Run, WaitFor
+from khatui.quoting.lines import UnsafeValue
+from khatui.spec.cluster import Cluster
+from tests.plan.test_build import TOKEN, files_of
+from tests.render import hostile
+
+KINDS = hostile.field_kinds()
+SPECIAL = "();<>|&`$*?[]{}~!"
+"""What `sh` treats as syntax outside quotes: split off as tokens of their own unless quoted."""
+
+
+def words(command: str) -> list[str]:
+    """`command` as sh would split it, operators and other unquoted syntax as separate tokens; digests
+    (of file contents, which differ with the value) as HASH."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=SPECIAL)
+    lexer.whitespace_split = True
+    return [re.sub(r"[0-9a-f]{64}", "HASH", token) for token in lexer]
+
+
+def commands(plan: Plan) -> list[tuple[str, str]]:
+    """(step id, command) of every command the plan may run."""
+    found = []
+    for step in plan.steps():
+        found += [(step.id, a.command) for a in step.actions if isinstance(a, Run | WaitFor)]
+        if step.check is not None:
+            found.append((step.id, step.check))
+    return found
+
+
+def plan_of(cluster: Cluster) -> Plan:
+    return build_plan(cluster, files_of(cluster), "spec-hash", token=TOKEN)
+
+
+@cache
+def benign_commands(spec: str, path: hostile.Path) -> list[tuple[str, str]]:
+    return commands(plan_of(hostile.with_value(spec, path, hostile.MARK)))
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), payload=hostile.PAYLOADS)
+def test_a_value_stays_inside_its_words(kind: str, data: st.DataObject, payload: str) -> None:
+    spec, path = data.draw(st.sampled_from(KINDS[kind]), label="field")
+    payload = hostile.fit(spec, path, payload)
+    benign = benign_commands(spec, path)
+    try:
+        found = commands(plan_of(hostile.with_value(spec, path, payload)))
+    except UnsafeValue:
+        return
+    assert [step.replace(hostile.MARK, payload) for step, _ in benign] == [step for step, _ in found]
+    for (_, expected), (_, command) in zip(benign, found, strict=True):
+        assert_same_words(words(expected), words(command), payload)
+
+
+def assert_same_words(benign: list[str], found: list[str], payload: str) -> None:
+    """As many words and operators; a word without the value unchanged, a word with it still holding it
+    (a renderer may frame a value, e.g. an IPv6 host in brackets)."""
+    assert len(found) == len(benign), found
+    for expected, word in zip(benign, found, strict=True):
+        assert payload in word if hostile.MARK in expected else word == expected, (expected, word)
+
+
+@pytest.mark.parametrize("payload", hostile.CORPUS, ids=repr)
+def test_the_load_balancer_address_reaches_curl_as_one_word(payload: str) -> None:
+    """The external load balancer's address is the spec value that reaches a command (the API check)."""
+    cluster = hostile.with_value("external-etcd-cloudlb-ceph", ("spec", "load_balancer", "address"), payload)
+    (curl,) = [c for _, c in commands(plan_of(cluster)) if c.startswith("curl")]
+    assert shlex.split(curl)[-1] == f"https://k8s-api.example.com{payload}:6443/healthz"
+    assert len(shlex.split(curl)) == 7
