@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from functools import cache
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from khatui.plan.build import build_plan
 from khatui.plan.model import Plan, Run, WaitFor
 from khatui.quoting.lines import UnsafeValue
+from khatui.render.files import FileKind, RenderedFile
 from khatui.spec.cluster import Cluster
 from tests.plan.test_build import TOKEN, files_of
 from tests.render import hostile
@@ -56,11 +59,20 @@ def benign_commands(spec: str, path: hostile.Path) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), payload=hostile.PAYLOADS)
 def test_a_value_stays_inside_its_words(kind: str, data: st.DataObject, payload: str) -> None:
     spec, path = data.draw(st.sampled_from(KINDS[kind]), label="field")
-    payload = hostile.fit(spec, path, payload)
+    check_field(spec, path, hostile.fit(spec, path, payload))
+
+
+@pytest.mark.parametrize(("spec", "path", "payload"), hostile.corpus_cases(), ids=hostile.case_id)
+def test_known_attacks_stay_inside_their_words(spec: str, path: hostile.Path, payload: str) -> None:
+    check_field(spec, path, payload)
+
+
+def check_field(spec: str, path: hostile.Path, payload: str) -> None:
+    """The plan with `payload` in the field: refused at the render edge, or the same commands."""
     benign = benign_commands(spec, path)
     try:
         found = commands(plan_of(hostile.with_value(spec, path, payload)))
@@ -86,3 +98,19 @@ def test_the_load_balancer_address_reaches_curl_as_one_word(payload: str) -> Non
     (curl,) = [c for _, c in commands(plan_of(cluster)) if c.startswith("curl")]
     assert shlex.split(curl)[-1] == f"https://k8s-api.example.com{payload}:6443/healthz"
     assert len(shlex.split(curl)) == 7
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(st.sampled_from("'\"`$(){};&|\\ %#*?az"), min_size=1, max_size=10))
+def test_a_hash_check_holds_for_any_file_name(name: str, tmp_path: Path) -> None:
+    """A step's check (`printf ... | sha256sum -c`) passes in a real `sh` for files of any name, running nothing."""
+    folder = tmp_path / str(len(list(tmp_path.iterdir())))
+    folder.mkdir()
+    cluster = hostile.specs()["single-node-lab"]
+    file = RenderedFile(cluster.spec.nodes[0].name, str(folder / f"{name}.crt"), b"CERT", FileKind.CERTIFICATE, "pki")
+    Path(file.path).write_bytes(file.data)
+    (pki,) = [s for s in build_plan(cluster, [file], "h", token=TOKEN).steps() if s.phase == "pki"]
+    assert pki.check is not None
+    result = subprocess.run(["sh", "-c", pki.check], cwd=folder, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, (pki.check, result.stderr)
+    assert sorted(p.name for p in folder.iterdir()) == [f"{name}.crt"]

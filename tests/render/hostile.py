@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import re
 import typing
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from khatui.render import render_cluster
 from khatui.spec.cluster import Cluster
 from tests.render.variants import specs
 
@@ -41,7 +44,7 @@ CORPUS = [
     "&& touch pwned",
     "\u2028x",
 ]
-"""Known attacks, drawn as often as generated payloads."""
+"""Known attacks: tried on every kind of field, and drawn as often as generated payloads."""
 PAYLOADS = st.sampled_from(CORPUS) | st.text(st.sampled_from(SYNTAX) | st.sampled_from("az09"), min_size=1, max_size=12)
 
 
@@ -106,3 +109,25 @@ def fit(spec: str, path: Path, payload: str) -> str:
     if isinstance(_get(specs()[spec], path), ipaddress.IPv4Address | ipaddress.IPv6Address):
         return payload.replace("%", "").replace("/", "") or "x"
     return payload
+
+
+@cache
+def corpus_cases() -> list[tuple[str, Path, str]]:
+    """Every known attack in the most exposed field of each kind: the one reaching most files (for a
+    node: a node with every role the spec gives, e.g. an lb node whose name goes into haproxy.cfg)."""
+    cases = []
+    for fields in field_kinds().values():
+        spec, path = max(fields, key=lambda field: _exposure(*field))
+        cases += [(spec, path, fit(spec, path, payload)) for payload in CORPUS]
+    return cases
+
+
+def _exposure(spec: str, path: Path) -> int:
+    return sum(MARK in f.content for f in render_cluster(with_value(spec, path, MARK)) if isinstance(f.content, str))
+
+
+def case_id(value: object) -> str:
+    if isinstance(value, tuple):
+        return ".".join(map(str, value))
+    plain = isinstance(value, str) and re.fullmatch(r"[\w.-]+", value)
+    return str(value) if plain else repr(value)

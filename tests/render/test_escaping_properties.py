@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def _same_shape(benign: Any, hostile_: Any, payload: str) -> None:
         if isinstance(benign, str) and "\n" in benign:  # an embedded file
             document = _embedded(benign)
             if document is None:  # a Corefile, a ceph.conf: line-oriented
-                assert len(benign.splitlines()) == len(hostile_.splitlines())
+                _same_lines(benign, hostile_)
             else:  # a kubeconfig, a JSON list: structured
                 _same_shape(document, _embedded(hostile_), payload)
 
@@ -92,24 +93,99 @@ def assert_same_structure(benign: list[RenderedFile], hostile_: list[RenderedFil
         if _is_yaml(b):
             _same_shape(_load(b.text), _load(h.text), payload)
             continue
-        assert len(b.text.splitlines()) == len(h.text.splitlines()), h.path
         if b.kind is FileKind.UNIT or b.path == str(layout.ETCDCTL_ENV):
+            assert len(b.text.splitlines()) == len(h.text.splitlines()), h.path
             assert _keys(b.text) == _keys(h.text), h.path
+        else:  # haproxy.cfg, keepalived.conf, nginx.conf, sysctl.d: no quoting, a value must stay one word
+            _same_lines(b.text, h.text)
+        if b.kind is FileKind.UNIT:
+            for before, after in zip(_exec_lines(b.text), _exec_lines(h.text), strict=True):
+                assert [w.replace(hostile.MARK, payload) for w in systemd_argv(before)] == systemd_argv(after)
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), payload=hostile.PAYLOADS)
-def test_a_value_never_changes_a_files_structure(kind: str, data: st.DataObject, payload: str) -> None:
-    spec, path = data.draw(st.sampled_from(KINDS[kind]), label="field")
-    payload = hostile.fit(spec, path, payload)
-    benign = render_cluster(hostile.with_value(spec, path, hostile.MARK))
+_DIGEST = re.compile(r"sha256:[0-9a-f]+")
+"""The header's digests, which differ with the spec."""
+
+
+def _same_lines(benign: str, hostile_: str) -> None:
+    """As many lines, each with as many words; words without the value unchanged."""
+    lines = _DIGEST.sub("sha256:digest", hostile_).splitlines()
+    assert len(benign.splitlines()) == len(lines)
+    for before, after in zip(_DIGEST.sub("sha256:digest", benign).splitlines(), lines, strict=True):
+        assert len(before.split()) == len(after.split()), after
+        for expected, word in zip(before.split(), after.split(), strict=True):
+            assert hostile.MARK in expected or word == expected, after
+
+
+def _exec_lines(unit: str) -> list[str]:
+    joined = unit.replace("\\\n", " ")
+    return [line.removeprefix("ExecStart=") for line in joined.splitlines() if line.startswith("ExecStart=")]
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "s": " ", "\\": "\\", '"': '"', "'": "'"}
+
+
+def systemd_argv(line: str) -> list[str]:
+    """The argv systemd runs for an ExecStart= value (systemd.syntax "QUOTING", systemd.service
+    "COMMAND LINES"), for the escapes khatui writes; a specifier or a variable left in it fails.
+    `test_systemd_reads_back_every_hostile_word` holds this reading against systemd's own."""
+    words, i = [], 0
+    while True:
+        while i < len(line) and line[i] in " \t":
+            i += 1
+        if i == len(line):
+            return words
+        quote = line[i] if line[i] in "\"'" else ""
+        i += bool(quote)
+        word = ""
+        while i < len(line) and (line[i] != quote if quote else line[i] not in " \t"):
+            if line[i] == "\\":
+                word, i = word + _ESCAPES[line[i + 1]], i + 2
+            else:
+                word, i = word + line[i], i + 1
+        assert not quote or i < len(line), f"unterminated quote in {line!r}"
+        i += bool(quote)
+        words.append(_expand(word))
+
+
+def _expand(word: str) -> str:
+    out, i = "", 0
+    while i < len(word):
+        pair = word[i : i + 2]
+        if word[i] in "%$":
+            assert pair in ("%%", "$$"), f"systemd would expand {pair!r} in {word!r}"
+            out, i = out + word[i], i + 2
+        else:
+            out, i = out + word[i], i + 1
+    return out
+
+
+@cache
+def _benign(spec: str, path: hostile.Path) -> list[RenderedFile]:
+    return render_cluster(hostile.with_value(spec, path, hostile.MARK))
+
+
+def check_field(spec: str, path: hostile.Path, payload: str) -> None:
+    """Rendering with `payload` in the field refuses it in one line or keeps every file's structure."""
     try:
         files = render_cluster(hostile.with_value(spec, path, payload))
     except UnsafeValue as refused:
         assert "\n" not in str(refused)
         return
-    assert_same_structure(benign, files, payload)
+    assert_same_structure(_benign(spec, path), files, payload)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), payload=hostile.PAYLOADS)
+def test_a_value_never_changes_a_files_structure(kind: str, data: st.DataObject, payload: str) -> None:
+    spec, path = data.draw(st.sampled_from(KINDS[kind]), label="field")
+    check_field(spec, path, hostile.fit(spec, path, payload))
+
+
+@pytest.mark.parametrize(("spec", "path", "payload"), hostile.corpus_cases(), ids=hostile.case_id)
+def test_known_attacks_change_no_files_structure(spec: str, path: hostile.Path, payload: str) -> None:
+    check_field(spec, path, payload)
 
 
 HOSTILE_WORDS = [
@@ -142,28 +218,44 @@ def _dumped_argv(line: str) -> list[str]:
     return [re.sub(r"\\(.)", r"\1", w[1:-1]) if w.startswith('"') else w for w in words]
 
 
+def _systemd_reading(unit: Path) -> tuple[list[str], str]:
+    """`systemd-analyze verify` passes `unit` silently; (ExecStart argv, Description) from its debug dump."""
+    command = [require("systemd-analyze"), "verify", str(unit)]
+    plain = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert plain.returncode == 0 and plain.stdout == plain.stderr == "", plain.stderr
+    env = {"SYSTEMD_LOG_LEVEL": "debug", "PATH": "/usr/bin:/bin"}
+    debug = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    dump = [line.strip() for line in (debug.stdout + debug.stderr).splitlines()]
+    line = next(line for line in dump if line.startswith("Command Line: ")).removeprefix("Command Line: ")
+    description = next(line for line in dump if line.startswith("Description: ")).removeprefix("Description: ")
+    return _dumped_argv(line), description
+
+
 def test_systemd_reads_back_every_hostile_word(tmp_path: Path) -> None:
-    """`systemd-analyze verify` accepts the unit, and its debug dump shows each word whole: specifiers
-    expanded once (`%%` -> `%`), `$` kept for exec time as systemd's `$$`, quotes and backslashes intact."""
+    """systemd accepts the unit, and its dump shows each word whole: specifiers expanded once (`%%` ->
+    `%`), `$` kept for exec time as systemd's `$$`, quotes and backslashes intact."""
     argv = ["/bin/echo", *HOSTILE_WORDS]
     description = "member a%b of $c \"d\" 'e'"
     unit = tmp_path / "hostile.service"
     exec_start = systemd.exec_line(argv, separator=" \\\n  ")
     unit.write_text(f"[Unit]\nDescription={systemd.value(description)}\n\n[Service]\nExecStart={exec_start}\n")
-    command = [require("systemd-analyze"), "verify", str(unit)]
-    plain = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert plain.returncode == 0 and plain.stdout == plain.stderr == "", plain.stderr
-    debug = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"SYSTEMD_LOG_LEVEL": "debug", "PATH": "/usr/bin:/bin"},
-    )
-    dump = (debug.stdout + debug.stderr).splitlines()
-    line = next(line for line in dump if "Command Line: " in line).split("Command Line: ", 1)[1]
-    assert _dumped_argv(line) == [word.replace("$", "$$") for word in argv]
-    assert any(line.strip() == f"Description: {description}" for line in dump)
+    assert _systemd_reading(unit) == ([word.replace("$", "$$") for word in argv], description)
+    assert systemd_argv(exec_start.replace("\\\n", " ")) == argv
+
+
+def test_a_hostile_etcd_unit_verifies_with_every_flag_whole(tmp_path: Path) -> None:
+    """Item 2 of issue 11: a data dir with a newline once added an ExecStartPre= line; with spaces,
+    `%` and `$` it was split and expanded. Now it is refused, or one word."""
+    path = ("spec", "etcd", "data_dir")
+    with pytest.raises(UnsafeValue):
+        render_cluster(hostile.with_value("external-etcd-cloudlb-ceph", path, "\nExecStartPre=/bin/touch /tmp/x"))
+    files = render_cluster(hostile.with_value("external-etcd-cloudlb-ceph", path, " $(touch x) 100% ${HOME}"))
+    etcd = next(f for f in files if f.path == "/etc/systemd/system/etcd.service")
+    unit = tmp_path / "etcd.service"
+    unit.write_text(etcd.text)
+    argv, _ = _systemd_reading(unit)
+    assert "--data-dir=/var/lib/etcd $$(touch x) 100% $${HOME}" in argv
+    assert len(argv) == len(systemd_argv(_exec_lines(etcd.text)[0]))
 
 
 @pytest.mark.parametrize("value", ["a\nb", "a\rb", "nul\x00", "tab\t", "\x1b[31m", "line\u2028sep", "\ud800"], ids=repr)
