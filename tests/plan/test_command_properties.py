@@ -26,7 +26,6 @@ from khatui.spec.cluster import Cluster
 from tests.plan.test_build import TOKEN, files_of
 from tests.render import hostile
 
-KINDS = hostile.field_kinds()
 SPECIAL = "();<>|&`$*?[]{}~!"
 """What `sh` treats as syntax outside quotes: split off as tokens of their own unless quoted."""
 
@@ -58,12 +57,10 @@ def benign_commands(spec: str, path: hostile.Path) -> list[tuple[str, str]]:
     return commands(plan_of(hostile.with_value(spec, path, hostile.MARK)))
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), payload=hostile.PAYLOADS)
-def test_a_value_stays_inside_its_words(kind: str, data: st.DataObject, payload: str) -> None:
-    spec, path = data.draw(st.sampled_from(KINDS[kind]), label="field")
-    check_field(spec, path, hostile.fit(spec, path, payload))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=hostile.CASES)
+def test_a_value_stays_inside_its_words(case: tuple[str, hostile.Path, str]) -> None:
+    check_field(*case)
 
 
 @pytest.mark.parametrize(("spec", "path", "payload"), hostile.corpus_cases(), ids=hostile.case_id)

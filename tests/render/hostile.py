@@ -64,6 +64,7 @@ def _free_text(value: Any) -> bool:
     return isinstance(value, str | ipaddress.IPv4Address | ipaddress.IPv6Address) and not isinstance(value, enum.Enum)
 
 
+@cache
 def field_kinds() -> dict[str, list[tuple[str, Path]]]:
     """Every free-text or address field of every test spec, as (spec name, field path), grouped by kind
     (`spec.nodes[].name`: the same field of every node)."""
@@ -131,3 +132,12 @@ def case_id(value: object) -> str:
         return ".".join(map(str, value))
     plain = isinstance(value, str) and re.fullmatch(r"[\w.-]+", value)
     return str(value) if plain else repr(value)
+
+
+def _case(field: tuple[str, Path]) -> st.SearchStrategy[tuple[str, Path, str]]:
+    spec, path = field
+    return PAYLOADS.map(lambda payload: (spec, path, fit(spec, path, payload)))
+
+
+CASES = st.sampled_from(sorted(field_kinds())).flatmap(lambda kind: st.sampled_from(field_kinds()[kind])).flatmap(_case)
+"""(spec, field path, payload): a kind of field, one of its fields, a payload it can hold."""

@@ -29,7 +29,6 @@ from khatui.render.header import body_of
 from tests.render import hostile
 from tests.render.tools import require
 
-KINDS = hostile.field_kinds()
 LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -175,12 +174,10 @@ def check_field(spec: str, path: hostile.Path, payload: str) -> None:
     assert_same_structure(_benign(spec, path), files, payload)
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), payload=hostile.PAYLOADS)
-def test_a_value_never_changes_a_files_structure(kind: str, data: st.DataObject, payload: str) -> None:
-    spec, path = data.draw(st.sampled_from(KINDS[kind]), label="field")
-    check_field(spec, path, hostile.fit(spec, path, payload))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=hostile.CASES)
+def test_a_value_never_changes_a_files_structure(case: tuple[str, hostile.Path, str]) -> None:
+    check_field(*case)
 
 
 @pytest.mark.parametrize(("spec", "path", "payload"), hostile.corpus_cases(), ids=hostile.case_id)
