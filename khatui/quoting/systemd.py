@@ -32,7 +32,8 @@ def exec_word(word: str | PurePosixPath) -> str:
 
 
 def exec_line(argv: Sequence[str | PurePosixPath], separator: str = " ") -> str:
-    """The value of ExecStart= running `argv` as it is; words joined by `separator` (e.g. " \\\\\\n  ")."""
+    """The value of ExecStart= running `argv` as it is; words joined by `separator` (a space, or a
+    backslash-newline continuation and an indent)."""
     program = str(argv[0])
     if not program.startswith("/"):
         raise UnsafeValue(f"{program!r} cannot go into {_TARGET}: a command must be an absolute path")
