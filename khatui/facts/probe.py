@@ -9,11 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shlex
 from collections.abc import Iterable
 
 from khatui import layout
 from khatui.facts.model import EtcdMember, NodeFacts
+from khatui.quoting import shell as sh
 
 BINARIES = (
     "etcd",
@@ -41,6 +41,8 @@ ETCD_MEMBERS = (
     'else curl -s --max-time 4 --cacert "$ETCDCTL_CACERT" --cert "$ETCDCTL_CERT" --key "$ETCDCTL_KEY" '
     '-X POST -d "{}" "${ETCDCTL_ENDPOINTS%%,*}/v3/cluster/member/list"; fi ) | tr -d "\\n"; echo; fi'
 )
+_CONTENT = """khatui_content() { [ -f "$1" ] && { printf '@@content %s\\n' "$1"; base64 -w0 "$1"; echo; }; }"""
+"""Prints one file's section; the path reaches it as an argument, never as script text."""
 SERVICES = ("etcd", "kubelet", "haproxy", "keepalived", "nginx", "containerd")
 _VERSION_FLAGS = {
     "haproxy": "-v",
@@ -54,7 +56,6 @@ _VERSION_FLAGS = {
 def script(paths: Iterable[str], content_paths: Iterable[str], extra: str = "") -> str:
     """The probe for a node that would receive `paths` (hashes) and `content_paths` (contents too);
     `extra` (more read-only probing, such as the network mesh) runs in the same round trip."""
-    q = shlex.quote
     lines = [
         "exec 2>/dev/null",
         "echo @@time; date +%s.%N",
@@ -84,9 +85,9 @@ def script(paths: Iterable[str], content_paths: Iterable[str], extra: str = "") 
     lines.append("echo @@hashes")
     hashed = sorted(set(paths))
     if hashed:
-        lines.append("sha256sum " + " ".join(q(p) for p in hashed))
-    for path in sorted(set(content_paths)):
-        lines.append(f"[ -f {q(path)} ] && {{ echo @@content {q(path)}; base64 -w0 {q(path)}; echo; }}")
+        lines.append(sh.cmd("sha256sum", "--", *hashed))
+    lines.append(_CONTENT)
+    lines += [sh.cmd("khatui_content", path) for path in sorted(set(content_paths))]
     if extra:
         lines.append(extra.rstrip("\n"))
     lines.append("echo @@end")
@@ -161,13 +162,19 @@ def parse_binaries(lines: list[str]) -> dict[str, str]:
 
 
 def parse_hashes(lines: list[str]) -> dict[str, str]:
-    """`sha256  path` lines from sha256sum."""
+    """`sha256  path` lines from sha256sum; a line starting with `\\` has its path escaped (GNU
+    sha256sum's form for a name holding a backslash or a newline)."""
     hashes = {}
     for line in lines:
-        digest, sep, path = line.partition("  ")
+        escaped = line.startswith("\\")
+        digest, sep, path = line.removeprefix("\\").partition("  ")
         if sep and re.fullmatch(r"[0-9a-f]{64}", digest):
-            hashes[path] = digest
+            hashes[_unescape(path) if escaped else path] = digest
     return hashes
+
+
+def _unescape(path: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), path)
 
 
 def parse_etcd_members(lines: list[str]) -> tuple[tuple[EtcdMember, ...] | None, str]:

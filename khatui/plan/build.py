@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import base64
 import secrets
-import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from khatui import layout
 from khatui.facts.model import NodeFacts
 from khatui.plan.model import Action, Phase, Plan, Run, Step, Upload, WaitFor
+from khatui.quoting import shell as sh
+from khatui.quoting.shell import Script
+from khatui.render import yamltext
+from khatui.render.context import host_port
 from khatui.render.files import FileKind, RenderedFile, Stage
 from khatui.render.header import body_of
 from khatui.render.kubeadm import INIT_PATH, JOIN_PATH
@@ -102,9 +105,13 @@ def _upload(file: RenderedFile, summary: str = "") -> Upload:
     )
 
 
-def _hash_check(files: Sequence[RenderedFile]) -> str:
-    lines = "".join(f"{Upload(f.path, f.data).sha256}  {f.path}\\n" for f in files)
-    return f"printf '{lines}' | sha256sum -c --quiet"
+def _hash_check(files: Sequence[RenderedFile]) -> Script:
+    lines = [f"{Upload(f.path, f.data).sha256}  {f.path}" for f in files]
+    return sh.pipe(sh.cmd("printf", "%s\\n", *lines), sh.cmd("sha256sum", "-c", "--quiet"))
+
+
+def _reload_and(*commands: sh.Command) -> Script:
+    return sh.and_(sh.cmd("systemctl", "daemon-reload"), *commands)
 
 
 class _Builder:
@@ -178,7 +185,7 @@ class _Builder:
                     if f.stage is Stage.BEFORE_KUBEADM or (f.stage is Stage.UNTIL_KUBEADM and not n.has(KUBEADM_DONE))
                 ]
                 restart = Run(
-                    "systemctl daemon-reload && systemctl enable kubelet && systemctl restart kubelet",
+                    _reload_and(sh.cmd("systemctl", "enable", "kubelet"), sh.cmd("systemctl", "restart", "kubelet")),
                     description="(re)start the kubelet that runs the etcd static pod",
                 )
                 steps.append(
@@ -193,7 +200,9 @@ class _Builder:
                 )
             else:
                 start = Run(
-                    "systemctl daemon-reload && systemctl enable etcd && systemctl restart --no-block etcd",
+                    _reload_and(
+                        sh.cmd("systemctl", "enable", "etcd"), sh.cmd("systemctl", "restart", "--no-block", "etcd")
+                    ),
                     description="(re)start etcd without waiting for quorum",
                 )
                 step = self.upload_step("etcd", n, "etcd", "etcd member (systemd)", files, [start])
@@ -203,8 +212,8 @@ class _Builder:
                         n.node.name,
                         "etcd",
                         "etcd member (systemd)",
-                        (Run("systemctl start --no-block etcd"),),
-                        check="systemctl is-active --quiet etcd",
+                        (Run(sh.cmd("systemctl", "start", "--no-block", "etcd")),),
+                        check=sh.cmd("systemctl", "is-active", "--quiet", "etcd"),
                     )
                 steps.append(step)
             health.append(
@@ -215,7 +224,7 @@ class _Builder:
                     "etcd member healthy",
                     (
                         WaitFor(
-                            _etcdctl("endpoint health"),
+                            _etcdctl("endpoint", "health"),
                             timeout=180,
                             interval=1,
                             description="wait until this member answers etcdctl endpoint health",
@@ -237,7 +246,7 @@ class _Builder:
                 continue
             services = list(dict.fromkeys(SERVICE_OF[f.component] for f in files))
             restarts = [
-                Run(f"systemctl enable {s} && systemctl reload-or-restart {s}")
+                Run(sh.and_(sh.cmd("systemctl", "enable", s), sh.cmd("systemctl", "reload-or-restart", s)))
                 for s in services
                 if s in {SERVICE_OF[f.component] for f in n.changed(files)}
             ]
@@ -245,7 +254,11 @@ class _Builder:
             inactive = [s for s in services if not n.active(s)]
             if step.is_noop and inactive and not self.offline:
                 step = Step(
-                    "lb", n.node.name, "proxy", step.title, tuple(Run(f"systemctl enable --now {s}") for s in inactive)
+                    "lb",
+                    n.node.name,
+                    "proxy",
+                    step.title,
+                    tuple(Run(sh.cmd("systemctl", "enable", "--now", s)) for s in inactive),
                 )
             steps.append(step)
         return Phase("lb", "Load balancer", tuple(steps), requires=("pki",))
@@ -255,12 +268,14 @@ class _Builder:
         prepare_files = n.pick(components=("kubeadm", "kube-proxy", "kube-vip"), stage=Stage.BEFORE_KUBEADM)
         prepare_files = [f for f in prepare_files if f.kind is not FileKind.ADDON]
         settle: list[Action] = [
-            Run(f"sysctl -q -p {f.path}", description=f"apply {f.path}")
+            Run(sh.cmd("sysctl", "-q", "-p", f.path), description=f"apply {f.path}")
             for f in prepare_files
             if f.path.startswith("/etc/sysctl.d/")
         ]
         if any(f.path.startswith("/etc/modules-load.d/") for f in prepare_files):
-            settle.append(Run("systemctl restart systemd-modules-load", description="load the kernel modules"))
+            settle.append(
+                Run(sh.cmd("systemctl", "restart", "systemd-modules-load"), description="load the kernel modules")
+            )
         prepare = self.upload_step(
             phase, n, "prepare", "kubeadm configuration and node settings", prepare_files, settle
         )
@@ -272,15 +287,18 @@ class _Builder:
             if self.cluster.spec.etcd.run_as is EtcdRunAs.STATIC_POD and n.node.has(Role.ETCD):
                 actions.append(
                     Run(
-                        f"rm -f {STANDALONE_DROPIN} {STANDALONE_CONFIG} && systemctl daemon-reload",
+                        sh.and_(
+                            sh.cmd("rm", "-f", STANDALONE_DROPIN, STANDALONE_CONFIG),
+                            sh.cmd("systemctl", "daemon-reload"),
+                        ),
                         description="hand the kubelet over to kubeadm",
                     )
                 )
             # A kubeadm cut off halfway left some of its files behind; run again, its preflight would
             # refuse them. kubeadm's phases overwrite what they write, so a redo skips the preflight.
-            again = " --ignore-preflight-errors=all" if f"{phase}/{name}/kubeadm" in self.redo else ""
+            again = ["--ignore-preflight-errors=all"] if f"{phase}/{name}/kubeadm" in self.redo else []
             if first:
-                actions.append(Run(f"kubeadm init --config {INIT_PATH}{again}", timeout=600))
+                actions.append(Run(sh.cmd("kubeadm", "init", "--config", INIT_PATH, *again), timeout=600))
             else:
                 actions.append(
                     Upload(
@@ -291,7 +309,7 @@ class _Builder:
                         summary="discovery kubeconfig with a bootstrap token",
                     )
                 )
-                actions.append(Run(f"kubeadm join --config {JOIN_PATH}{again}", timeout=600))
+                actions.append(Run(sh.cmd("kubeadm", "join", "--config", JOIN_PATH, *again), timeout=600))
             steps.append(
                 Step(
                     phase,
@@ -299,13 +317,18 @@ class _Builder:
                     "kubeadm",
                     "kubeadm init" if first else "kubeadm join",
                     tuple(actions),
-                    check=f"test -f {KUBEADM_DONE}",
+                    check=sh.cmd("test", "-f", KUBEADM_DONE),
                 )
             )
         after = [f for f in n.pick(stage=Stage.AFTER_KUBEADM) if f.kind is not FileKind.ADDON]
         steps.append(
             self.upload_step(
-                phase, n, "kubelet", "kubelet pointed at the load balancer", after, [Run("systemctl restart kubelet")]
+                phase,
+                n,
+                "kubelet",
+                "kubelet pointed at the load balancer",
+                after,
+                [Run(sh.cmd("systemctl", "restart", "kubelet"))],
             )
         )
         if first and self.joiners():
@@ -318,7 +341,10 @@ class _Builder:
                     "bootstrap token for joining nodes",
                     (
                         Run(
-                            f"kubeadm token delete {token_id} >/dev/null 2>&1; kubeadm token create {self.token} --ttl 2h --kubeconfig {ADMIN}",
+                            sh.seq(
+                                sh.quiet(sh.cmd("kubeadm", "token", "delete", token_id)),
+                                sh.cmd("kubeadm", "token", "create", self.token, "--ttl", "2h", "--kubeconfig", ADMIN),
+                            ),
                             description="create the bootstrap token for joining nodes",
                         ),
                     ),
@@ -343,13 +369,24 @@ class _Builder:
         """kubeadm's file discovery: the cluster CA and the LB address, with the bootstrap token."""
         ca = next((f for f in self.first_control_plane().files if f.path == str(layout.CA_CERT)), None)
         host, port = endpoint(self.cluster.spec.load_balancer, self.cluster.spec.control_plane.api_port)
-        server = f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
         ca_data = base64.b64encode(ca.data).decode() if ca else ""
-        return (
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: kubernetes\n  cluster:\n"
-            f"    certificate-authority-data: {ca_data}\n    server: {server}\n"
-            "contexts:\n- name: bootstrap\n  context: {cluster: kubernetes, user: bootstrap}\n"
-            f"current-context: bootstrap\nusers:\n- name: bootstrap\n  user:\n    token: {self.token}\n"
+        return yamltext.dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": "kubernetes",
+                        "cluster": {
+                            "certificate-authority-data": ca_data,
+                            "server": f"https://{host_port(host, port)}",
+                        },
+                    }
+                ],
+                "contexts": [{"name": "bootstrap", "context": {"cluster": "kubernetes", "user": "bootstrap"}}],
+                "current-context": "bootstrap",
+                "users": [{"name": "bootstrap", "user": {"token": self.token}}],
+            }
         ).encode()
 
     def kubernetes(self) -> list[Phase]:
@@ -376,7 +413,7 @@ class _Builder:
         )
         addons = first.pick(kinds=(FileKind.ADDON,))
         apply = Run(
-            f"kubectl --kubeconfig {ADMIN} apply -f {layout.ADDONS_DIR}",
+            sh.cmd("kubectl", "--kubeconfig", ADMIN, "apply", "-f", layout.ADDONS_DIR),
             timeout=300,
             description="kubectl apply the addons (kube-proxy, CoreDNS, storage)",
         )
@@ -398,13 +435,13 @@ class _Builder:
                         n.node.name,
                         "etcd",
                         "etcd member healthy",
-                        (Run(_etcdctl("endpoint health")),),
+                        (Run(_etcdctl("endpoint", "health")),),
                         read_only=True,
                     )
                 )
         first = self.first_control_plane()
         host, port = endpoint(self.cluster.spec.load_balancer, self.cluster.spec.control_plane.api_port)
-        url = f"https://[{host}]:{port}/healthz" if ":" in host else f"https://{host}:{port}/healthz"
+        url = f"https://{host_port(host, port)}/healthz"
         steps.append(
             Step(
                 "verify",
@@ -413,7 +450,7 @@ class _Builder:
                 "API answers through the load balancer",
                 (
                     WaitFor(
-                        f"curl -fsS --max-time 5 --cacert {layout.CA_CERT} {shlex.quote(url)}",
+                        sh.cmd("curl", "-fsS", "--max-time", "5", "--cacert", layout.CA_CERT, url),
                         timeout=120,
                         interval=2,
                         description=f"GET {url} verified against the cluster CA",
@@ -425,8 +462,9 @@ class _Builder:
         return Phase("verify", "Verify", tuple(steps), requires=("etcd-health", "control-plane-init"))
 
 
-def _etcdctl(command: str) -> str:
-    return f"set -a && . {layout.ETCDCTL_ENV} && etcdctl {command}"
+def _etcdctl(*args: str) -> Script:
+    """etcdctl with the ETCDCTL_* variables of the node's etcdctl.env."""
+    return sh.and_(sh.cmd("set", "-a"), sh.cmd(".", layout.ETCDCTL_ENV), sh.cmd("etcdctl", *args))
 
 
 def build_plan(

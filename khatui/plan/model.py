@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from khatui.quoting.shell import Script
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -38,7 +40,7 @@ class Upload:
 class Run:
     """Run a shell command on the node (as root: through sudo when the node needs it)."""
 
-    command: str
+    command: Script
     timeout: float = 300.0
     description: str = ""
 
@@ -50,7 +52,7 @@ class Run:
 class WaitFor:
     """Repeat a probe command until it succeeds or `timeout` seconds pass."""
 
-    command: str
+    command: Script
     timeout: float = 120.0
     interval: float = 1.0
     description: str = ""
@@ -72,7 +74,7 @@ class Step:
     title: str
     actions: tuple[Action, ...] = ()
     noop_reason: str | None = None
-    check: str | None = None
+    check: Script | None = None
     """A command whose success means the step's effect is in place (used on resume)."""
     read_only: bool = False
     """Only looks (health checks, verification): not counted as a change."""

@@ -8,11 +8,11 @@ own lb nodes holds it already (a re-run). Pure: the script is text, its output i
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 from khatui.facts.model import NodeFacts
 from khatui.preflight.checks import CheckResult, Status
+from khatui.quoting import shell as sh
 from khatui.spec.cluster import Cluster
 from khatui.spec.loadbalancer import HAProxyKeepalived, KubeVip
 from khatui.spec.nodes import Node, Role
@@ -48,17 +48,21 @@ def probes(cluster: Cluster, node: Node) -> list[Probe]:
     return found
 
 
+_TCP = """\
+khatui_tcp() {
+  r=$(timeout 3 bash -c 'exec 3<>/dev/tcp/"$1"/"$2"' _ "$1" "$2" 2>&1); c=$?
+  case "$c:$r" in 0:*) s=open;; 124:*) s=unreachable;; *refused*) s=refused;; *) s=unreachable;; esac
+  printf '@@tcp %s %s %s\\n' "$1" "$2" "$s"
+}
+"""
+"""Probes one host and port; both reach bash as arguments, never as script text."""
+
+
 def script(found: list[Probe]) -> str:
     """A read-only shell snippet printing `@@tcp host port result` per probe (open, refused, unreachable);
     it never exits, so it runs inside the facts probe, in the same round trip."""
-    lines = ["if ! command -v bash >/dev/null; then echo @@nobash; else :"]
-    for probe in found:
-        host, port = shlex.quote(probe.host), probe.port
-        lines.append(
-            f"r=$(timeout 3 bash -c 'exec 3<>/dev/tcp/{host}/{port}' 2>&1); c=$?; "
-            f'case "$c:$r" in 0:*) s=open;; 124:*) s=unreachable;; *refused*) s=refused;; *) s=unreachable;; esac; '
-            f'echo "@@tcp {host} {port} $s"'
-        )
+    lines = ["if ! command -v bash >/dev/null; then echo @@nobash; else :", _TCP.rstrip("\n")]
+    lines += [sh.cmd("khatui_tcp", probe.host, probe.port) for probe in found]
     lines.append("fi")
     return "\n".join(lines) + "\n"
 

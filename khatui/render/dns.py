@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
+from khatui.quoting.lines import word
 from khatui.render import nodelocaldns, yamltext
 from khatui.render.context import RenderContext
 from khatui.render.files import FileKind, RenderedFile, Stage
@@ -32,7 +33,7 @@ def coredns_image(ctx: RenderContext) -> str:
 
 def corefile(ctx: RenderContext) -> str:
     """kubeadm's Corefile with the spec's cache capacity and forward concurrency."""
-    dns, domain = ctx.spec.dns, ctx.spec.control_plane.dns_domain
+    dns, domain = ctx.spec.dns, word(ctx.spec.control_plane.dns_domain)
     cache = ""
     if dns.cache_size:
         cache = f"""\

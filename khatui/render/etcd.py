@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from khatui import layout
+from khatui.quoting import shell, systemd
 from khatui.render import yamltext
 from khatui.render.context import RenderContext, host_port
 from khatui.render.files import FileKind, RenderedFile
@@ -103,10 +104,11 @@ def health_command(ctx: RenderContext, node: Node, etcdctl: str = "etcdctl") -> 
 
 def unit(ctx: RenderContext, node: Node, state: ClusterState = ClusterState.NEW) -> str:
     """The systemd unit running the member (Type=notify: etcd reports ready once it has joined)."""
-    args = " \\\n  ".join([ETCD_BINARY, *flags(ctx, node, state)])
+    args = systemd.exec_line([ETCD_BINARY, *flags(ctx, node, state)], separator=" \\\n  ")
+    description = systemd.value(f"etcd member {node.name} of cluster {ctx.name}")
     return f"""\
 [Unit]
-Description=etcd member {node.name} of cluster {ctx.name}
+Description={description}
 Documentation=https://etcd.io/docs/
 Wants=network-online.target
 After=network-online.target
@@ -177,13 +179,15 @@ def static_pod(ctx: RenderContext, node: Node, state: ClusterState = ClusterStat
 
 
 def etcdctl_env(ctx: RenderContext, node: Node) -> str:
-    """ETCDCTL_* variables so `etcdctl endpoint health` on the node needs no flags."""
-    return (
-        f"ETCDCTL_API=3\n"
-        f"ETCDCTL_ENDPOINTS={health_endpoint(ctx, node)}\n"
-        f"ETCDCTL_CACERT={layout.ETCD_CA_CERT}\n"
-        f"ETCDCTL_CERT={layout.ETCD_HEALTHCHECK_CERT}\n"
-        f"ETCDCTL_KEY={layout.ETCD_HEALTHCHECK_KEY}\n"
+    """ETCDCTL_* variables so `etcdctl endpoint health` on the node needs no flags (sourced by `sh`)."""
+    return shell.env_file(
+        {
+            "ETCDCTL_API": 3,
+            "ETCDCTL_ENDPOINTS": health_endpoint(ctx, node),
+            "ETCDCTL_CACERT": layout.ETCD_CA_CERT,
+            "ETCDCTL_CERT": layout.ETCD_HEALTHCHECK_CERT,
+            "ETCDCTL_KEY": layout.ETCD_HEALTHCHECK_KEY,
+        }
     )
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from khatui.quoting.lines import UnsafeValue, one_line
+
 
 class FileKind(StrEnum):
     """What a file is, which decides how the engine installs it and which tool checks it."""
@@ -46,7 +48,8 @@ class Stage(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RenderedFile:
-    """One file for one node. Invariant: `path` is absolute (POSIX) and `mode` has no type bits."""
+    """One file for one node. Invariant: `path` is absolute, one line, without `.` or `..` (a spec value
+    in a file name cannot leave its folder), and `mode` has no type bits."""
 
     node: str
     """Name of the node the file belongs to."""
@@ -64,6 +67,11 @@ class RenderedFile:
     """user:group on the node."""
     stage: Stage = Stage.BEFORE_KUBEADM
     """When the engine installs it."""
+
+    def __post_init__(self) -> None:
+        one_line(self.path, "a file path")
+        if not self.path.startswith("/") or any(part in ("", ".", "..") for part in self.path[1:].split("/")):
+            raise UnsafeValue(f"{self.path!r} cannot be a file path: it must be absolute and plain (no . or ..)")
 
     @property
     def data(self) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from khatui.quoting.lines import word
 from khatui.render.context import RenderContext, host_port
 from khatui.spec.loadbalancer import HAProxyKeepalived, LocalProxy
 
@@ -52,7 +53,8 @@ def backend(ctx: RenderContext) -> str:
     """The backend section: every control plane, checked over HTTPS."""
     port = ctx.spec.control_plane.api_port
     servers = "".join(
-        f"    server {node.name} {host_port(node.address, port)} check verify none\n" for node in ctx.control_planes
+        f"    server {word(node.name)} {word(host_port(node.address, port))} check verify none\n"
+        for node in ctx.control_planes
     )
     return f"""\
 backend {BACKEND}

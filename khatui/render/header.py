@@ -16,6 +16,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from khatui.quoting.lines import word
 from khatui.spec.cluster import Cluster
 
 SPEC_DIGEST_LENGTH = 12
@@ -45,7 +46,7 @@ def stamp(body: str, cluster_name: str, digest: str) -> str:
     if body.startswith("#!"):
         shebang, _, body = body.partition("\n")
         shebang += "\n"
-    first = _FIRST.format(name=cluster_name, spec=digest, content=_content_digest(body))
+    first = _FIRST.format(name=word(cluster_name, "the khatui header"), spec=digest, content=_content_digest(body))
     return f"{shebang}{first}\n{_SECOND}\n{body}"
 
 

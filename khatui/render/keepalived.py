@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from khatui.quoting.lines import word
 from khatui.render.context import RenderContext
 from khatui.render.haproxy import PID_FILE
 from khatui.spec.loadbalancer import HAProxyKeepalived, vip_network
@@ -42,12 +43,13 @@ def config(ctx: RenderContext, lb: HAProxyKeepalived, node: Node) -> str:
     """keepalived.conf of lb node `node`."""
     lb_nodes = ctx.spec.with_role(Role.LB)
     index = next(i for i, n in enumerate(lb_nodes) if n.name == node.name)
-    peers = "".join(f"        {peer.address}\n" for peer in lb_nodes if peer.name != node.name)
-    unicast = f"    unicast_src_ip {node.address}\n    unicast_peer {{\n{peers}    }}\n" if peers else ""
+    peers = "".join(f"        {word(peer.address)}\n" for peer in lb_nodes if peer.name != node.name)
+    unicast = f"    unicast_src_ip {word(node.address)}\n    unicast_peer {{\n{peers}    }}\n" if peers else ""
     prefix = vip_network(lb).prefixlen
+    interface, vip = word(lb.interface), word(lb.vip)
     return f"""\
 global_defs {{
-    router_id {node.name}
+    router_id {word(node.name)}
     enable_script_security
     script_user root
 }}
@@ -62,12 +64,12 @@ vrrp_script chk_haproxy {{
 
 vrrp_instance kube_apiserver {{
     state {"MASTER" if index == 0 else "BACKUP"}
-    interface {lb.interface}
+    interface {interface}
     virtual_router_id {lb.virtual_router_id}
     priority {priority(index)}
     advert_int 1
 {unicast}    virtual_ipaddress {{
-        {lb.vip}/{prefix} dev {lb.interface}
+        {vip}/{prefix} dev {interface}
     }}
     track_script {{
         chk_haproxy

@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from khatui import layout
+from khatui.quoting import systemd
 from khatui.render import yamltext
 from khatui.render.context import RenderContext
 from khatui.render.files import FileKind, RenderedFile, Stage
@@ -81,7 +82,7 @@ def standalone_dropin() -> str:
     return f"""\
 [Service]
 ExecStart=
-ExecStart={KUBELET_BINARY} --config={STANDALONE_CONFIG}
+ExecStart={systemd.exec_line([KUBELET_BINARY, f"--config={STANDALONE_CONFIG}"])}
 Restart=always
 """
 

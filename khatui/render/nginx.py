@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from khatui.quoting.lines import word
 from khatui.render.context import RenderContext, host_port
 
 CONFIG_PATH = PurePosixPath("/etc/nginx/nginx.conf")
@@ -20,7 +21,7 @@ def config(ctx: RenderContext, port: int) -> str:
     """nginx.conf with one stream server on 127.0.0.1:`port`."""
     api_port = ctx.spec.control_plane.api_port
     servers = "".join(
-        f"        server {host_port(node.address, api_port)} max_fails=2 fail_timeout=10s;\n"
+        f"        server {word(host_port(node.address, api_port))} max_fails=2 fail_timeout=10s;\n"
         for node in ctx.control_planes
     )
     return f"""\

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from khatui.quoting.lines import word
 from khatui.render.context import RenderContext
 from khatui.spec.components import ProxyMode
 
@@ -27,10 +28,10 @@ def _binds_service_ip(ctx: RenderContext) -> bool:
 
 def corefile(ctx: RenderContext) -> str:
     """The node cache's Corefile."""
-    local = str(ctx.spec.dns.node_local_dns.address)
+    local = word(ctx.spec.dns.node_local_dns.address)
     bind = f"{local} {ctx.dns_service_ip}" if _binds_service_ip(ctx) else local
     cluster_dns = "__PILLAR__CLUSTER__DNS__" if _binds_service_ip(ctx) else ctx.dns_service_ip
-    domain = ctx.spec.control_plane.dns_domain
+    domain = word(ctx.spec.control_plane.dns_domain)
     cache_size = ctx.spec.dns.cache_size or 9984
 
     def _block(zone: str, cache: str, upstream: str, extra: str = "") -> str:

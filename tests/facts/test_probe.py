@@ -60,6 +60,18 @@ def test_script_runs_under_sh_and_parses(tmp_path: Path) -> None:
     assert abs(facts.clock_offset_s) < 5
 
 
+@pytest.mark.parametrize("name", ["$(touch pwned)", "it's `touch pwned`", 'a "b" ; touch pwned', "-n \\n %s"], ids=repr)
+def test_paths_reach_the_script_as_data(name: str, tmp_path: Path) -> None:
+    """A file name full of shell syntax is hashed and read like any other, and nothing runs."""
+    present = tmp_path / name
+    present.write_bytes(b"content\n")
+    text = script([str(present)], [str(present)])
+    output = subprocess.run(["sh", "-c", text], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    facts = parse("local", output, time.time())
+    assert facts.file_contents == {str(present): b"content\n"} and set(facts.file_hashes) == {str(present)}
+    assert not (tmp_path / "pwned").exists()
+
+
 def test_clock_offset_ignores_the_probe_round_trip() -> None:
     from khatui.facts.probe import clock_offset
 
