@@ -19,6 +19,7 @@ from pathlib import Path
 
 from khatui.errors import InputError
 from khatui.events import StepState
+from khatui.localfs import PRIVATE_DIR, Folder
 from khatui.userdirs import data_dir
 
 SCHEMA = """
@@ -147,9 +148,12 @@ class Journal:
         with self._guard():
             if path.parent.exists() and not path.parent.is_dir():
                 raise JournalError(path, f"the data directory {path.parent} is a file, not a folder")
+            if path.is_symlink():
+                raise JournalError(path, "it is a symlink; khatui does not write through symlinks")
             if path.exists() and not path.is_file():
                 raise JournalError(path, "it is not a regular file (a directory, a pipe or a device?)")
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with Folder.open(path.parent, create=True, mode=PRIVATE_DIR):
+                pass  # creates the data dir 0700, with any missing parent
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         try:
             with self._guard():

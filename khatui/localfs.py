@@ -202,6 +202,26 @@ class Folder:
             raise UnsafePathError(f"{path} is larger than {limit} bytes")
         return data
 
+    def append(self, member: str, mode: int = PRIVATE_FILE) -> BinaryIO:
+        """`member` opened for appending (created with `mode` if missing), never through a symlink:
+        for logs that grow line by line, where an atomic rewrite would not do."""
+        parts = member_parts(member)
+        path = self.path.joinpath(*parts)
+        try:
+            with self._opened(parts[:-1]) as parent:
+                fd = os.open(
+                    parts[-1],
+                    os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                    mode,
+                    dir_fd=parent,
+                )
+        except OSError as exc:
+            raise self._refusal(path, exc) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise UnsafePathError(f"{path} is not a regular file")
+        return os.fdopen(fd, "ab")
+
     def holds(self, member: str) -> bool:
         """True when `member` is a regular file (not followed if a symlink)."""
         parts = member_parts(member)

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from khatui.cli.render_index import INDEX, INDEX_HEADER
+from khatui.localfs import Folder, UnsafePathError
 from khatui.rollout.service import open_journal, save_token
+from khatui.tui.state import WizardState
 from khatui.userdirs import cluster_dir, data_dir
 from tests.pki.conftest import CLI, STACKED, snapshot, write_spec
 
@@ -233,3 +235,40 @@ def test_diagnose_never_writes_its_tarball_through_a_symlink(tmp_path: Path, cli
     assert (outside / "victim").read_text() == "keep me\n"
     assert cli("diagnose", record.id, "--offline", "-o", tmp_path / "real.tar.gz").code == 0
     assert stat.S_IMODE((tmp_path / "real.tar.gz").stat().st_mode) == 0o600
+
+
+def test_the_journal_is_never_opened_through_a_symlink(tmp_path: Path, cli: CLI) -> None:
+    outside = _outside(tmp_path)
+    data_dir().mkdir(mode=0o700)
+    (data_dir() / "journal.db").symlink_to(outside / "victim")
+    result = cli("rollouts")
+    assert result.code == 2 and "is a symlink" in result.err
+    assert (outside / "victim").read_text() == "keep me\n"
+
+
+def test_rollout_logs_are_appended_to_but_never_through_a_symlink(tmp_path: Path) -> None:
+    outside = _outside(tmp_path)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with Folder.open(logs) as folder:
+        with folder.append("r1.log") as log:
+            log.write(b"one\n")
+        with folder.append("r1.log") as log:
+            log.write(b"two\n")
+        (logs / "r2.log").symlink_to(outside / "victim")
+        with pytest.raises(UnsafePathError, match="is a symlink"):
+            folder.append("r2.log")
+    assert (logs / "r1.log").read_bytes() == b"one\ntwo\n"
+    assert stat.S_IMODE((logs / "r1.log").stat().st_mode) == 0o600
+    assert (outside / "victim").read_text() == "keep me\n"
+
+
+def test_the_wizard_never_saves_the_spec_through_a_symlink(tmp_path: Path) -> None:
+    outside = _outside(tmp_path)
+    link = tmp_path / "cluster.yaml"
+    link.symlink_to(outside / "victim")
+    state = WizardState()
+    with pytest.raises(UnsafePathError, match="is a symlink"):
+        state.save(link)
+    assert (outside / "victim").read_text() == "keep me\n"
+    assert state.save(tmp_path / "real.yaml").read_text().startswith("apiVersion")

@@ -136,13 +136,13 @@ def _crash_log(text: str) -> str | None:
 
 def _crash_folders() -> Iterator[str | None]:
     """`<data dir>/logs` when it can be made, then the temporary folder (None)."""
-    from khatui.userdirs import data_dir
+    from khatui.userdirs import data_folder
 
     folder: str | None = None
     try:
-        folder = str(data_dir() / "logs")
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    except (OSError, RuntimeError):  # RuntimeError: no home directory to put the data dir in
+        with data_folder("logs") as logs:  # created 0700, like every folder of the data dir
+            folder = str(logs.path)
+    except (KhatuiError, OSError, RuntimeError):  # RuntimeError: no home directory for the data dir
         folder = None
     if folder is not None:
         yield folder

@@ -13,6 +13,7 @@ before it starts and after it ends, so a process killed at any point leaves a jo
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shlex
 import socket
@@ -44,6 +45,7 @@ from khatui.events import (
     StepState,
 )
 from khatui.journal import Journal, RolloutRecord, StepRecord
+from khatui.localfs import PRIVATE_DIR, Folder
 from khatui.plan.model import Action, Plan, Run, Step, Upload, WaitFor
 
 TAIL_LINES = 20
@@ -117,7 +119,9 @@ class Executor:
         self.redact = redactor or Redactor(plan.secrets)
         self._sink = sink
         self._log_lock = threading.Lock()
-        self._log = open(rollout.log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in run()
+        log = Path(rollout.log_path)
+        with Folder.open(log.parent, create=True, mode=PRIVATE_DIR) as folder:
+            self._log = io.TextIOWrapper(folder.append(log.name), encoding="utf-8")
         self._abort = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -462,6 +466,5 @@ def _describe(event: Event) -> str:
 
 def log_dir(journal_path: Path) -> Path:
     """Where rollout logs live: beside the journal."""
-    path = journal_path.parent / "logs"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    with Folder.open(journal_path.parent / "logs", create=True, mode=PRIVATE_DIR) as folder:
+        return folder.path

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from paramiko.hostkeys import HostKeyEntry
 
 from khatui.boundedread import read_regular
 from khatui.errors import InputError, KhatuiError
+from khatui.localfs import PRIVATE_DIR, PRIVATE_FILE, Folder
 
 AcceptUnknown = Callable[[str, str, str], bool]
 """Asked for an unknown key: (host, key type, SHA256 fingerprint) -> accept?"""
@@ -68,11 +68,13 @@ class PinningPolicy(paramiko.MissingHostKeyPolicy):
                 "(check the fingerprint on the node, then accept it: --accept-new-host-keys)"
             )
         client.get_host_keys().add(hostname, key.get_name(), key)
-        with self._lock:
-            self.pin_file.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.pin_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "a") as handle:
-                handle.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+        line = f"{hostname} {key.get_name()} {key.get_base64()}\n".encode()
+        # Through localfs: the data dir is created 0700 and a symlink planted as the pin file is refused.
+        with self._lock, Folder.open(self.pin_file.parent, create=True, mode=PRIVATE_DIR) as folder:
+            pinned = folder.read(self.pin_file.name, MAX_KNOWN_HOSTS) or b""
+            if pinned and not pinned.endswith(b"\n"):
+                pinned += b"\n"
+            folder.write({self.pin_file.name: (pinned + line, PRIVATE_FILE)})
 
 
 MAX_KNOWN_HOSTS = 16 << 20

@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from khatui.journal import Journal, RolloutRecord, open_journal
+from khatui.localfs import Folder
 
 
 def detach(record: RolloutRecord, extra_args: list[str]) -> int:
     """Start `khatui resume ID --yes` in the background; returns its pid."""
     out = Path(record.log_path).with_suffix(".detached.out")
-    with open(out, "ab") as handle:
+    with Folder.open(out.parent) as folder, folder.append(out.name) as handle:
         process = subprocess.Popen(
             [sys.executable, "-m", "khatui", "resume", record.id, "--yes", *extra_args],
             stdin=subprocess.DEVNULL,

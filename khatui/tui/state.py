@@ -21,6 +21,7 @@ from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Any
 
 from khatui.errors import InputError
+from khatui.localfs import Folder
 from khatui.spec import API_VERSION, KIND
 from khatui.spec.problems import Path, Problem, Severity
 
@@ -226,11 +227,9 @@ class WizardState:
         if target is None:
             raise InputError("choose a file to save the spec to")
         target = target.expanduser()
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(self.to_yaml(), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{target}: cannot write: {exc.strerror}") from None
+        # Through localfs: atomic, and never through a symlink at the file's name.
+        with Folder.open(target.parent, create=True) as folder:
+            folder.write({target.name: (self.to_yaml().encode("utf-8"), None)})
         self.path = target
         self.dirty = False
         self.report = self._validate(self.data)

@@ -10,6 +10,7 @@ import paramiko
 import pytest
 
 from khatui.engine.hostkeys import HostKeyError, PinningPolicy, load_known_hosts, parse_known_hosts
+from khatui.errors import InputError
 
 KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEneaXoGB5LPmsOP1U9IMn73MI8jAvXbwxDsm2LaIp5U"
 KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII1JsPGlZP4nd1dZw2OUo3ORDbsyCRdXx8offXZTw2Mu"
@@ -78,3 +79,28 @@ def test_a_known_hosts_path_that_is_not_a_file_is_ignored_and_a_huge_one_refused
         handle.truncate((16 << 20) + 1)
     with pytest.raises(HostKeyError, match="larger than 16 MiB"):
         load_known_hosts(paramiko.SSHClient(), [huge])
+
+
+def _key(text: str) -> paramiko.PKey:
+    kind, blob = text.split()
+    return paramiko.PKey.from_type_string(kind, base64.b64decode(blob))
+
+
+def test_accepted_keys_are_pinned_in_a_private_file_kept_line_by_line(tmp_path: Path) -> None:
+    pin = tmp_path / "data" / "known_hosts"
+    policy = PinningPolicy(pin, lambda *_: True)
+    policy.missing_host_key(paramiko.SSHClient(), "node1", _key(KEY_A))
+    policy.missing_host_key(paramiko.SSHClient(), "[node2]:2222", _key(KEY_B))
+    assert pin.read_text().splitlines() == [f"node1 {KEY_A}", f"[node2]:2222 {KEY_B}"]
+    assert pin.stat().st_mode & 0o777 == 0o600
+    assert pin.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_symlink_planted_as_the_pin_file_is_refused_not_written_through(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.write_text("keep\n")
+    pin = tmp_path / "known_hosts"
+    pin.symlink_to(outside)
+    with pytest.raises(InputError, match="symlink"):
+        PinningPolicy(pin, lambda *_: True).missing_host_key(paramiko.SSHClient(), "node1", _key(KEY_A))
+    assert outside.read_text() == "keep\n"
