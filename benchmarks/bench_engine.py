@@ -123,7 +123,7 @@ def worker_khatui(manifest: dict[str, Any], tag: str) -> float:
         raise SystemExit("khatui: a read-back did not match the local digest")
     elapsed = time.perf_counter() - start
     for session in sessions.values():
-        session.close_quietly()
+        session.close()
     executor.journal.close()
     return elapsed
 
@@ -224,7 +224,7 @@ def worker_perstep(manifest: dict[str, Any], tag: str) -> dict[str, float]:
     where, content = remote_dir(node, tag), os.urandom(FILE_SIZE)
     session.run(f"mkdir -p {where}")
     upload_ms = per_call(lambda: session.upload(f"{where}/up.conf", content, 0o644, "root:root"), 50)[0]
-    session.close_quietly()
+    session.close()
     return {"run_ms": run_ms, "cpu_ms": cpu_ms, "floor_ms": floor_ms, "upload_ms": upload_ms}
 
 
@@ -242,7 +242,7 @@ def worker_memory(manifest: dict[str, Any], tag: str) -> dict[str, float]:
     if not result.ok or connected != count:
         raise SystemExit(f"memory: {connected}/{count} connected; {result.summary}")
     for session in sessions.values():
-        session.close_quietly()
+        session.close()
     return {"idle": idle, "open": after["VmRSS"], "peak": after["VmHWM"], "seconds": seconds}
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from khatui.cli import rollout_cmds
-from khatui.engine.inventory import targets
+from khatui.engine.connect import targets
 from khatui.errors import InputError
 from khatui.rollout.desired import Desired
 from khatui.spec.cluster import Cluster

@@ -31,8 +31,7 @@ from collections.abc import Callable
 
 import paramiko
 
-LineCallback = Callable[[str, str], None]
-"""Called with (stream, line) for every line of a command's output, as it arrives."""
+from khatui.engine.transport import LineCallback
 
 DRIVER = r"""export LC_ALL=C
 khatui_run() {

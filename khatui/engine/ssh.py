@@ -21,7 +21,6 @@ where SFTP cannot do the job (a missing folder, an owner other than root, sudo).
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import errno
 import shlex
@@ -36,18 +35,14 @@ from typing import Any
 import paramiko
 from fabric import Config, Connection
 
+from khatui.engine.channel import Stream, ignore, pump
 from khatui.engine.hostkeys import AcceptUnknown, HostKeyError, PinningPolicy, changed_key_message, load_known_hosts
-from khatui.engine.shell import LineCallback, RemoteShell, ShellClosed, Wakeup, watch
+from khatui.engine.shell import RemoteShell, ShellClosed, watch
+from khatui.engine.transport import CommandResult, ConnectionLost, LineCallback
 from khatui.errors import KhatuiError
 
 ROOT_IDS = {"root": (0, 0), "root:root": (0, 0), "0": (0, 0), "0:0": (0, 0)}
 """Owners an upload sets over SFTP by number; any other owner is set with `chown` on the node."""
-
-
-class ConnectionLost(KhatuiError):
-    """The SSH connection failed or dropped; the step may be retried on a new connection."""
-
-    title = "Connection lost"
 
 
 @dataclass(frozen=True)
@@ -72,64 +67,6 @@ class HostKeys:
     known_hosts: tuple[Path, ...]
     pin_file: Path
     accept_unknown: AcceptUnknown | None = None
-
-
-class _Stream:
-    """One output stream of a command: decoded as it arrives, kept whole, handed on line by line."""
-
-    def __init__(self, name: str, callback: LineCallback) -> None:
-        self.name = name
-        self.callback = callback
-        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self.parts: list[str] = []
-        self.partial = ""
-
-    def feed(self, data: bytes, final: bool = False) -> None:
-        text = self.decoder.decode(data, final)
-        if not text:
-            return
-        self.parts.append(text)
-        *lines, self.partial = (self.partial + text).split("\n")
-        for line in lines:
-            self.callback(self.name, line.rstrip("\r"))
-
-    def finish(self) -> str:
-        """Flush the last, unterminated line; returns the whole stream."""
-        self.feed(b"", final=True)
-        if self.partial:
-            self.callback(self.name, self.partial)
-            self.partial = ""
-        return "".join(self.parts)
-
-
-@dataclass
-class CommandResult:
-    """Exit code and output of one command."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def _ignore(stream: str, line: str) -> None:
-    pass
-
-
-def _pump(channel: paramiko.Channel, wake: Wakeup, out: _Stream, err: _Stream, deadline: float | None) -> bool:
-    """Hand output on until the command ends (exit status and EOF); False when `deadline` passed first."""
-    while True:
-        wake.reset()
-        ended = bool(channel.eof_received) or channel.closed  # all output is buffered once either holds
-        while channel.recv_ready():
-            out.feed(channel.recv(65536))
-        while channel.recv_stderr_ready():
-            err.feed(channel.recv_stderr(65536))
-        if ended:
-            break
-        if deadline is not None and time.monotonic() >= deadline:
-            return False
-        wake.wait(None if deadline is None else deadline - time.monotonic())
-    return channel.status_event.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
 
 def _tune(sock: socket.socket) -> None:
@@ -159,7 +96,8 @@ def _parse_jump(spec: str) -> tuple[str | None, str, int]:
 
 
 class Session:
-    """A reused connection to one node, with host key checking and fast, streamed commands and uploads."""
+    """A reused connection to one node, with host key checking and fast, streamed commands and uploads;
+    the engine's `Transport` over SSH."""
 
     def __init__(self, target: Target, host_keys: HostKeys) -> None:
         self.target = target
@@ -197,7 +135,7 @@ class Session:
         with self._lock:
             if self._conn is not None and self._conn.is_connected:
                 return self._conn
-            self.close_quietly()
+            self.close()
             gateway = None
             if self.target.jump_host:
                 for hop in self.target.jump_host.split(","):
@@ -231,14 +169,14 @@ class Session:
     def run(self, command: str, on_line: LineCallback | None = None, timeout: float | None = None) -> CommandResult:
         """Run `command` as root (sudo when configured), streaming lines; never raises on exit codes."""
         transport = self._transport()
-        callback = on_line or _ignore
+        callback = on_line or ignore
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             result = self._in_shell(transport, command, callback, deadline)
             if result is None:
                 result = self._on_channel(transport, command, callback, deadline)
         except (OSError, EOFError, paramiko.SSHException) as exc:
-            self.close_quietly()
+            self.close()
             raise ConnectionLost(f"{self.target.name}: connection lost: {str(exc) or type(exc).__name__}") from None
         exit_code, stdout, stderr = result
         if exit_code is None:
@@ -270,7 +208,7 @@ class Session:
                 if reused and not exc.started and transport.is_active():
                     continue
                 if not transport.is_active():
-                    self.close_quietly()
+                    self.close()
                 raise ConnectionLost(f"{self.target.name}: connection lost while running a command") from None
             if result[0] is None:
                 self._kill(transport, shell)
@@ -284,7 +222,7 @@ class Session:
         deadline = time.monotonic() + self.target.connect_timeout
         # Best effort: with the connection gone, nothing can reach the node, and the caller learns of it next.
         with contextlib.suppress(OSError, EOFError, paramiko.SSHException, ConnectionLost):
-            self._on_channel(transport, f"kill -KILL -{shell.group}", _ignore, deadline)
+            self._on_channel(transport, f"kill -KILL -{shell.group}", ignore, deadline)
         shell.close()
 
     def _idle_shell(self, transport: paramiko.Transport) -> RemoteShell | None:
@@ -300,7 +238,7 @@ class Session:
         self, transport: paramiko.Transport, command: str, callback: LineCallback, deadline: float | None
     ) -> tuple[int | None, str, str]:
         """Run on a channel of its own (sshd starts a session for it); exit code None when `deadline` passed."""
-        out, err = _Stream("stdout", callback), _Stream("stderr", callback)
+        out, err = Stream("stdout", callback), Stream("stderr", callback)
         channel = transport.open_session(timeout=self.target.connect_timeout)
         try:
             wake = watch(channel)
@@ -308,7 +246,7 @@ class Session:
             if self._via_sudo and self.target.sudo_password is not None:
                 channel.sendall(f"{self.target.sudo_password}\n".encode())
                 channel.shutdown_write()  # a refused password is not asked for again: sudo fails at once
-            finished = _pump(channel, wake, out, err, deadline)
+            finished = pump(channel, wake, out, err, deadline)
         finally:
             channel.close()
         stdout, stderr = out.finish(), err.finish()
@@ -316,14 +254,14 @@ class Session:
             return None, stdout, stderr
         if channel.exit_status == -1:
             # paramiko's "no exit status": the channel closed under the command (sshd or link died).
-            self.close_quietly()
+            self.close()
             raise ConnectionLost(f"{self.target.name}: connection lost while running a command")
         return channel.exit_status, stdout, stderr
 
     def _transport(self) -> paramiko.Transport:
         transport: paramiko.Transport | None = self.connect().client.get_transport()
         if transport is None or not transport.is_active():
-            self.close_quietly()
+            self.close()
             raise ConnectionLost(f"{self.target.name}: connection lost")
         return transport
 
@@ -369,7 +307,7 @@ class Session:
                     sftp.remove(staging)
                 raise KhatuiError(f"{self.target.name}: cannot install {path}: {exc}") from None
         except (OSError, EOFError, paramiko.SSHException) as exc:
-            self.close_quietly()
+            self.close()
             raise ConnectionLost(
                 f"{self.target.name}: upload of {path} failed: {str(exc) or type(exc).__name__}"
             ) from None
@@ -420,7 +358,7 @@ class Session:
             if result.exit_code != 0:
                 raise OSError(result.stderr.strip()) from None
 
-    def close_quietly(self) -> None:
+    def close(self) -> None:
         """Close the connection and its idle shells, ignoring errors (it may already be dead)."""
         with self._shells_lock:
             shells, self._shells, self._no_shell = self._shells, [], False

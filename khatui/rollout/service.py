@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from khatui.engine.connect import gather_facts, sessions, targets
 from khatui.engine.executor import EngineOptions, Executor, RolloutResult, log_dir
 from khatui.engine.hostkeys import AcceptUnknown
-from khatui.engine.inventory import gather_facts, sessions, targets
 from khatui.engine.ssh import HostKeys, Session
 from khatui.errors import InputError
 from khatui.events import EventSink, StepState
@@ -51,7 +51,7 @@ class Observed:
     def close(self) -> None:
         """Close every SSH connection."""
         for session in self.sessions.values():
-            session.close_quietly()
+            session.close()
 
 
 def observe(

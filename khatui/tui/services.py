@@ -121,8 +121,8 @@ class EngineServices:
             journal.close()
 
     def probe(self, cluster: Cluster, base_dir: str, node: str, accept: AcceptUnknown | None) -> ProbeResult:
+        from khatui.engine.connect import targets
         from khatui.engine.hostkeys import fingerprint
-        from khatui.engine.inventory import targets
         from khatui.engine.ssh import Session
         from khatui.rollout.desired import Desired
         from khatui.rollout.service import host_keys_for
@@ -143,7 +143,7 @@ class EngineServices:
         except KhatuiError as exc:
             return ProbeResult(node, False, exc.message)
         finally:
-            session.close_quietly()
+            session.close()
         values = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
         if result.exit_code != 0:
             reason = result.stderr.strip().splitlines()[-1:] or [f"exit code {result.exit_code}"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,9 +10,9 @@ import pytest
 
 from khatui.engine.executor import EngineOptions, Executor, log_dir
 from khatui.engine.ssh import HostKeys, Session, Target
-from khatui.events import Event
 from khatui.journal import Journal
 from khatui.plan.model import Plan
+from tests.engine.recorder import Recorder
 from tests.engine.sshd import SSHDFarm
 
 
@@ -36,21 +35,6 @@ def process_ended(pid: int, within: float = 5.0) -> bool:
             return True
         time.sleep(0.05)
     return False
-
-
-class Recorder:
-    """A thread-safe event sink that keeps every event."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, event: Event) -> None:
-        with self._lock:
-            self.events.append(event)
-
-    def of(self, kind: type) -> list:  # type: ignore[type-arg]
-        return [e for e in self.events if isinstance(e, kind)]
 
 
 MakeExecutor = Callable[..., tuple[Executor, Recorder]]
@@ -84,5 +68,5 @@ def make_executor(farm: SSHDFarm, tmp_path: Path) -> Iterator[MakeExecutor]:
 
     yield make
     for session in sessions:
-        session.close_quietly()
+        session.close()
     journal.close()

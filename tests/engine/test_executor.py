@@ -223,7 +223,7 @@ def test_noop_steps_are_reported_with_their_reason(farm: SSHDFarm, make_executor
 def test_a_node_locked_by_another_rollout_is_refused(farm: SSHDFarm, make_executor: MakeExecutor) -> None:
     import subprocess
 
-    from khatui.engine.executor import LOCK_DIR
+    from khatui.engine.rollout_lock import LOCK_DIR
 
     subprocess.run(
         ["sh", "-c", f"mkdir -p {LOCK_DIR} && echo 'other-rollout ophost 4242' > {LOCK_DIR}/owner"], check=True
@@ -248,7 +248,7 @@ def test_a_node_locked_by_another_rollout_is_refused(farm: SSHDFarm, make_execut
 def test_the_lock_is_released_and_taken_over_by_the_same_rollout(
     farm: SSHDFarm, make_executor: MakeExecutor, tmp_path: Path
 ) -> None:
-    from khatui.engine.executor import LOCK_DIR
+    from khatui.engine.rollout_lock import LOCK_DIR
 
     check = tmp_path / "held"
     plan = plan_of(

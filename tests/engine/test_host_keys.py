@@ -42,13 +42,13 @@ def test_accepted_key_is_pinned(farm: SSHDFarm, tmp_path: Path) -> None:
 
     session = _session(farm, tmp_path / "empty", tmp_path / "pins", accept)
     assert session.run("echo hi").stdout == "hi\n"
-    session.close_quietly()
+    session.close()
     node = farm.nodes[0]
     assert asked == [(f"[{node.host}]:{node.port}", "ssh-ed25519", _fingerprint(Path(f"{node.host_key}.pub")))]
     assert (tmp_path / "pins").stat().st_mode & 0o777 == 0o600
     again = _session(farm, tmp_path / "empty", tmp_path / "pins")  # no accept callback: the pin is enough
     assert again.run("echo again").stdout == "again\n"
-    again.close_quietly()
+    again.close()
 
 
 def test_changed_key_is_always_refused(farm: SSHDFarm, tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from khatui.engine import shell as shell_module
-from khatui.engine.ssh import ConnectionLost, HostKeys, Session, Target
+from khatui.engine.ssh import HostKeys, Session, Target
+from khatui.engine.transport import ConnectionLost
 from tests.engine.conftest import process_ended
 from tests.engine.sshd import SSHDFarm
 
@@ -27,7 +28,7 @@ def session(farm: SSHDFarm, tmp_path: Path) -> Iterator[Session]:
     target = Target(node.name, node.host, node.port, identity_file=str(farm.client_key))
     session = Session(target, HostKeys((farm.known_hosts,), tmp_path / "pins"))
     yield session
-    session.close_quietly()
+    session.close()
 
 
 class Lines:

@@ -44,7 +44,7 @@ def test_sudo_with_a_password_runs_as_root_and_is_never_shown(
     node = farm.nodes[0]
     session = _session(farm, tmp_path, sudo_user, PASSWORD)
     assert session.run("id -u").stdout.strip() == "0"
-    session.close_quietly()
+    session.close()
 
     owned = tmp_path / "root-owned.conf"
     plan = Plan("t", "h", (Phase("p", "p", (Step("p", node.name, "s", "s", (
@@ -91,7 +91,7 @@ def test_the_shell_goes_through_sudo_once_and_a_timeout_still_kills(
     for pid in pids.read_text().split():
         assert process_ended(int(pid)), "the command runs as root; the shell under sudo kills it"
     assert session.run("id -u").stdout == "0\n"
-    session.close_quietly()
+    session.close()
 
 
 @pytest.mark.parametrize("password", [None, "wrong-Sudo-pw"])
@@ -102,7 +102,7 @@ def test_sudo_that_refuses_fails_the_command_as_before(
     result = session.run("id -u", timeout=30)
     assert result.exit_code != 0 and result.stdout == ""
     assert PASSWORD not in result.stderr and (password is None or password not in result.stderr)
-    session.close_quietly()
+    session.close()
 
 
 def test_without_a_shell_the_password_still_goes_to_sudo_alone(
@@ -112,4 +112,4 @@ def test_without_a_shell_the_password_still_goes_to_sudo_alone(
     session = _session(farm, tmp_path, sudo_user, PASSWORD)
     result = session.run("id -u; readlink /proc/self/fd/0; ps -eo args", timeout=30)
     assert result.stdout.startswith("0\n/dev/null\n") and PASSWORD not in result.stdout + result.stderr
-    session.close_quietly()
+    session.close()

@@ -321,14 +321,14 @@ class RolloutScreen(Screen[None]):
 
     def action_decide(self, answer: str) -> None:
         """Answer a held failure: the selected node's, else the first one waiting."""
-        from khatui.engine.executor import Decision
+        from khatui.engine.holds import HoldDecision
 
         held = {f.node: f for f in self.board.held}
         if self.executor is None or not held:
             self.notify("no failure is waiting for a decision", severity="warning")
             return
         node = self.selected if self.selected in held else next(iter(held))
-        refused = self.executor.decide(node, Decision(answer))
+        refused = self.executor.decide(node, HoldDecision(answer))
         if refused:
             self.notify(refused, severity="warning", timeout=10)
             return

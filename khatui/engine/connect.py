@@ -1,4 +1,9 @@
-"""From the spec's nodes to SSH sessions, and facts gathered from all nodes in parallel."""
+"""Connecting to the spec's nodes: a `Target` and an SSH `Session` per node, and facts gathered from all
+nodes in parallel over them.
+
+Why the name: this module owns opening the engine's connections (it was `engine/inventory.py`,
+which read as if it belonged to the `khatui.inventory` importers; it has nothing to do with them).
+"""
 
 from __future__ import annotations
 
