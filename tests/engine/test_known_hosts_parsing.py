@@ -81,7 +81,7 @@ def test_a_known_hosts_path_that_is_not_a_file_is_ignored_and_a_huge_one_refused
         load_known_hosts(paramiko.SSHClient(), [huge])
 
 
-def _key(text: str) -> paramiko.PKey:
+def _typed_key(text: str) -> paramiko.PKey:
     kind, blob = text.split()
     return paramiko.PKey.from_type_string(kind, base64.b64decode(blob))
 
@@ -89,8 +89,8 @@ def _key(text: str) -> paramiko.PKey:
 def test_accepted_keys_are_pinned_in_a_private_file_kept_line_by_line(tmp_path: Path) -> None:
     pin = tmp_path / "data" / "known_hosts"
     policy = PinningPolicy(pin, lambda *_: True)
-    policy.missing_host_key(paramiko.SSHClient(), "node1", _key(KEY_A))
-    policy.missing_host_key(paramiko.SSHClient(), "[node2]:2222", _key(KEY_B))
+    policy.missing_host_key(paramiko.SSHClient(), "node1", _typed_key(KEY_A))
+    policy.missing_host_key(paramiko.SSHClient(), "[node2]:2222", _typed_key(KEY_B))
     assert pin.read_text().splitlines() == [f"node1 {KEY_A}", f"[node2]:2222 {KEY_B}"]
     assert pin.stat().st_mode & 0o777 == 0o600
     assert pin.parent.stat().st_mode & 0o777 == 0o700
@@ -102,5 +102,5 @@ def test_a_symlink_planted_as_the_pin_file_is_refused_not_written_through(tmp_pa
     pin = tmp_path / "known_hosts"
     pin.symlink_to(outside)
     with pytest.raises(InputError, match="symlink"):
-        PinningPolicy(pin, lambda *_: True).missing_host_key(paramiko.SSHClient(), "node1", _key(KEY_A))
+        PinningPolicy(pin, lambda *_: True).missing_host_key(paramiko.SSHClient(), "node1", _typed_key(KEY_A))
     assert outside.read_text() == "keep\n"
