@@ -1,4 +1,4 @@
-"""One SSH connection per node: fabric to connect, paramiko to do the work, made fast and safe.
+"""One SSH connection per node, the engine's `Transport`: fabric to connect, paramiko to do the work.
 
 fabric opens the connection (ssh_config, ProxyJump gateways, key and agent handling), with two
 corrections measured to matter: host keys are checked (see `hostkeys`), and the socket gets
@@ -12,7 +12,8 @@ line and one round trip, read in the calling thread and woken by the channel's b
 that finds the shell busy (another thread's command) gets a second one. Where no shell can be
 started (sudo refuses it, no usable `sh`), each command gets a channel of its own as before: sshd
 starts a session for it, a sudo password is written to that channel for sudo to read, and on a
-timeout the command is left running, as sshd does not kill a closed session's processes.
+timeout the command is left running, as sshd does not kill a closed session's processes (its
+output is read by `channel`).
 
 An upload is a few requests on the node's one SFTP session (a 0600 temp file, owner and mode set on
 its handle, a POSIX rename over the target) instead of three remote commands; a command is used only
