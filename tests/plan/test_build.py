@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from khatui.facts.model import NodeFacts
-from khatui.plan.build import KUBEADM_DONE, build_plan, essential, probed_paths
+from khatui.plan.compose import KUBEADM_DONE, build_plan, essential, probed_paths
 from khatui.plan.model import Plan, Run, Upload, WaitFor
 from khatui.render import render_cluster
 from khatui.render.files import FileKind, RenderedFile

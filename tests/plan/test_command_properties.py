@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from khatui.plan.build import build_plan
+from khatui.plan.compose import build_plan
 from khatui.plan.model import Plan, Run, WaitFor
 from khatui.quoting.lines import UnsafeValue
 from khatui.render.files import FileKind, RenderedFile
