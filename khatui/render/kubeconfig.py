@@ -14,7 +14,9 @@ from typing import Any
 from khatui.render import yamltext
 
 
-def _document(cluster: str, trust: dict[str, str], user_name: str, user: dict[str, Any], context: str) -> dict[str, Any]:
+def _document(
+    cluster: str, trust: dict[str, str], user_name: str, user: dict[str, Any], context: str
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Config",

@@ -27,7 +27,4 @@ ROLLOUT: tuple[PhaseRule, ...] = (
 )
 """Every phase of a rollout, in the order they run."""
 
-BY_NAME: dict[str, PhaseRule] = {phase.name: phase for phase in ROLLOUT}
-"""The rollout's phases by name (to compose a subset)."""
-
-__all__ = ["BY_NAME", "ROLLOUT", "PhaseRule"]
+__all__ = ["ROLLOUT", "PhaseRule"]
