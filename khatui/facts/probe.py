@@ -1,7 +1,11 @@
-"""The probe script and the parsers of its sections.
+"""The probe: a table of (section, command, parser), run as one script per node, parsed section by section.
 
-The script is POSIX sh, read-only, and tolerant: a missing tool prints nothing for its section
-rather than failing the probe. Sections start with a line `@@name [argument]`.
+Gathering is one SSH round trip per node, so the table builds one POSIX sh script that prints every
+section under a line `@@name [argument]`, and the output is split by those lines and each section
+handed to its own parser. The script is read-only and tolerant: a missing tool prints nothing for its
+section rather than failing the probe. A parser takes the facts so far and the section's lines and
+returns the facts with its fields filled in, so each row is tested against recorded output alone
+(tests/facts/fixtures/).
 """
 
 from __future__ import annotations
@@ -9,7 +13,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 from khatui import layout
 from khatui.facts.model import EtcdMember, NodeFacts
@@ -33,16 +38,6 @@ SYSCTLS = (
     "net.bridge.bridge-nf-call-iptables",
     "net.ipv4.ip_nonlocal_bind",
 )
-ETCD_MEMBERS = (
-    # The local etcd member's view of its cluster, with the ETCDCTL_* variables khatui installs there:
-    # etcdctl where it is installed, else etcd's JSON gateway through curl (static pods bring no etcdctl).
-    f"if [ -r {layout.ETCDCTL_ENV} ]; then echo @@etcd-members; ( set -a; . {layout.ETCDCTL_ENV}; "
-    "if command -v etcdctl >/dev/null; then timeout 5 etcdctl --command-timeout=4s -w json member list; "
-    'else curl -s --max-time 4 --cacert "$ETCDCTL_CACERT" --cert "$ETCDCTL_CERT" --key "$ETCDCTL_KEY" '
-    '-X POST -d "{}" "${ETCDCTL_ENDPOINTS%%,*}/v3/cluster/member/list"; fi ) | tr -d "\\n"; echo; fi'
-)
-_CONTENT = """khatui_content() { [ -f "$1" ] && { printf '@@content %s\\n' "$1"; base64 -w0 "$1"; echo; }; }"""
-"""Prints one file's section; the path reaches it as an argument, never as script text."""
 SERVICES = ("etcd", "kubelet", "haproxy", "keepalived", "nginx", "containerd")
 _VERSION_FLAGS = {
     "haproxy": "-v",
@@ -53,57 +48,35 @@ _VERSION_FLAGS = {
 }
 
 
-def script(paths: Iterable[str], content_paths: Iterable[str], extra: str = "") -> str:
-    """The probe for a node that would receive `paths` (hashes) and `content_paths` (contents too);
-    `extra` (more read-only probing, such as the network mesh) runs in the same round trip."""
-    lines = [
-        "exec 2>/dev/null",
-        "echo @@time; date +%s.%N",
-        "echo @@os; cat /etc/os-release",
-        "echo @@kernel; uname -r",
-        "echo @@cpus; nproc",
-        "echo @@memory; grep MemTotal /proc/meminfo",
-        "echo @@swap; tail -n +2 /proc/swaps",
-        "echo @@listening; ss -Hltnp",
-        "echo @@addresses; ip -o addr show | awk '{print $4}' | cut -d/ -f1",
-        "echo @@modules; cut -d' ' -f1 /proc/modules",
-        "echo @@available; find /lib/modules/$(uname -r) -name '*.ko*' 2>/dev/null | sed 's|.*/||; s|\\.ko.*||'",
-        "echo @@sysctl; for k in " + " ".join(SYSCTLS) + "; do printf '%s=%s\\n' $k \"$(sysctl -n $k)\"; done",
-        "echo @@binaries",
-    ]
-    for name in BINARIES:
-        flag = _VERSION_FLAGS.get(name, "--version")
-        lines.append(
-            f"command -v {name} >/dev/null && printf '%s\\t%s\\n' {name} \"$({name} {flag} 2>&1 | head -n 1)\""
-        )
-    lines.append(
-        "echo @@services; for u in "
-        + " ".join(SERVICES)
-        + "; do printf '%s=%s\\n' $u \"$(systemctl show -p ActiveState --value $u.service)\"; done"
-    )
-    lines.append(ETCD_MEMBERS)
-    lines.append("echo @@hashes")
-    hashed = sorted(set(paths))
-    if hashed:
-        lines.append(sh.cmd("sha256sum", "--", *hashed))
-    lines.append(_CONTENT)
-    lines += [sh.cmd("khatui_content", path) for path in sorted(set(content_paths))]
-    if extra:
-        lines.append(extra.rstrip("\n"))
-    lines.append("echo @@end")
-    return "\n".join(lines) + "\n"
+@dataclass(frozen=True)
+class Reading:
+    """One section of a probe's output, and the operator's clock around the probe."""
+
+    lines: list[str]
+    argument: str = ""
+    """What follows the section's name on its `@@` line (the path of a `content` section)."""
+    sent: float = 0.0
+    received: float = 0.0
 
 
-def sections(output: str) -> dict[str, list[str]]:
-    """Split probe output into sections; `@@content PATH` sections are keyed `content PATH`."""
-    found: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in output.splitlines():
-        if line.startswith("@@"):
-            current = found.setdefault(line[2:].strip(), [])
-        elif current is not None:
-            current.append(line)
-    return found
+Parser = Callable[[NodeFacts, Reading], NodeFacts]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One row of the probe: a section's name, the sh that prints it, and the parser of its lines."""
+
+    name: str
+    command: str
+    parse: Parser
+    marks_itself: bool = False
+    """The command prints its own `@@` line(s): only when it has something to report, or once per file."""
+
+    def script(self) -> str:
+        """This section's part of the probe script."""
+        if self.marks_itself:
+            return self.command
+        return f"echo @@{self.name}; {self.command}" if self.command else f"echo @@{self.name}"
 
 
 def parse_os(lines: list[str]) -> tuple[str, str, str]:
@@ -207,40 +180,133 @@ def clock_offset(node_time: float, sent: float, received: float) -> float:
     return 0.0
 
 
+def _first(lines: list[str]) -> str:
+    return lines[0] if lines else ""
+
+
+def _words(lines: list[str]) -> frozenset[str]:
+    return frozenset(line.strip() for line in lines if line.strip())
+
+
+def _time(facts: NodeFacts, r: Reading) -> NodeFacts:
+    text = _first(r.lines)
+    node_time = float(text) if re.fullmatch(r"\d+(\.\d+)?", text) else r.sent
+    return replace(facts, clock_offset_s=clock_offset(node_time, r.sent, r.received))
+
+
+def _os(facts: NodeFacts, r: Reading) -> NodeFacts:
+    os_id, version, pretty = parse_os(r.lines)
+    return replace(facts, os_id=os_id, os_version=version, os_pretty=pretty)
+
+
+def _etcd_members(facts: NodeFacts, r: Reading) -> NodeFacts:
+    members, error = parse_etcd_members(r.lines)
+    return replace(facts, etcd_members=members, etcd_members_error=error)
+
+
+def _content(facts: NodeFacts, r: Reading) -> NodeFacts:
+    if not r.argument:
+        return facts
+    try:
+        data = base64.b64decode("".join(r.lines), validate=True)
+    except ValueError:
+        return facts
+    return replace(facts, file_contents={**facts.file_contents, r.argument: data})
+
+
+_BINARY_LINES = "\n".join(
+    f"command -v {name} >/dev/null && printf '%s\\t%s\\n' {name} \"$({name} {_VERSION_FLAGS.get(name, '--version')} 2>&1 | head -n 1)\""
+    for name in BINARIES
+)
+ETCD_MEMBERS = (
+    # The local etcd member's view of its cluster, with the ETCDCTL_* variables khatui installs there:
+    # etcdctl where it is installed, else etcd's JSON gateway through curl (static pods bring no etcdctl).
+    f"if [ -r {layout.ETCDCTL_ENV} ]; then echo @@etcd-members; ( set -a; . {layout.ETCDCTL_ENV}; "
+    "if command -v etcdctl >/dev/null; then timeout 5 etcdctl --command-timeout=4s -w json member list; "
+    'else curl -s --max-time 4 --cacert "$ETCDCTL_CACERT" --cert "$ETCDCTL_CERT" --key "$ETCDCTL_KEY" '
+    '-X POST -d "{}" "${ETCDCTL_ENDPOINTS%%,*}/v3/cluster/member/list"; fi ) | tr -d "\\n"; echo; fi'
+)
+_CONTENT = """khatui_content() { [ -f "$1" ] && { printf '@@content %s\\n' "$1"; base64 -w0 "$1"; echo; }; }"""
+"""Prints one file's section; the path reaches it as an argument, never as script text."""
+
+SECTIONS: tuple[Section, ...] = (
+    Section("time", "date +%s.%N", _time),
+    Section("os", "cat /etc/os-release", _os),
+    Section("kernel", "uname -r", lambda f, r: replace(f, kernel=_first(r.lines))),
+    Section("cpus", "nproc", lambda f, r: replace(f, cpus=int(_first(r.lines)) if _first(r.lines).isdigit() else 0)),
+    Section("memory", "grep MemTotal /proc/meminfo", lambda f, r: replace(f, memory_mib=parse_memory(r.lines))),
+    Section(
+        "swap",
+        "tail -n +2 /proc/swaps",
+        lambda f, r: replace(f, swap_devices=tuple(line.split()[0] for line in r.lines if line.strip())),
+    ),
+    Section("listening", "ss -Hltnp", lambda f, r: replace(f, listening=parse_listening(r.lines))),
+    Section(
+        "addresses",
+        "ip -o addr show | awk '{print $4}' | cut -d/ -f1",
+        lambda f, r: replace(f, addresses=_words(r.lines)),
+    ),
+    Section("modules", "cut -d' ' -f1 /proc/modules", lambda f, r: replace(f, modules_loaded=_words(r.lines))),
+    Section(
+        "available",
+        "find /lib/modules/$(uname -r) -name '*.ko*' 2>/dev/null | sed 's|.*/||; s|\\.ko.*||'",
+        lambda f, r: replace(f, modules_available=_words(r.lines)),
+    ),
+    Section(
+        "sysctl",
+        "for k in " + " ".join(SYSCTLS) + "; do printf '%s=%s\\n' $k \"$(sysctl -n $k)\"; done",
+        lambda f, r: replace(f, sysctls=parse_key_values(r.lines)),
+    ),
+    Section("binaries", _BINARY_LINES, lambda f, r: replace(f, binaries=parse_binaries(r.lines))),
+    Section(
+        "services",
+        "for u in "
+        + " ".join(SERVICES)
+        + "; do printf '%s=%s\\n' $u \"$(systemctl show -p ActiveState --value $u.service)\"; done",
+        lambda f, r: replace(f, services=parse_key_values(r.lines)),
+    ),
+    Section("etcd-members", ETCD_MEMBERS, _etcd_members, marks_itself=True),
+)
+"""The sections every node reports, in script order."""
+HASHES = Section("hashes", "", lambda f, r: replace(f, file_hashes=parse_hashes(r.lines)))
+"""sha256 of the files khatui would write; its command names them (see `script`)."""
+CONTENT = Section("content", _CONTENT, _content, marks_itself=True)
+"""One `@@content PATH` section per non-secret file khatui would write (base64)."""
+_PARSERS = {section.name: section.parse for section in (*SECTIONS, HASHES, CONTENT)}
+
+
+def script(paths: Iterable[str], content_paths: Iterable[str], extra: str = "") -> str:
+    """The probe for a node that would receive `paths` (hashes) and `content_paths` (contents too);
+    `extra` (more read-only probing, such as the network mesh) runs in the same round trip."""
+    hashed = sorted(set(paths))
+    hashes = replace(HASHES, command=sh.cmd("sha256sum", "--", *hashed) if hashed else "")
+    lines = ["exec 2>/dev/null", *(section.script() for section in SECTIONS), hashes.script(), CONTENT.script()]
+    lines += [sh.cmd("khatui_content", path) for path in sorted(set(content_paths))]
+    if extra:
+        lines.append(extra.rstrip("\n"))
+    lines.append("echo @@end")
+    return "\n".join(lines) + "\n"
+
+
+def sections(output: str) -> dict[str, list[str]]:
+    """Split probe output into sections; `@@content PATH` sections are keyed `content PATH`."""
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in output.splitlines():
+        if line.startswith("@@"):
+            current = found.setdefault(line[2:].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return found
+
+
 def parse(node: str, output: str, sent: float, received: float | None = None) -> NodeFacts:
-    """All facts from one probe's output; `sent`/`received`: the operator's clock around the probe."""
-    found = sections(output)
-    os_id, os_version, pretty = parse_os(found.get("os", []))
-    cpus = found.get("cpus", ["0"])
-    time_lines = found.get("time", [])
-    node_time = float(time_lines[0]) if time_lines and re.fullmatch(r"\d+(\.\d+)?", time_lines[0]) else sent
-    contents = {}
-    for key, value in found.items():
-        if key.startswith("content "):
-            try:
-                contents[key[len("content ") :]] = base64.b64decode("".join(value), validate=True)
-            except ValueError:
-                continue
-    members, members_error = parse_etcd_members(found["etcd-members"]) if "etcd-members" in found else (None, "")
-    return NodeFacts(
-        node=node,
-        os_id=os_id,
-        os_version=os_version,
-        os_pretty=pretty,
-        kernel=(found.get("kernel") or [""])[0],
-        cpus=int(cpus[0]) if cpus and cpus[0].isdigit() else 0,
-        memory_mib=parse_memory(found.get("memory", [])),
-        swap_devices=tuple(line.split()[0] for line in found.get("swap", []) if line.strip()),
-        clock_offset_s=clock_offset(node_time, sent, sent if received is None else received),
-        listening=parse_listening(found.get("listening", [])),
-        modules_loaded=frozenset(line.strip() for line in found.get("modules", []) if line.strip()),
-        modules_available=frozenset(line.strip() for line in found.get("available", []) if line.strip()),
-        sysctls=parse_key_values(found.get("sysctl", [])),
-        binaries=parse_binaries(found.get("binaries", [])),
-        file_hashes=parse_hashes(found.get("hashes", [])),
-        file_contents=contents,
-        addresses=frozenset(line.strip() for line in found.get("addresses", []) if line.strip()),
-        services=parse_key_values(found.get("services", [])),
-        etcd_members=members,
-        etcd_members_error=members_error,
-    )
+    """All facts from one probe's output; `sent`/`received`: the operator's clock around the probe.
+    Sections the table does not know (the mesh's, `end`) are left to their own readers."""
+    facts = NodeFacts(node=node)
+    for key, lines in sections(output).items():
+        name, _, argument = key.partition(" ")
+        parser = _PARSERS.get(name)
+        if parser is not None:
+            facts = parser(facts, Reading(lines, argument, sent, sent if received is None else received))
+    return facts

@@ -8,30 +8,17 @@ render must stay well under two seconds.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from khatui.render.files import FileKind, RenderedFile, Stage
 from khatui.render.header import spec_digest, stamp
+from khatui.render.urls import https_url
 from khatui.spec.cluster import Cluster, ClusterSpec
 from khatui.spec.components import EtcdTopology
 from khatui.spec.loadbalancer import endpoint
 from khatui.spec.nodes import Node, Role
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def url_host(address: str | IPAddress) -> str:
-    """A host as it appears in a URL or host:port: IPv6 addresses in brackets."""
-    text = str(address)
-    return f"[{text}]" if ":" in text else text
-
-
-def host_port(address: str | IPAddress, port: int) -> str:
-    """`host:port`, with IPv6 in brackets."""
-    return f"{url_host(address)}:{port}"
 
 
 def kubernetes_minor(version: str) -> int:
@@ -72,7 +59,7 @@ class RenderContext:
     def api_server_url(self) -> str:
         """`https://host:port` of the load balancer."""
         host, port = self.api_endpoint
-        return f"https://{host_port(host, port)}"
+        return https_url(host, port)
 
     @cached_property
     def control_planes(self) -> list[Node]:
@@ -93,7 +80,7 @@ class RenderContext:
     def etcd_client_urls(self) -> list[str]:
         """Client URL of every member, as the apiservers reach them."""
         port = self.spec.etcd.client_port
-        return [f"https://{host_port(m.address, port)}" for m in self.etcd_members]
+        return [https_url(m.address, port) for m in self.etcd_members]
 
     @property
     def stacked(self) -> bool:

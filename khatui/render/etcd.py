@@ -20,8 +20,9 @@ from pathlib import PurePosixPath
 from khatui import layout
 from khatui.quoting import shell, systemd
 from khatui.render import yamltext
-from khatui.render.context import RenderContext, host_port
+from khatui.render.context import RenderContext
 from khatui.render.files import FileKind, RenderedFile
+from khatui.render.urls import https_url
 from khatui.spec.components import EtcdRunAs
 from khatui.spec.nodes import Node, Role
 
@@ -50,16 +51,16 @@ def _loopback(node: Node) -> str | None:
 def initial_cluster(ctx: RenderContext) -> str:
     """`name=https://addr:peerPort,...` for every member, in spec order."""
     port = ctx.spec.etcd.peer_port
-    return ",".join(f"{m.name}=https://{host_port(m.address, port)}" for m in ctx.etcd_members)
+    return ",".join(f"{m.name}={https_url(m.address, port)}" for m in ctx.etcd_members)
 
 
 def flags(ctx: RenderContext, node: Node, state: ClusterState = ClusterState.NEW) -> list[str]:
     """Command-line flags of the etcd member on `node`."""
     etcd = ctx.spec.etcd
-    client = f"https://{host_port(node.address, etcd.client_port)}"
-    peer = f"https://{host_port(node.address, etcd.peer_port)}"
+    client = https_url(node.address, etcd.client_port)
+    peer = https_url(node.address, etcd.peer_port)
     loopback = _loopback(node)
-    listen_client = f"https://{host_port(loopback, etcd.client_port)},{client}" if loopback else client
+    listen_client = f"{https_url(loopback, etcd.client_port)},{client}" if loopback else client
     return [
         f"--name={node.name}",
         f"--data-dir={etcd.data_dir}",
@@ -85,7 +86,7 @@ def flags(ctx: RenderContext, node: Node, state: ClusterState = ClusterState.NEW
 def health_endpoint(ctx: RenderContext, node: Node) -> str:
     """The URL the health check uses: loopback when the member listens there, else its address."""
     host = _loopback(node) or str(node.address)
-    return f"https://{host_port(host, ctx.spec.etcd.client_port)}"
+    return https_url(host, ctx.spec.etcd.client_port)
 
 
 def health_command(ctx: RenderContext, node: Node, etcdctl: str = "etcdctl") -> list[str]:
@@ -148,7 +149,7 @@ def static_pod(ctx: RenderContext, node: Node, state: ClusterState = ClusterStat
             "namespace": "kube-system",
             "labels": {"component": "etcd", "tier": "control-plane"},
             "annotations": {
-                "kubeadm.kubernetes.io/etcd.advertise-client-urls": f"https://{host_port(node.address, etcd.client_port)}"
+                "kubeadm.kubernetes.io/etcd.advertise-client-urls": https_url(node.address, etcd.client_port)
             },
         },
         "spec": {

@@ -14,7 +14,8 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from khatui.quoting.lines import word
-from khatui.render.context import RenderContext, host_port
+from khatui.render.context import RenderContext
+from khatui.render.urls import host_port
 from khatui.spec.loadbalancer import HAProxyKeepalived, LocalProxy
 
 CONFIG_PATH = PurePosixPath("/etc/haproxy/haproxy.cfg")

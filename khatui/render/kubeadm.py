@@ -20,8 +20,9 @@ from typing import Any
 
 from khatui import layout
 from khatui.render import kubelet, kubeproxy, yamltext
-from khatui.render.context import RenderContext, host_port
+from khatui.render.context import RenderContext
 from khatui.render.files import RenderedFile
+from khatui.render.urls import host_port
 from khatui.spec.base import duration_hours
 from khatui.spec.components import KeyAlgorithm
 from khatui.spec.nodes import Node, Role

@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from khatui.quoting.lines import word
-from khatui.render.context import RenderContext, host_port
+from khatui.render.context import RenderContext
+from khatui.render.urls import host_port
 
 CONFIG_PATH = PurePosixPath("/etc/nginx/nginx.conf")
 

@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from khatui.plan.build import build_plan
+from khatui.plan.compose import build_plan
 from khatui.plan.model import Plan, Run, WaitFor
 from khatui.quoting.lines import UnsafeValue
 from khatui.render.files import FileKind, RenderedFile
 from khatui.spec.cluster import Cluster
-from tests.plan.test_build import TOKEN, files_of
+from tests.plan.test_fixtures import TOKEN, files_of
 from tests.render import hostile
 
 SPECIAL = "();<>|&`$*?[]{}~!"

@@ -26,7 +26,7 @@ from khatui.events import (
 )
 from khatui.facts.model import NodeFacts
 from khatui.journal import RolloutRecord
-from khatui.plan.build import build_plan
+from khatui.plan.compose import build_plan
 from khatui.plan.model import Plan
 from khatui.preflight.checks import preflight
 from khatui.rollout.desired import Desired

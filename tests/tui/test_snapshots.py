@@ -129,7 +129,7 @@ def start_rollout(app: KhatuiApp) -> Before:
         assert isinstance(services, FakeServices)
         state = app.ctx.state
         assert state.cluster is not None
-        from khatui.plan.build import build_plan
+        from khatui.plan.compose import build_plan
 
         plan = build_plan(state.cluster, [], "hash", None, "abcdef.0123456789abcdef", {}, [])
         app.show_rollout(RolloutJob(record("20250615-120000-new001", "running"), plan, Observed({}, {}, {})))

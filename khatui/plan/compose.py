@@ -1,0 +1,82 @@
+"""Spec + rendered files + facts -> the ordered plan (pure: no SSH, no disk), from a tuple of phases.
+
+Each phase lives in its own module under `khatui.plan.phases` and `ROLLOUT` lists them in the
+guide's order; this module only builds the shared context, asks each phase for its part, and drops
+the phases that have nothing to do. A phase `requires` the phases whose failure would make it
+pointless, so a broken etcd stops kubeadm but not the load balancer. Every step compares what it
+would write with what the facts say is on the node and becomes a no-op with its reason when nothing
+differs; services restart only when their files change.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+
+from khatui.facts.model import NodeFacts
+from khatui.plan.context import ADMIN, KUBEADM_DONE, PlanContext
+from khatui.plan.model import Plan
+from khatui.plan.phases import ROLLOUT, PhaseRule
+from khatui.render.files import FileKind, RenderedFile
+from khatui.spec.cluster import Cluster
+from khatui.spec.nodes import Role
+
+
+def bootstrap_token() -> str:
+    """A fresh kubeadm bootstrap token (`[a-z0-9]{6}.[a-z0-9]{16}`), generated on the operator's machine."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return (
+        "".join(secrets.choice(alphabet) for _ in range(6)) + "." + "".join(secrets.choice(alphabet) for _ in range(16))
+    )
+
+
+def probed_paths(files: Iterable[RenderedFile]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """What the facts probe must look at per node: (paths to hash, non-secret paths to read)."""
+    hashes: dict[str, list[str]] = {}
+    contents: dict[str, list[str]] = {}
+    for file in files:
+        hashes.setdefault(file.node, [KUBEADM_DONE, ADMIN]).append(file.path)
+        if file.kind not in (FileKind.KEY, FileKind.CERTIFICATE):
+            contents.setdefault(file.node, []).append(file.path)
+    return hashes, contents
+
+
+def build_plan(
+    cluster: Cluster,
+    files: Sequence[RenderedFile],
+    spec_hash: str,
+    facts: dict[str, NodeFacts] | None = None,
+    token: str | None = None,
+    cert_summaries: dict[str, str] | None = None,
+    secrets_: Sequence[str] = (),
+    redo: frozenset[str] = frozenset(),
+    phases: Sequence[PhaseRule] = ROLLOUT,
+) -> Plan:
+    """The plan of `phases` (default: a whole rollout). `facts=None` plans offline (everything is new);
+    `token` defaults to a fresh one; `redo` names steps of a resumed rollout that failed or were cut
+    off (never turned into no-ops)."""
+    ctx = PlanContext.of(cluster, files, facts, token or bootstrap_token(), redo, cert_summaries)
+    planned = [phase.plan(ctx) for phase in phases]
+    return Plan(
+        cluster.metadata.name,
+        spec_hash,
+        tuple(p for p in planned if p.steps),
+        (ctx.token, *secrets_),
+        essential(cluster),
+    )
+
+
+def essential(cluster: Cluster) -> dict[str, str]:
+    """Nodes a rollout cannot go on without -> why. Workers, joining control planes that are not etcd
+    members and one of several load balancer nodes can be left for a later `resume`."""
+    spec = cluster.spec
+    found: dict[str, str] = {}
+    lb_nodes = spec.with_role(Role.LB)
+    for node in lb_nodes if len(lb_nodes) == 1 else ():
+        found[node.name] = "the only load balancer node: the API address depends on it"
+    masters = spec.with_role(Role.CONTROL_PLANE)
+    if masters:
+        found[masters[0].name] = "the first control plane: every other node joins through it"
+    for node in spec.with_role(Role.ETCD):
+        found[node.name] = "an etcd member: the cluster was formed with it and waits for it"
+    return found

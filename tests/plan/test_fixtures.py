@@ -1,0 +1,182 @@
+"""Plan building as data (pyinfra's tests/operations/*/*.json): each file in tests/plan/fixtures/ is a
+spec and what the nodes look like, and the steps the plan must then hold. One test loads them all.
+
+A fixture (YAML) has:
+
+- `example`: an example under assets/examples/ (without `.yaml`), or `spec`: an inline spec document;
+  `set` ({dotted.path: value}) and `remove_nodes` ([names]) edit it.
+- `facts`: absent -> planned offline. Otherwise every node starts converged — every file of the spec in
+  place, kubeadm done, its services active — (`converged: example` converges it to the example before
+  `set`; `contents: true` records the non-secret contents too, so header-only changes are seen), then
+  `nodes: {name: {stale: [paths], missing: [paths], services: {unit: state}, kubeadm: false}}` edits it.
+- `token`, `cert_summaries`, `redo` ([step ids]) and `phases` ([names]: compose those phases only).
+- `expect`: `phases` (non-empty phases in order), `requires` ({phase: [phases]}), `nodes` ({phase: [nodes
+  with steps]}), `changes`, `noops` (every no-op step -> its reason, exactly), `absent` ([step ids]),
+  `secrets`, `essential`, and `steps` ({step id: {noop, check, actions}}): `actions` is the exact list
+  of `{run: command}`, `{wait: command}` and `{upload: path}` (with `secret: true`, `summary` when set, and
+  `contains`: text the uploaded content must hold).
+
+Every node gets a stand-in CA certificate, and etcd members a stand-in peer key, so the pki phase and
+the discovery kubeconfig have something to carry without issuing real certificates.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from khatui.facts.model import NodeFacts
+from khatui.plan.compose import build_plan
+from khatui.plan.context import KUBEADM_DONE
+from khatui.plan.model import Action, Plan, Run, Step, Upload
+from khatui.plan.phases import ROLLOUT
+from khatui.render import render_cluster
+from khatui.render.files import FileKind, RenderedFile
+from khatui.spec.cluster import Cluster
+from khatui.spec.yamlio import load_file
+from tests.conftest import ROOT
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CASES = sorted(FIXTURES.glob("*.yaml"))
+TOKEN = "abcdef.0123456789abcdef"
+SERVICES = {"etcd": "active", "haproxy": "active", "keepalived": "active", "nginx": "active", "kubelet": "active"}
+
+
+def example_data(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = load_file(str(ROOT / "assets/examples" / f"{name}.yaml")).data
+    return data
+
+
+def cluster_of(case: dict[str, Any], edited: bool = True) -> Cluster:
+    """The fixture's spec (`edited=False`: before `set` and `remove_nodes`)."""
+    data = copy.deepcopy(case["spec"]) if "spec" in case else example_data(case["example"])
+    if edited:
+        for dotted, value in case.get("set", {}).items():
+            *parents, key = dotted.split(".")
+            target = data
+            for part in parents:
+                target = target[part]
+            target[key] = value
+        removed = set(case.get("remove_nodes", []))
+        data["spec"]["nodes"] = [n for n in data["spec"]["nodes"] if n["name"] not in removed]
+    return Cluster.model_validate(data)
+
+
+def files_of(cluster: Cluster) -> list[RenderedFile]:
+    """The rendered files plus the stand-in PKI (see the module docstring)."""
+    ca = [
+        RenderedFile(n.name, "/etc/kubernetes/pki/ca.crt", b"CA CERT", FileKind.CERTIFICATE, "pki", 0o644)
+        for n in cluster.spec.nodes
+    ]
+    keys = [
+        RenderedFile(n.name, "/etc/kubernetes/pki/etcd/peer.key", b"KEY", FileKind.KEY, "pki", 0o600)
+        for n in cluster.spec.nodes
+        if "etcd" in n.roles
+    ]
+    return [*render_cluster(cluster), *ca, *keys]
+
+
+def facts_of(case: dict[str, Any], cluster: Cluster) -> dict[str, NodeFacts] | None:
+    """The nodes as the fixture describes them (None: offline)."""
+    spec = case.get("facts")
+    if spec is None:
+        return None
+    source = cluster_of(case, edited=False) if spec.get("converged", "spec") == "example" else cluster
+    files = files_of(source)
+    facts = {}
+    for node in cluster.spec.nodes:
+        mine = [f for f in files if f.node == node.name]
+        edit = spec.get("nodes", {}).get(node.name, {})
+        hashes = {f.path: hashlib.sha256(f.data).hexdigest() for f in mine}
+        hashes |= {path: "f" * 64 for path in edit.get("stale", [])}
+        for path in edit.get("missing", []):
+            hashes.pop(path, None)
+        if edit.get("kubeadm", True):
+            hashes[KUBEADM_DONE] = "0" * 64
+        contents = {f.path: f.data for f in mine if f.kind is not FileKind.KEY} if spec.get("contents") else {}
+        services = SERVICES | edit.get("services", {})
+        facts[node.name] = NodeFacts(node.name, file_hashes=hashes, file_contents=contents, services=services)
+    return facts
+
+
+def plan_of(case: dict[str, Any]) -> Plan:
+    cluster = cluster_of(case)
+    by_name = {phase.name: phase for phase in ROLLOUT}
+    phases = [by_name[name] for name in case["phases"]] if "phases" in case else ROLLOUT
+    return build_plan(
+        cluster,
+        files_of(cluster),
+        "spec-hash",
+        facts_of(case, cluster),
+        case.get("token", TOKEN),
+        case.get("cert_summaries", {}),
+        redo=frozenset(case.get("redo", [])),
+        phases=phases,
+    )
+
+
+def action_record(action: Action, expected: dict[str, Any]) -> dict[str, Any]:
+    """An action as a fixture writes it; `contains` is checked against the upload's content."""
+    if isinstance(action, Upload):
+        record: dict[str, Any] = {"upload": action.path}
+        if action.secret:
+            record["secret"] = True
+        if action.summary:
+            record["summary"] = action.summary
+        if "contains" in expected:
+            assert expected["contains"].encode() in action.content, f"{action.path} lacks {expected['contains']!r}"
+            record["contains"] = expected["contains"]
+        return record
+    return {"run" if isinstance(action, Run) else "wait": str(action.command)}
+
+
+def step_record(step: Step, expected: dict[str, Any]) -> dict[str, Any]:
+    """The parts of `step` that `expected` names."""
+    record: dict[str, Any] = {}
+    if "noop" in expected:
+        record["noop"] = step.noop_reason
+    if "check" in expected:
+        record["check"] = None if step.check is None else str(step.check)
+    if "actions" in expected:
+        wanted = expected["actions"] + [{}] * len(step.actions)
+        record["actions"] = [action_record(a, e) for a, e in zip(step.actions, wanted, strict=False)]
+    return record
+
+
+def outcome(plan: Plan, expect: dict[str, Any]) -> dict[str, Any]:
+    """What the plan holds, in the shape (and only the parts) of `expect`."""
+    ids = {s.id for s in plan.steps()}
+    views = {
+        "phases": lambda: [p.name for p in plan.phases],
+        "requires": lambda: {p.name: list(p.requires) for p in plan.phases if p.name in expect["requires"]},
+        "nodes": lambda: {p.name: p.nodes() for p in plan.phases if p.name in expect["nodes"]},
+        "changes": plan.changes,
+        "noops": lambda: {s.id: s.noop_reason for s in plan.steps() if s.is_noop},
+        "absent": lambda: [i for i in expect["absent"] if i not in ids],
+        "secrets": lambda: list(plan.secrets),
+        "essential": lambda: plan.essential,
+        "steps": lambda: {
+            i: step_record(plan.step(i), e) if i in ids else "missing" for i, e in expect["steps"].items()
+        },
+    }
+    unknown = set(expect) - set(views)
+    assert not unknown, f"unknown expectations: {sorted(unknown)}"
+    return {key: views[key]() for key in expect}
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_plan_fixture(path: Path) -> None:
+    case = yaml.safe_load(path.read_text())
+    expect = case["expect"]
+    assert outcome(plan_of(case), expect) == expect
+
+
+def test_a_node_not_in_the_plan_is_reported_as_missing() -> None:
+    """The loader's own check: a step id the plan lacks fails the fixture rather than passing quietly."""
+    case = {"example": "single-node-lab", "expect": {"steps": {"pki/nobody/certificates": {"noop": None}}}}
+    assert outcome(plan_of(case), case["expect"])["steps"] == {"pki/nobody/certificates": "missing"}
