@@ -72,6 +72,7 @@ def test_the_apply_preview_masks_the_token(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = example_spec(tmp_path)
+
     def observe(rollout: Rollout) -> Observed:
         rollout.observed = Observed({}, {}, {})
         return rollout.observed

@@ -56,7 +56,7 @@ class RolloutOptions:
         return _accept_every_key if self.accept_new_host_keys else self.ask
 
     @property
-    def run(self) -> EngineOptions:
+    def engine_in_force(self) -> EngineOptions:
         """The engine options in force."""
         return self.engine or EngineOptions()
 
@@ -125,7 +125,9 @@ class Rollout:
         """Connect to every node, gather facts, run the preflight checks (closing earlier sessions)."""
         self.close()
         options = self.options
-        self.observed = observe(self.desired, options.accept, frozenset(options.waivers), options.run.concurrency)
+        self.observed = observe(
+            self.desired, options.accept, frozenset(options.waivers), options.engine_in_force.concurrency
+        )
         return self.observed
 
     def waive(self, waivers: tuple[str, ...]) -> None:
@@ -177,7 +179,7 @@ class Rollout:
                     sink,
                     journal,
                     self.record,
-                    self.options.run,
+                    self.options.engine_in_force,
                     hold_failures=hold_failures,
                 )
                 self._executor = executor

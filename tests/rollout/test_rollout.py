@@ -3,6 +3,7 @@ background run, and the one event projection both views draw from."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from rich.console import Console
 from khatui.engine.executor import EngineOptions, log_dir
 from khatui.events import OutputLine, RolloutStarted, StepFinished, StepStarted, StepState
 from khatui.journal import RolloutRecord, open_journal
+from khatui.plan.model import Plan
 from khatui.rollout import background, records
 from khatui.rollout.desired import Desired
 from khatui.rollout.nodes import Observed
@@ -94,16 +96,21 @@ def test_hand_over_resumes_in_the_background_as_this_process_would_and_records_t
 
 
 def test_control_before_the_run_is_harmless_and_an_early_abort_is_kept(tmp_path: Path) -> None:
+    """An abort that comes before the engine started (a quit right after the start) still stops it."""
     rollout = Rollout(desired(tmp_path))
     rollout.pause()
     rollout.unpause()
     assert rollout.decide("cp1", "retry") == "the rollout is not running"
     rollout.abort()
-    assert rollout._abort_requested and not rollout.ready.is_set()
+    with open_journal() as journal:
+        rollout.record = journal.new_rollout("c", str(tmp_path / "spec.yaml"), "hash", "", log_dir(journal.path))
+    rollout.plan, rollout.observed = Plan("c", "hash", ()), Observed({}, {}, {})
+    result = rollout.execute([].append)
+    assert result.aborted and not result.ok and rollout.ready.is_set()
 
 
 def test_the_headless_table_draws_the_shared_board() -> None:
-    view = ProgressView(Console(file=open("/dev/null", "w"), width=120))  # noqa: SIM115
+    view = ProgressView(Console(file=io.StringIO(), width=120))
     for event in (
         RolloutStarted("r", "c", ("cp1", "cp2"), 2, "/log"),
         StepStarted("cp1", "pki/cp1/files", "write the PKI files"),
