@@ -171,15 +171,16 @@ def run_producers(args: argparse.Namespace) -> dict[str, Any]:
 
 # -- variant: khatui's rollout view -----------------------------------------------------------------------
 def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
-    from khatui.engine.executor import EngineOptions, RolloutResult
     from khatui.events import OutputLine, PhaseFinished, PhaseStarted, RolloutFinished, RolloutStarted
     from khatui.journal import RolloutRecord
     from khatui.plan.model import Phase, Plan, Run, Step
-    from khatui.rollout.service import Observed
+    from khatui.rollout.desired import Desired
+    from khatui.rollout.nodes import Observed
+    from khatui.rollout.rollout import Rollout, RolloutResult
     from khatui.spec import API_VERSION, KIND
     from khatui.tui.app import KhatuiApp
     from khatui.tui.context import WizardContext
-    from khatui.tui.screens.rollout import RolloutJob, RolloutScreen
+    from khatui.tui.screens.rollout import RolloutScreen
     from khatui.tui.state import WizardState
     from khatui.tui.widgets.node_table import NodeTable
     from khatui.tui.widgets.rollout_parts import NodePane
@@ -204,7 +205,8 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
         def rollouts(self) -> list[RolloutRecord]:
             return []
 
-        def execute(self, record: Any, plan: Plan, observed: Any, sink: Any, options: Any, on_executor: Any) -> Any:
+    class BenchRollout(Rollout):
+        def execute(self, sink: Any, hold_failures: bool = False) -> Any:
             sink(RolloutStarted("bench", "bench", tuple(names), len(names), "/dev/null"))
             sink(PhaseStarted("stream", "Stream output", tuple(names)))
             stream = Stream(names, args.rate, args.seconds, sink, paint.stamps)
@@ -245,12 +247,11 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
 
     async def drive() -> None:
         taken = snapshot_after_grace(window, lambda: {n: list(screen.board.nodes[n].lines) for n in names})
-        screen = RolloutScreen(
-            RolloutJob(record, plan, Observed({}, {}, {})),
-            app.ctx.services,
-            EngineOptions(),
-            **({"interval": args.interval} if args.interval else {}),
-        )
+        state = app.ctx.state
+        assert state.cluster is not None
+        rollout = BenchRollout(Desired(state.cluster, "", "", "hash", "", [], {}))
+        rollout.plan, rollout.record, rollout.observed = plan, record, Observed({}, {}, {})
+        screen = RolloutScreen(rollout, **({"interval": args.interval} if args.interval else {}))
         apply = screen.board.apply
         drains: list[float] = []
 

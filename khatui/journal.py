@@ -197,6 +197,12 @@ class Journal:
         with self._lock:
             self._db.close()
 
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def new_rollout(self, cluster: str, spec_path: str, spec_hash: str, spec_yaml: str, log_dir: Path) -> RolloutRecord:
         """Start a rollout record; its id is short, sortable by time and unique."""
         rollout_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from khatui.cli.render_index import INDEX, INDEX_HEADER
+from khatui.journal import open_journal
 from khatui.localfs import Folder, UnsafePathError
-from khatui.rollout.service import open_journal, save_token
+from khatui.rollout.records import save_token
 from khatui.tui.state import WizardState
 from khatui.userdirs import cluster_dir, data_dir
 from tests.pki.conftest import CLI, STACKED, snapshot, write_spec

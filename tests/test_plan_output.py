@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from khatui.cli.main import main
-from khatui.rollout import service
-from khatui.rollout.service import Observed
+from khatui.rollout.nodes import Observed
+from khatui.rollout.rollout import Rollout
 from tests.test_error_boundary import EXAMPLE, khatui
 
 TOKEN = re.compile(r"\b[a-z0-9]{6}\.([a-z0-9]{16})\b")
@@ -72,16 +72,21 @@ def test_the_apply_preview_masks_the_token(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = example_spec(tmp_path)
-    monkeypatch.setattr(service, "observe", lambda *args: Observed({}, {}, {}))
-    seen: list[str] = []
-    original = service.make_plan
 
-    def make_plan(*args: Any) -> Any:
-        plan = original(*args)
+    def observe(rollout: Rollout) -> Observed:
+        rollout.observed = Observed({}, {}, {})
+        return rollout.observed
+
+    monkeypatch.setattr(Rollout, "observe", observe)
+    seen: list[str] = []
+    original = Rollout.make_plan
+
+    def make_plan(rollout: Rollout) -> Any:
+        plan = original(rollout)
         seen.extend(plan.secrets)
         return plan
 
-    monkeypatch.setattr(service, "make_plan", make_plan)
+    monkeypatch.setattr(Rollout, "make_plan", make_plan)
     assert main(["apply", str(spec)]) == 2  # the preview, then: confirmation needs a terminal
     out, err = capsys.readouterr()
     assert "needs confirmation" in err

@@ -1,4 +1,4 @@
-"""`plan`, `apply`, `resume`, `rollouts`: the headless views of the rollout service.
+"""`plan`, `apply`, `resume`, `attach`, `diagnose`, `rollouts`: the headless views of a `Rollout`.
 
 Results go to stdout, notes and warnings to stderr (so `plan --output json` is only JSON), both
 through consoles with rich markup off: spec, journal and node text is printed as it is, never read
@@ -8,7 +8,6 @@ as markup (`ops[/]x` would raise, `[link=...]` would plant a hyperlink).
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 import time
@@ -19,10 +18,9 @@ from khatui.errors import InputError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from khatui.journal import RolloutRecord
-    from khatui.plan.model import Plan
     from khatui.rollout.desired import Desired
-    from khatui.rollout.service import Observed
+    from khatui.rollout.nodes import Observed
+    from khatui.rollout.rollout import Rollout, RolloutOptions
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -134,35 +132,41 @@ def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=stderr)
 
 
-def _prepare(args: argparse.Namespace, waivers: list[str] | None = None) -> tuple[Desired, Observed | None, Console]:
-    from khatui.rollout.desired import load_desired
-    from khatui.rollout.service import observe
+def _options(args: argparse.Namespace) -> RolloutOptions:
+    """The rollout options the command line gives (a command without a flag leaves its default)."""
+    from khatui.rollout.rollout import EngineOptions, RolloutOptions
 
-    desired = load_desired(args.spec, getattr(args, "pki_dir", None))
-    _ask_sudo_passwords(desired)
-    console = _console()
-    notes = _console(stderr=True)
-    for warning in desired.warnings:
-        notes.print(str(warning), style="yellow")
-    if desired.pki_note:
-        notes.print(desired.pki_note)
-    accept = (lambda *_: True) if args.accept_new_host_keys else None
-    observed = (
-        None
-        if getattr(args, "offline", False)
-        else observe(desired, accept, frozenset(waivers or []), getattr(args, "concurrency", 100))
+    concurrency: int | None = getattr(args, "concurrency", None)
+    return RolloutOptions(
+        accept_new_host_keys=getattr(args, "accept_new_host_keys", False),
+        waivers=tuple(getattr(args, "waive", ())),
+        engine=EngineOptions(concurrency=concurrency) if concurrency is not None else None,
+        pki_dir=getattr(args, "pki_dir", None),
     )
-    return desired, observed, console
+
+
+def _open(args: argparse.Namespace) -> Rollout:
+    """The rollout of `args.spec`, its sudo passwords asked for, its warnings and PKI note on stderr."""
+    from khatui.rollout.rollout import Rollout
+
+    rollout = Rollout.open(args.spec, _options(args))
+    _ask_sudo_passwords(rollout.desired)
+    notes = _console(stderr=True)
+    for warning in rollout.desired.warnings:
+        notes.print(str(warning), style="yellow")
+    if rollout.desired.pki_note:
+        notes.print(rollout.desired.pki_note)
+    return rollout
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from khatui.rollout.service import make_plan
     from khatui.views.checks import render_checks
     from khatui.views.preview import plan_to_json, render_plan
 
-    desired, observed, console = _prepare(args)
-    try:
-        plan = make_plan(desired, observed)
+    console = _console()
+    with _open(args) as rollout:
+        observed = None if args.offline else rollout.observe()
+        plan = rollout.make_plan()
         facts = observed.facts if observed else None
         if args.output == "json":
             data = plan_to_json(plan, facts)
@@ -182,9 +186,6 @@ def _plan(args: argparse.Namespace) -> int:
                 )
                 return 1
         return 0
-    finally:
-        if observed:
-            observed.close()
 
 
 def _ask_sudo_passwords(desired: Desired) -> None:
@@ -214,18 +215,11 @@ def _confirm(question: str, yes: bool) -> None:
         raise InputError("cancelled; nothing was changed")
 
 
-def _execute(args: argparse.Namespace, record: RolloutRecord, plan: Plan, observed: Observed) -> int:
-    from khatui.engine.executor import EngineOptions
-    from khatui.rollout.service import execute, open_journal
+def _execute(args: argparse.Namespace, rollout: Rollout) -> int:
     from khatui.views.progress import ProgressView
 
-    journal = open_journal()
-    try:
-        with ProgressView(verbose=args.verbose) as view:
-            result = execute(journal, record, plan, observed, view, EngineOptions(concurrency=args.concurrency))
-    finally:
-        journal.close()
-        observed.close()
+    with ProgressView(verbose=args.verbose) as view:
+        result = rollout.execute(view)
     if view.is_live:  # the live table does not print the summary line itself
         _console().print(result.summary, style="green" if result.ok else "red")
     return 0 if result.ok else 1
@@ -245,149 +239,101 @@ def _gate(observed: Observed, console: Console) -> None:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from khatui.rollout.service import make_plan, open_journal, start_rollout
     from khatui.views.preview import render_plan, summary
 
-    desired, observed, console = _prepare(args, args.waive)
-    assert observed is not None
-    try:
+    console = _console()
+    with _open(args) as rollout:
+        observed = rollout.observe()
         _gate(observed, console)
-        plan = make_plan(desired, observed)
+        plan = rollout.make_plan()
         if plan.changes() == 0:
             console.print(summary(plan))
-            observed.close()
             return 0
         if not args.yes:
             console.print(render_plan(plan, observed.facts))
         _confirm(f"apply: {summary(plan)}?", args.yes)
-        journal = open_journal()
-        record = start_rollout(journal, desired, plan)
-        journal.close()
+        record = rollout.start()
         console.print(f"rollout {record.id} (log: {record.log_path})")
-    except BaseException:
-        observed.close()
-        raise
-    if args.detach:
-        from khatui.rollout.background import hand_over, resume_args
-
-        observed.close()
-        pid = hand_over(record, resume_args(args.waive, args.concurrency, args.accept_new_host_keys))
-        console.print(f"rollout {record.id} runs in the background (pid {pid}); follow it: khatui attach {record.id}")
-        return 0
-    return _execute(args, record, plan, observed)
+        if args.detach:
+            rollout.close()  # the background run opens its own sessions
+            pid = rollout.hand_over()
+            console.print(
+                f"rollout {record.id} runs in the background (pid {pid}); follow it: khatui attach {record.id}"
+            )
+            return 0
+        return _execute(args, rollout)
 
 
 def _attach(args: argparse.Namespace) -> int:
+    from khatui.journal import open_journal
     from khatui.rollout.background import follow
-    from khatui.rollout.service import find_rollout, open_journal
+    from khatui.rollout.records import find_unfinished
 
-    journal = open_journal()
-    try:
-        record = find_rollout(journal, args.rollout)
-        console = _console()
-        console.print(f"following rollout {record.id} ({record.state}); Ctrl-C stops following, not the rollout")
+    record = find_unfinished(args.rollout)
+    console = _console()
+    console.print(f"following rollout {record.id} ({record.state}); Ctrl-C stops following, not the rollout")
+    with open_journal() as journal:
         try:
             final = follow(journal, record.id, lambda line: console.print(line))
         except KeyboardInterrupt:
             console.print(f"stopped following; the rollout goes on (khatui attach {record.id})")
             return 0
-        console.print(final.failure or f"rollout {final.id}: {final.state}")
-        return 0 if final.state == "done" else 1
-    finally:
-        journal.close()
+    console.print(final.failure or f"rollout {final.id}: {final.state}")
+    return 0 if final.state == "done" else 1
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from khatui.rollout.desired import load_desired
-    from khatui.rollout.service import find_rollout, load_token, make_plan, observe, open_journal, unfinished_steps
+    from khatui.rollout.records import find_unfinished
+    from khatui.rollout.rollout import Rollout
 
-    journal = open_journal()
-    try:
-        record = find_rollout(journal, args.rollout)
-        redo = unfinished_steps(journal, record.id)
-    finally:
-        journal.close()
+    record = find_unfinished(args.rollout)
     console = _console()
     console.print(f"resuming rollout {record.id} ({record.state}) of {record.spec_path}")
-    desired = load_desired(record.spec_path)
-    if desired.spec_hash != record.spec_hash:
-        diff = "".join(
-            difflib.unified_diff(
-                record.spec_yaml.splitlines(True), desired.spec_text.splitlines(True), "spec at start", "spec now"
-            )
-        )
-        console.print("the spec changed since this rollout started:", style="yellow")
-        console.print(diff)
-        _confirm("continue with the changed spec?", args.yes)
-    _ask_sudo_passwords(desired)
-    accept = (lambda *_: True) if args.accept_new_host_keys else None
-    observed = observe(desired, accept, frozenset(args.waive), args.concurrency)
-    try:
-        _gate(observed, console)
-        plan = make_plan(desired, observed, load_token(record.id), redo)
-    except BaseException:
-        observed.close()
-        raise
-    return _execute(args, record, plan, observed)
+    with Rollout.reopen(record, _options(args)) as rollout:
+        if rollout.spec_diff:
+            console.print("the spec changed since this rollout started:", style="yellow")
+            console.print(rollout.spec_diff)
+            _confirm("continue with the changed spec?", args.yes)
+        _ask_sudo_passwords(rollout.desired)
+        _gate(rollout.observe(), console)
+        rollout.make_plan()
+        return _execute(args, rollout)
 
 
 def _diagnose(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from khatui.engine.redact import Redactor
-    from khatui.rollout.desired import load_desired
-    from khatui.rollout.diagnose import bundle
-    from khatui.rollout.service import load_token, observe, open_journal, targets_secrets
+    from khatui.rollout.records import find_any
+    from khatui.rollout.rollout import Rollout
 
-    journal = open_journal()
-    try:
-        records = journal.rollouts()
-        record = journal.rollout(args.rollout) if args.rollout else (records[0] if records else None)
-        if record is None:
-            raise InputError(
-                f"no rollout {args.rollout or ''} in the journal (see `khatui rollouts`)".replace("  ", " ")
-            )
-        desired = load_desired(record.spec_path)
-        accept = (lambda *_: True) if args.accept_new_host_keys else None
-        observed = None if args.offline else observe(desired, accept)
-        try:
-            redact = Redactor([load_token(record.id), *targets_secrets(desired)])
-            out = Path(args.output or f"khatui-diagnose-{record.id}.tar.gz")
-            bundle(journal, record, desired, observed, out, redact)
-        finally:
-            if observed:
-                observed.close()
-        _console().print(f"wrote {out}: share it; it holds no keys and secrets are masked")
-        return 0
-    finally:
-        journal.close()
+    record = find_any(args.rollout)
+    with Rollout.reopen(record, _options(args)) as rollout:
+        if not args.offline:
+            rollout.observe()
+        out = rollout.diagnose(Path(args.output or f"khatui-diagnose-{record.id}.tar.gz"))
+    _console().print(f"wrote {out}: share it; it holds no keys and secrets are masked")
+    return 0
 
 
 def _rollouts(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from khatui.journal import open_journal
+    from khatui.rollout.records import rollouts
 
-    journal = open_journal()
-    try:
-        records = journal.rollouts()
-        if args.output == "json":
-            json.dump([{k: v for k, v in vars(r).items() if k != "spec_yaml"} for r in records], sys.stdout, indent=2)
-            sys.stdout.write("\n")
-            return 0
-        table = Table(show_edge=False)
-        for column in ("id", "cluster", "state", "age"):
-            table.add_column(column, no_wrap=True)
-        table.add_column("failure", no_wrap=True, overflow="ellipsis")
-        now = time.time()
-        for r in records:
-            failure = (
-                (r.failure or "").splitlines()[0].split(": ", 1)[0].removeprefix(f"rollout {r.id} ")
-                if r.failure
-                else ""
-            )
-            table.add_row(r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure)
-        _console().print(table if records else "no rollouts yet")
+    records = rollouts()
+    if args.output == "json":
+        json.dump([{k: v for k, v in vars(r).items() if k != "spec_yaml"} for r in records], sys.stdout, indent=2)
+        sys.stdout.write("\n")
         return 0
-    finally:
-        journal.close()
+    table = Table(show_edge=False)
+    for column in ("id", "cluster", "state", "age"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("failure", no_wrap=True, overflow="ellipsis")
+    now = time.time()
+    for r in records:
+        failure = (
+            (r.failure or "").splitlines()[0].split(": ", 1)[0].removeprefix(f"rollout {r.id} ") if r.failure else ""
+        )
+        table.add_row(r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure)
+    _console().print(table if records else "no rollouts yet")
+    return 0

@@ -1,4 +1,6 @@
-"""The rollout service: spec file -> desired files -> observed nodes -> plan -> journaled execution.
+"""Rollouts: spec file -> desired files -> observed nodes -> plan -> journaled execution.
 
-This is what the headless CLI and the TUI both call; neither builds plans or opens SSH itself.
+`rollout.Rollout` is what the headless CLI and the TUI both call; neither builds plans, opens SSH
+or the journal itself. `progress.Board` is the one projection of its events that every view
+draws from.
 """

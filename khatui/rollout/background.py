@@ -44,11 +44,8 @@ def resume_args(waivers: Iterable[str], concurrency: int | None, accept_new_host
 def hand_over(record: RolloutRecord, extra_args: list[str]) -> int:
     """Continue `record` in a background `khatui resume` and record that process as its owner; returns its pid."""
     pid = detach(record, extra_args)
-    journal = open_journal()
-    try:
+    with open_journal() as journal:
         journal.hand_over(record.id, pid)
-    finally:
-        journal.close()
     return pid
 
 

@@ -21,7 +21,7 @@ from khatui.pki.status import summaries
 from khatui.pki.store import Store
 from khatui.render.files import FileKind
 from khatui.rollout.desired import Desired
-from khatui.rollout.service import Observed
+from khatui.rollout.nodes import Observed
 
 NODE_LOGS = (
     "journalctl --no-pager -n 400 -u etcd -u kubelet -u haproxy -u keepalived -u nginx 2>&1; "

@@ -32,8 +32,8 @@ from khatui.tui.services import EngineServices, Services
 from khatui.tui.state import WizardState
 
 if TYPE_CHECKING:
-    from khatui.engine.executor import EngineOptions
-    from khatui.tui.screens.rollout import RolloutJob, RolloutScreen
+    from khatui.rollout.rollout import EngineOptions, Rollout
+    from khatui.tui.screens.rollout import RolloutScreen
 
 HERE = Path(__file__).resolve().parent
 STEP_SCREENS: dict[str, str] = {
@@ -111,20 +111,17 @@ class KhatuiApp(App[int]):
 
     @on(RolloutRequested)
     def _rollout(self, message: RolloutRequested) -> None:
-        self.show_rollout(message.job)
+        self.show_rollout(message.rollout)
 
     @on(ResumeRequested)
     def _resume(self, message: ResumeRequested) -> None:
-        from khatui.tui.screens.rollout import RolloutJob
+        self.show_rollout(message.rollout)
 
-        resumable = message.resumable
-        self.show_rollout(RolloutJob(resumable.record, resumable.plan, resumable.observed))
-
-    def show_rollout(self, job: RolloutJob) -> None:
-        """Show the live rollout view and start the engine."""
+    def show_rollout(self, rollout: Rollout) -> None:
+        """Show the live view of the recorded `rollout` and start its run."""
         from khatui.tui.screens.rollout import RolloutScreen
 
-        self.rollout = RolloutScreen(job, self.ctx.services, self.ctx.options, self.ctx.clock)
+        self.rollout = RolloutScreen(rollout, self.ctx.clock)
         self.push_screen(self.rollout)
 
     # -- app-wide actions ---------------------------------------------------------------------------

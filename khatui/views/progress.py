@@ -1,17 +1,16 @@
 """The headless rollout view: a live per-node table on a terminal, plain lines otherwise.
 
-The engine calls `ProgressView.__call__` from its worker threads; the view only stores state under a
-lock, and rich's `Live` redraws it a few times a second from its own thread, so output bursts from
-hundreds of nodes never slow the engine. Without a terminal (CI, a pipe, `--detach` logs) each step
-start, end and failure is one plain line instead.
+The engine calls `ProgressView.__call__` from its worker threads; the view only applies the event
+to its `Board` (the projection the TUI draws from too) under a lock, and rich's `Live` redraws it a
+few times a second from its own thread, so output bursts from hundreds of nodes never slow the
+engine. Without a terminal (CI, a pipe, `--detach` logs) each step start, end and failure is one
+plain line instead.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -25,25 +24,13 @@ from khatui.events import (
     PhaseFinished,
     PhaseStarted,
     RolloutFinished,
-    RolloutStarted,
     StepFinished,
     StepStarted,
     StepState,
 )
+from khatui.rollout.progress import RUNNING, Board
 
 STATE_STYLE = {"running": "yellow", "done": "green", "failed": "bold red", "skipped": "dim", "waiting": "dim"}
-
-
-@dataclass
-class NodeRow:
-    """What the table shows for one node."""
-
-    state: str = "waiting"
-    step: str = ""
-    started: float = 0.0
-    done_steps: int = 0
-    last_line: str = ""
-    lines: deque[str] = field(default_factory=lambda: deque(maxlen=5))
 
 
 class ProgressView:
@@ -52,10 +39,8 @@ class ProgressView:
     def __init__(self, console: Console | None = None, verbose: bool = False) -> None:
         self.console = console or Console(stderr=True)
         self.verbose = verbose
-        self.rows: dict[str, NodeRow] = {}
-        self.phase = ""
-        self.total_steps = 0
-        self.finished_steps = 0
+        self.board = Board()
+        """What the table shows: the same projection of the events as the TUI's."""
         self._lock = threading.Lock()
         self._live: Live | None = None
 
@@ -76,31 +61,9 @@ class ProgressView:
 
     def __call__(self, event: Event) -> None:
         with self._lock:
-            self._apply(event)
+            self.board.apply((event,))
         if self._live is None:
             self._plain(event)
-
-    def _apply(self, event: Event) -> None:
-        if isinstance(event, RolloutStarted):
-            self.rows = {node: NodeRow() for node in event.nodes}
-            self.total_steps = event.steps
-        elif isinstance(event, PhaseStarted):
-            self.phase = event.title
-        elif isinstance(event, StepStarted):
-            row = self.rows.setdefault(event.node, NodeRow())
-            row.state, row.step, row.started = "running", event.title, time.monotonic()
-        elif isinstance(event, OutputLine):
-            row = self.rows.setdefault(event.node, NodeRow())
-            row.last_line = event.line
-            row.lines.append(event.line)
-        elif isinstance(event, StepFinished):
-            self.finished_steps += 1
-            row = self.rows.setdefault(event.node, NodeRow())
-            if event.state is StepState.FAILED:
-                row.state = "failed"
-            elif row.state != "failed":
-                row.done_steps += event.state is StepState.DONE
-                row.state = "waiting"
 
     def _plain(self, event: Event) -> None:
         stamp = time.strftime("%H:%M:%S")  # every line carries node-given text: printed without markup
@@ -131,23 +94,25 @@ class ProgressView:
 
     def __rich__(self) -> RenderableType:
         with self._lock:
-            table = Table(expand=True, title=Text(self.phase), title_justify="left", show_edge=False)
+            board = self.board
+            phase = board.current_phase
+            table = Table(expand=True, title=Text(phase.title if phase else ""), title_justify="left", show_edge=False)
             table.add_column("node", no_wrap=True)
             table.add_column("state", no_wrap=True)
             table.add_column("step")
             table.add_column("done", justify="right")
             table.add_column("elapsed", justify="right")
             table.add_column("last output", overflow="ellipsis", no_wrap=True, ratio=2)
-            now = time.monotonic()
-            for node, row in self.rows.items():
-                elapsed = f"{now - row.started:.0f}s" if row.state == "running" else ""
+            now = board.clock()
+            for name, node in board.nodes.items():
+                running = node.state == RUNNING and node.step_started is not None
                 table.add_row(
-                    Text(node),
-                    Text(row.state, STATE_STYLE.get(row.state, "")),
-                    Text(row.step),
-                    str(row.done_steps),
-                    elapsed,
-                    Text(row.last_line),
+                    Text(name),
+                    Text(node.state, STATE_STYLE.get(node.state, "")),
+                    Text(node.step),
+                    str(node.ran),
+                    f"{now - (node.step_started or now):.0f}s" if running else "",
+                    Text(node.lines[-1] if node.lines else ""),
                 )
-            footer = Text(f"{self.finished_steps}/{self.total_steps} steps", "bold")
+            footer = Text(f"{board.finished_steps}/{board.total_steps} steps", "bold")
             return Group(table, footer)

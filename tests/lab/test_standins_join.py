@@ -37,7 +37,7 @@ CONFIG_MAP = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config"
 ROLLOUT_TOKEN = (
     f"kubeadm token delete abcdef >/dev/null 2>&1; kubeadm token create {TOKEN} --ttl 2h --kubeconfig {ADMIN}"
 )
-"""The rollout's own command (khatui/plan/build.py)."""
+"""The rollout's own command (khatui/plan/phases/kubeadm.py)."""
 
 
 @pytest.fixture(scope="module")

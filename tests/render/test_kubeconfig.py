@@ -47,7 +47,9 @@ def test_urls_bracket_ipv6_hosts_only() -> None:
 
 
 @given(st.ip_addresses(), st.integers(1, 65535))
-def test_a_url_host_parses_back_to_the_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int) -> None:
+def test_a_url_host_parses_back_to_the_address(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int
+) -> None:
     from urllib.parse import urlsplit
 
     parts = urlsplit(https_url(address, port))

@@ -10,8 +10,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from khatui.engine.executor import EngineOptions, Executor, RolloutResult
-from khatui.engine.hostkeys import AcceptUnknown
 from khatui.events import (
     EventSink,
     NodeFailed,
@@ -30,10 +28,11 @@ from khatui.plan.compose import build_plan
 from khatui.plan.model import Plan
 from khatui.preflight.checks import preflight
 from khatui.rollout.desired import Desired
-from khatui.rollout.service import Observed
+from khatui.rollout.nodes import Observed
+from khatui.rollout.rollout import AcceptUnknown, Rollout, RolloutOptions, RolloutResult
 from khatui.spec.cluster import Cluster
 from khatui.spec.validate import validate_file
-from khatui.tui.services import ProbeResult, Resumable
+from khatui.tui.services import ProbeResult
 
 NOW = 1_750_000_000.0
 TOKEN = "abcdef.0123456789abcdef"
@@ -91,8 +90,57 @@ def record(
     )
 
 
+class FakeRollout(Rollout):
+    """A `Rollout` whose nodes, journal and run are fixed: observed facts from `facts_for`, the plan
+    from the real `build_plan` with no files and a fixed token, `execute` replaying events."""
+
+    def __init__(self, desired: Desired, options: RolloutOptions, services: FakeServices) -> None:
+        super().__init__(desired, options)
+        self.services = services
+
+    def observe(self) -> Observed:
+        services = self.services
+        facts = {
+            k: v for k, v in facts_for(self.desired.cluster, services.no_ipvs).items() if k not in services.unreachable
+        }
+        unreachable = {n: f"{n}: cannot connect: timed out" for n in services.unreachable}
+        waivers = frozenset(self.options.waivers)
+        self.observed = Observed({}, facts, unreachable, preflight(self.desired.cluster, facts, waivers))
+        return self.observed
+
+    def make_plan(self) -> Plan:
+        observed = self.observed
+        self.plan = build_plan(self.desired.cluster, [], "hash", observed.facts if observed else None, TOKEN, {}, [])
+        return self.plan
+
+    def start(self) -> RolloutRecord:
+        assert self.plan is not None
+        self.services.started.append(self.plan)
+        self.record = record("20250615-120000-new001", "running", self.desired.cluster.metadata.name)
+        return self.record
+
+    def execute(self, sink: EventSink, hold_failures: bool = False) -> RolloutResult:
+        assert self.plan is not None and self.record is not None
+        self.services.release.wait(30)
+        (self.services.script or replay)(self.plan, sink)
+        return RolloutResult(self.record.id, True, summary="done")
+
+    def hand_over(self) -> int:
+        assert self.record is not None
+        self.services.detached.append((self.record.id, list(self.options.waivers)))
+        return 4242
+
+
+def recorded(cluster: Cluster, plan: Plan, services: FakeServices) -> FakeRollout:
+    """A fake rollout of `plan`, already recorded in the journal (as the review step leaves it)."""
+    rollout = FakeRollout(Desired(cluster, "", "", "hash", "", [], {}), RolloutOptions(), services)
+    rollout.plan, rollout.observed = plan, Observed({}, {}, {})
+    rollout.record = record("20250615-120000-new001", "running")
+    return rollout
+
+
 class FakeServices:
-    """The `Services` protocol with fixed answers; `execute` replays `script` (events) if given."""
+    """The `Services` protocol with fixed answers; a rollout's `execute` replays `script` (events) if given."""
 
     def __init__(
         self,
@@ -117,7 +165,7 @@ class FakeServices:
             return ProbeResult(node, False, f"{node}: cannot connect: timed out")
         return ProbeResult(node, True, "Debian GNU/Linux 12 (bookworm)", True, "ssh-ed25519 SHA256:FAKEfingerprint")
 
-    def load(self, spec_path: str) -> Desired:
+    def open(self, spec_path: str, options: RolloutOptions) -> Rollout:
         report = validate_file(spec_path)
         assert report.cluster is not None, report.problems
         text = Path(spec_path).read_text()
@@ -126,39 +174,11 @@ class FakeServices:
             "etcd CA": "CN=etcd-ca, ecdsa-p256, expires 2035-06-15",
             "apiserver": "CN=kube-apiserver, SANs api.prod.example.com, expires 2030-06-15",
         }
-        return Desired(report.cluster, spec_path, text, "hash", str(Path(spec_path).parent), [], summaries)
+        desired = Desired(report.cluster, spec_path, text, "hash", str(Path(spec_path).parent), [], summaries)
+        return FakeRollout(desired, options, self)
 
-    def observe(self, desired: Desired, accept: AcceptUnknown | None, waivers: frozenset[str]) -> Observed:
-        facts = {k: v for k, v in facts_for(desired.cluster, self.no_ipvs).items() if k not in self.unreachable}
-        unreachable = {n: f"{n}: cannot connect: timed out" for n in self.unreachable}
-        return Observed({}, facts, unreachable, preflight(desired.cluster, facts, waivers))
-
-    def plan(self, desired: Desired, observed: Observed | None) -> Plan:
-        return build_plan(desired.cluster, [], "hash", observed.facts if observed else None, TOKEN, {}, [])
-
-    def start(self, desired: Desired, plan: Plan) -> RolloutRecord:
-        self.started.append(plan)
-        return record("20250615-120000-new001", "running", desired.cluster.metadata.name)
-
-    def resume(self, rollout_id: str, accept: AcceptUnknown | None) -> Resumable:
+    def resume(self, rollout_id: str, options: RolloutOptions) -> Rollout:
         raise NotImplementedError
-
-    def execute(
-        self,
-        record: RolloutRecord,
-        plan: Plan,
-        observed: Observed,
-        sink: EventSink,
-        options: EngineOptions,
-        on_executor: Callable[[Executor], None],
-    ) -> RolloutResult:
-        self.release.wait(30)
-        (self.script or replay)(plan, sink)
-        return RolloutResult(record.id, True, summary="done")
-
-    def detach(self, record: RolloutRecord, extra_args: list[str]) -> int:
-        self.detached.append((record.id, extra_args))
-        return 4242
 
 
 def replay(plan: Plan, sink: EventSink, fail: str | None = None, lines: int = 3, hold: bool = False) -> None:

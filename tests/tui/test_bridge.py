@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from khatui.events import NodeFailed, OutputLine, RolloutStarted, StepFinished, StepStarted, StepState
-from khatui.tui.board import Board
+from khatui.rollout.progress import Board
 from khatui.tui.bridge import EventBridge
 
 

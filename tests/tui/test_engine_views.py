@@ -13,13 +13,16 @@ from rich.console import Group
 from khatui.engine.executor import EngineOptions, log_dir
 from khatui.engine.hostkeys import fingerprint
 from khatui.engine.ssh import HostKeys, Session, Target
-from khatui.journal import RolloutRecord
+from khatui.journal import RolloutRecord, open_journal
 from khatui.plan.model import Phase, Plan, Run, Step
-from khatui.rollout.service import Observed, open_journal
+from khatui.rollout import background
+from khatui.rollout.desired import Desired
+from khatui.rollout.nodes import Observed
+from khatui.rollout.rollout import Rollout, RolloutOptions
 from khatui.spec import API_VERSION, KIND
 from khatui.tui.app import make_app
 from khatui.tui.screens.dialogs import HostKeyDialog, QuitDialog
-from khatui.tui.screens.rollout import RolloutJob, RolloutScreen
+from khatui.tui.screens.rollout import RolloutScreen
 from khatui.tui.services import EngineServices
 from khatui.tui.state import WizardState
 from khatui.tui.widgets.rollout_parts import FailurePanel, NodePane
@@ -120,7 +123,7 @@ async def held(pilot: object, screen: RolloutScreen, node: str) -> None:
     raise AssertionError(f"no held failure of {node}: {screen.board.failures}")
 
 
-async def show(app: object, pilot: object, job: RolloutJob) -> RolloutScreen:
+async def show(app: object, pilot: object, job: Rollout) -> RolloutScreen:
     """Open the rollout view on `job` (its engine starts at once) once the app has settled."""
     await pilot.pause()  # type: ignore[attr-defined]
     app_of_any(app).show_rollout(job)
@@ -180,12 +183,10 @@ def plan_for(farm: SSHDFarm, fail: str | None = None, fail_once: Path | None = N
     )
 
 
-def job_for(farm: SSHDFarm, plan: Plan, tmp_path: Path) -> RolloutJob:
-    journal = open_journal()
-    try:
+def job_for(farm: SSHDFarm, plan: Plan, tmp_path: Path, options: EngineOptions | None = None) -> Rollout:
+    """A recorded rollout of the hand-built `plan`, its sessions open on the farm's nodes."""
+    with open_journal() as journal:
         record = journal.new_rollout("farm", str(tmp_path / "spec.yaml"), "hash", "", log_dir(journal.path))
-    finally:
-        journal.close()
     sessions = {
         n.name: Session(
             Target(n.name, n.host, n.port, identity_file=str(farm.client_key)),
@@ -193,15 +194,18 @@ def job_for(farm: SSHDFarm, plan: Plan, tmp_path: Path) -> RolloutJob:
         )
         for n in farm.nodes
     }
-    return RolloutJob(record, plan, Observed(sessions, {}, {}))
+    cluster = farm_spec(farm).cluster
+    assert cluster is not None
+    rollout = Rollout(Desired(cluster, "", "", "hash", str(tmp_path), [], {}), RolloutOptions(engine=options))
+    rollout.plan, rollout.record, rollout.observed = plan, record, Observed(sessions, {}, {})
+    return rollout
 
 
 def test_rollout_view_follows_the_real_engine(farm: SSHDFarm, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
-        app.ctx.options = EngineOptions(backoff=0.1)
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await show(app, pilot, job_for(farm, plan_for(farm), tmp_path))
+            screen = await show(app, pilot, job_for(farm, plan_for(farm), tmp_path, EngineOptions(backoff=0.1)))
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert screen.result is not None and screen.result.ok, screen.result
@@ -235,8 +239,8 @@ def test_rollout_view_names_the_failure(farm: SSHDFarm, tmp_path: Path) -> None:
             assert screen.board.nodes["n2"].state == "failed"
             panel = str(screen.query_one(FailurePanel).content)
             assert "n2" in panel and "prepare/n2/hello" in panel and "exit code 7" in panel
-            assert "; exit 7" in panel and job.record.log_path in panel
-            assert f"khatui resume {job.record.id}" in panel and "waiting for you" not in panel
+            assert "; exit 7" in panel and screen.record.log_path in panel
+            assert f"khatui resume {screen.record.id}" in panel and "waiting for you" not in panel
             # the failed node's first step stopped it; the others finished their own phase
             assert screen.board.nodes["n0"].done == 3  # finish was blocked (skipped) for everyone
             assert [p.state for p in screen.board.phases] == ["failed", "failed"]
@@ -251,12 +255,14 @@ def test_pause_resume_and_quit_with_abort(farm: SSHDFarm, tmp_path: Path) -> Non
         app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await show(app, pilot, job_for(farm, plan, tmp_path))
-            ready = await asyncio.get_running_loop().run_in_executor(None, screen.executor_ready.wait, 30)
+            ready = await asyncio.get_running_loop().run_in_executor(None, screen.rollout.ready.wait, 30)
             assert ready and screen.running
+            executor = screen.rollout._executor
+            assert executor is not None
             await pilot.press("p")
-            assert screen.board.paused and not screen.executor._running.is_set()  # type: ignore[union-attr]
+            assert screen.board.paused and not executor._running.is_set()
             await pilot.press("p")
-            assert not screen.board.paused and screen.executor._running.is_set()  # type: ignore[union-attr]
+            assert not screen.board.paused and executor._running.is_set()
             await pilot.press("ctrl+q")
             await pilot.pause()
             assert isinstance(app.screen, QuitDialog)
@@ -287,13 +293,10 @@ def test_retry_runs_the_failed_step_again_and_the_rollout_completes(farm: SSHDFa
             assert screen.board.nodes["n1"].state == "done" and screen.board.nodes["n1"].done == 3
             assert not screen.board.failures and not screen.query_one(FailurePanel).has_class("-shown")
             assert "first try fails" in screen.board.nodes["n1"].lines
-            journal = open_journal()
-            try:
-                attempts = [(step, attempt, result) for step, attempt, _, result in journal.runs(job.record.id)]
+            with open_journal() as journal:
+                attempts = [(step, attempt, result) for step, attempt, _, result in journal.runs(screen.record.id)]
                 assert ("prepare/n1/hello", 1, "failed") in attempts and ("prepare/n1/hello", 2, "done") in attempts
-                assert journal.rollout(job.record.id).state == "done"  # type: ignore[union-attr]
-            finally:
-                journal.close()
+                assert journal.rollout(screen.record.id).state == "done"  # type: ignore[union-attr]
 
     asyncio.run(scenario())
 
@@ -314,15 +317,12 @@ def test_skip_leaves_a_node_out_where_the_plan_allows_it(farm: SSHDFarm, tmp_pat
             assert board.nodes["n2"].state == "skipped" and board.nodes["n2"].done == 3
             assert board.nodes["n0"].lines[-1] == "finished"  # the next phase ran for the others
             assert [p.state for p in board.phases] == ["done", "done"]
-            journal = open_journal()
-            try:
-                steps = journal.steps(job.record.id)
+            with open_journal() as journal:
+                steps = journal.steps(screen.record.id)
                 assert steps["finish/n2/done"].state == "skipped" and steps["finish/n1/done"].state == "done"
-                rollout = journal.rollout(job.record.id)
-                assert rollout is not None and rollout.state == "incomplete"
-                assert f"khatui resume {job.record.id}" in (rollout.failure or "")
-            finally:
-                journal.close()
+                rollout = journal.rollout(screen.record.id)
+            assert rollout is not None and rollout.state == "incomplete"
+            assert f"khatui resume {screen.record.id}" in (rollout.failure or "")
 
     asyncio.run(scenario())
 
@@ -345,27 +345,25 @@ def test_an_essential_node_cannot_be_skipped(farm: SSHDFarm, tmp_path: Path) -> 
     asyncio.run(scenario())
 
 
-class DetachRecorder(EngineServices):
+def test_quit_can_hand_the_rollout_to_a_background_process(
+    farm: SSHDFarm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The real engine; the hand-over is recorded instead of starting `khatui resume`."""
+    detached: list[tuple[str, list[str]]] = []
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.detached: list[tuple[str, list[str]]] = []
-
-    def detach(self, record: RolloutRecord, extra_args: list[str]) -> int:
-        self.detached.append((record.id, extra_args))
+    def recorded(record: RolloutRecord, extra_args: list[str]) -> int:
+        detached.append((record.id, extra_args))
         return 4242
 
-
-def test_quit_can_hand_the_rollout_to_a_background_process(farm: SSHDFarm, tmp_path: Path) -> None:
-    services = DetachRecorder()
+    monkeypatch.setattr(background, "detach", recorded)
     job = job_for(farm, slow_plan(farm, 1), tmp_path)
+    assert job.record is not None
 
     async def scenario() -> int | None:
-        app = make_app(services=services, state=farm_spec(farm), start="review")
+        app = make_app(services=EngineServices(), state=farm_spec(farm), start="review")
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await show(app, pilot, job)
-            ready = await asyncio.get_running_loop().run_in_executor(None, screen.executor_ready.wait, 30)
+            ready = await asyncio.get_running_loop().run_in_executor(None, screen.rollout.ready.wait, 30)
             assert ready
             await pilot.press("ctrl+q")
             await pilot.pause()
@@ -377,4 +375,7 @@ def test_quit_can_hand_the_rollout_to_a_background_process(farm: SSHDFarm, tmp_p
         return app.return_code
 
     assert asyncio.run(scenario()) == 0
-    assert services.detached == [(job.record.id, [])]
+    assert detached == [(job.record.id, [])]
+    with open_journal() as journal:
+        owner = journal.rollout(job.record.id)
+    assert owner is not None and owner.pid == 4242  # the background process owns it now

@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from textual.strip import Strip
 
 from khatui.events import OutputLine, RolloutStarted
-from khatui.tui.board import Board
+from khatui.rollout.progress import Board
 from khatui.tui.widgets.node_table import NodeTable
 from khatui.tui.widgets.output_log import OutputLog
 

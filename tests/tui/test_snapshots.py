@@ -13,14 +13,12 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from khatui.rollout.service import Observed
 from khatui.spec import API_VERSION, KIND
 from khatui.tui.app import KhatuiApp, make_app
 from khatui.tui.screens.dialogs import HostKeyDialog
-from khatui.tui.screens.rollout import RolloutJob
 from khatui.tui.state import WizardState
 from tests.tui.conftest import fixed_clock, fixed_monotonic
-from tests.tui.fakes import FakeServices, record, replay
+from tests.tui.fakes import FakeServices, record, recorded, replay
 
 SIZES = [(80, 24), (160, 50)]
 SnapCompare = Callable[..., bool]
@@ -132,7 +130,7 @@ def start_rollout(app: KhatuiApp) -> Before:
         from khatui.plan.compose import build_plan
 
         plan = build_plan(state.cluster, [], "hash", None, "abcdef.0123456789abcdef", {}, [])
-        app.show_rollout(RolloutJob(record("20250615-120000-new001", "running"), plan, Observed({}, {}, {})))
+        app.show_rollout(recorded(state.cluster, plan, services))
         await settle(pilot)
 
     return run

@@ -26,7 +26,7 @@ from khatui.tui.widgets.field import BoundField
 from khatui.tui.widgets.keybar import KeyBar
 
 if TYPE_CHECKING:
-    from khatui.tui.screens.rollout import RolloutJob
+    from khatui.rollout.rollout import Rollout
 
 STEPS: list[tuple[str, str]] = [
     ("start", "Start"),
@@ -68,9 +68,9 @@ class Navigate(Message):
 class RolloutRequested(Message):
     """A rollout was recorded in the journal and is to be shown live."""
 
-    def __init__(self, job: RolloutJob) -> None:
+    def __init__(self, rollout: Rollout) -> None:
         super().__init__()
-        self.job = job
+        self.rollout = rollout
 
 
 class WizardStep(Screen[None]):

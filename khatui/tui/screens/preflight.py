@@ -1,9 +1,10 @@
 """Step 7: connect to every node, gather facts, and show the preflight matrix (nodes x checks).
 
 The spec is saved first: the core reads the saved file, exactly as `khatui plan` would. Observing
-runs in a thread worker through `Services.observe` (host key questions appear as dialogs). Moving
-the cursor over a cell shows that check's evidence; `w` waives a failed check for that node (the
-matrix is recomputed from the same facts by the core's pure `preflight`).
+runs in a thread worker: a `Rollout` from `Services.open`, then its `observe` (host key questions
+appear as dialogs); the rollout is kept for the review step. Moving the cursor over a cell shows
+that check's evidence; `w` waives a failed check for that node (`Rollout.waive` judges the same
+facts again, without connecting).
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from textual.worker import Worker, WorkerState
 
 from khatui.errors import KhatuiError
 from khatui.preflight import mesh
-from khatui.preflight.checks import CHECKS, CheckResult, Status, preflight
+from khatui.preflight.checks import CHECKS, CheckResult, Status
 from khatui.spec.problems import Path
 from khatui.tui.screens.base import Navigate, WizardStep
 from khatui.tui.widgets.plain_table import PlainTable
 
 if TYPE_CHECKING:
-    from khatui.rollout.desired import Desired
-    from khatui.rollout.service import Observed
+    from khatui.rollout.rollout import Rollout
 
 SHORT = {"resources": "res", "ipvs-modules": "ipvs", "binaries": "bins", "ip-forward": "fwd", "network": "net"}
 COLUMNS = (*CHECKS, mesh.CHECK)
@@ -91,20 +91,19 @@ class PreflightScreen(WizardStep):
             return
         self.ctx.forget_observation()
         self.status(f"connecting to {len(self.state.nodes)} nodes (spec: {self.state.path}) …", "yellow")
-        self.observe(str(self.state.path), frozenset(self.ctx.waivers))
+        self.observe(str(self.state.path))
 
     @work(thread=True, name="preflight", group="preflight", exclusive=True, exit_on_error=False)
-    def observe(self, spec_path: str, waivers: frozenset[str]) -> tuple[Desired, Observed]:
-        services = self.ctx.services
-        desired = services.load(spec_path)
-        return desired, services.observe(desired, getattr(self.app, "gate", None), waivers)
+    def observe(self, spec_path: str) -> Rollout:
+        rollout = self.ctx.services.open(spec_path, self.ctx.rollout_options(getattr(self.app, "gate", None)))
+        rollout.observe()
+        return rollout
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name != "preflight":
             return
-        if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, tuple):
-            desired, observed = event.worker.result
-            self.ctx.desired, self.ctx.observed = desired, observed
+        if event.state is WorkerState.SUCCESS:
+            self.ctx.rollout = event.worker.result
             self.ctx.observed_yaml = self.state.to_yaml()
             self.show_matrix()
         elif event.state is WorkerState.ERROR:
@@ -195,12 +194,12 @@ class PreflightScreen(WizardStep):
     # -- waivers and leaving ----------------------------------------------------------------------------
     def action_waive(self) -> None:
         where = self.cell(self.query_one("#matrix", DataTable).cursor_coordinate)
-        desired, observed = self.ctx.desired, self.ctx.observed
-        if where is None or desired is None or observed is None:
+        rollout = self.ctx.rollout
+        if where is None or rollout is None or rollout.observed is None:
             return
         waiver = f"{where[1]}:{where[0]}"
         self.ctx.waivers.symmetric_difference_update({waiver})
-        observed.checks = preflight(desired.cluster, observed.facts, frozenset(self.ctx.waivers))
+        rollout.waive(tuple(sorted(self.ctx.waivers)))
         self.show_matrix()
 
     def blockers(self) -> list[str]:

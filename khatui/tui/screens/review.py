@@ -1,8 +1,9 @@
 """Step 8: the dry run. The same plan preview as `khatui plan` (the core's `render_plan`), the
 certificates, the warnings; save the spec; confirm to start the rollout.
 
-Planning runs in a thread worker (`Services.load` + `Services.plan`). Without current facts (the
-offline preview from preflight) the plan treats every node as empty and the rollout cannot start.
+Planning runs in a thread worker (`Rollout.make_plan` on the rollout preflight observed, else on a
+fresh `Services.open`). Without current facts (the offline preview from preflight) the plan treats
+every node as empty and the rollout cannot start.
 """
 
 from __future__ import annotations
@@ -23,19 +24,19 @@ from khatui.journal import RolloutRecord
 from khatui.spec.problems import Path
 from khatui.tui.screens.base import RolloutRequested, WizardStep
 from khatui.tui.screens.dialogs import ConfirmDialog
-from khatui.tui.screens.rollout import RolloutJob
 
 if TYPE_CHECKING:
     from khatui.plan.model import Plan
     from khatui.rollout.desired import Desired
-    from khatui.rollout.service import Observed
+    from khatui.rollout.nodes import Observed
+    from khatui.rollout.rollout import Rollout
 
 
 @dataclass
 class Planned:
-    """The worker's result: the desired state and its plan."""
+    """The worker's result: the rollout and its plan."""
 
-    desired: Desired
+    rollout: Rollout
     plan: Plan
 
 
@@ -92,18 +93,17 @@ class ReviewScreen(WizardStep):
         except KhatuiError as exc:
             self.query_one("#summary", Static).update(Text(exc.message, "red"))
             return
-        current = self.ctx.desired if self.ctx.observation_current() else None
-        self.make_plan(str(self.state.path), current, self.observed())
+        current = self.ctx.rollout if self.ctx.observation_current() else None
+        self.make_plan(str(self.state.path), current)
 
     @work(thread=True, name="plan", group="review", exclusive=True, exit_on_error=False)
-    def make_plan(self, spec_path: str, desired: Desired | None, observed: Observed | None) -> Planned:
-        services = self.ctx.services
-        desired = desired or services.load(spec_path)
-        return Planned(desired, services.plan(desired, observed))
+    def make_plan(self, spec_path: str, rollout: Rollout | None) -> Planned:
+        rollout = rollout or self.ctx.services.open(spec_path, self.ctx.rollout_options(None))
+        return Planned(rollout, rollout.make_plan())
 
     @work(thread=True, name="start", group="review", exclusive=True, exit_on_error=False)
-    def record_rollout(self, desired: Desired, plan: Plan) -> RolloutRecord:
-        return self.ctx.services.start(desired, plan)
+    def record_rollout(self, rollout: Rollout) -> RolloutRecord:
+        return rollout.start()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -114,26 +114,27 @@ class ReviewScreen(WizardStep):
         elif event.state is WorkerState.SUCCESS and isinstance(worker.result, Planned):
             self.show_plan(worker.result)
         elif event.state is WorkerState.SUCCESS and isinstance(worker.result, RolloutRecord) and self.ctx.plan:
-            observed = self.observed()
-            assert observed is not None
-            # The rollout owns the sessions now (it closes them when it ends).
-            self.ctx.observed, self.ctx.observed_yaml = None, ""
-            self.post_message(RolloutRequested(RolloutJob(worker.result, self.ctx.plan, observed)))
+            rollout = self.ctx.rollout
+            assert rollout is not None
+            # The rollout view owns the rollout and its sessions now (they close when it ends).
+            self.ctx.rollout, self.ctx.observed_yaml = None, ""
+            self.post_message(RolloutRequested(rollout))
 
     def show_plan(self, planned: Planned) -> None:
         from khatui.views.preview import render_plan, summary
 
-        self.ctx.desired, self.ctx.plan = planned.desired, planned.plan
+        self.ctx.plan = planned.plan
+        desired = planned.rollout.desired
         observed = self.observed()
         offline = "" if observed is not None else "  (offline: no facts, every file shown as new)"
         self.query_one("#summary", Static).update(Text.assemble((summary(planned.plan), "bold"), (offline, "yellow")))
-        notes = [str(w) for w in planned.desired.warnings]
-        if planned.desired.pki_note:
-            notes.append(planned.desired.pki_note)
+        notes = [str(w) for w in desired.warnings]
+        if desired.pki_note:
+            notes.append(desired.pki_note)
         self.query_one("#warnings", Static).update(Text("\n".join(notes), "yellow"))
         log = self.query_one("#preview", RichLog)
         log.clear()
-        log.write(certificates(planned.desired))
+        log.write(certificates(desired))
         log.write(render_plan(planned.plan, observed.facts if observed else None))
         log.scroll_home(animate=False)
 
@@ -161,13 +162,13 @@ class ReviewScreen(WizardStep):
             return
         from khatui.views.preview import summary
 
-        desired, plan = self.ctx.desired, self.ctx.plan
-        assert desired is not None and plan is not None
+        rollout, plan = self.ctx.rollout, self.ctx.plan
+        assert rollout is not None and plan is not None
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.query_one("#summary", Static).update(Text("recording the rollout …", "yellow"))
-                self.record_rollout(desired, plan)
+                self.record_rollout(rollout)
 
         self.app.push_screen(
             ConfirmDialog("Start the rollout", f"apply: {summary(plan)}?", yes="Start rollout", no="Not now"),

@@ -1,7 +1,7 @@
 """The live rollout: a pane per node (a sortable table from 50 nodes), the phase bar, the full log of
 the selected node, and a failure panel.
 
-The engine runs in one thread worker (`Services.execute`) and reports through an `EventBridge`;
+The engine runs in one thread worker (`Rollout.execute`) and reports through an `EventBridge`;
 this screen drains the bridge, applies the batch to the `Board` and repaints only what changed: the
 rows or panes of the nodes that changed, the phase bar when progress moved, the log's new lines.
 Drains are spaced so that the UI thread spends about `DRAIN_BUDGET` of a core at most: the next one
@@ -10,7 +10,7 @@ ran; averaged over the last few), divided by the budget, within [`MIN_INTERVAL`,
 A quiet rollout is shown within 1/30 s; a flood of output is coalesced into fewer, larger batches
 instead of saturating the loop.
 
-The executor handed over by the service gives pause, unpause, abort and the answers to held
+Once the run has started (`Rollout.ready`), the rollout takes pause, unpause, abort and the answers to held
 failures (the engine holds a failed node for the operator: retry the step, skip the node where the
 plan allows it, or give up); all are thread-safe and take effect before the next action. Quitting
 mid-rollout can detach: the engine stops starting actions, and once the running commands end,
@@ -20,9 +20,7 @@ mid-rollout can detach: the engine stops starting actions, and once the running 
 
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -37,21 +35,17 @@ from textual.worker import Worker, WorkerState
 
 from khatui.errors import KhatuiError
 from khatui.events import FailureResolved, NodeFailed, OutputLine, RolloutFinished
-from khatui.tui.board import Board, Clock
+from khatui.rollout.progress import Board, Clock
 from khatui.tui.bridge import EventBridge
 from khatui.tui.screens.base import width_class
 from khatui.tui.screens.dialogs import ConfirmDialog
-from khatui.tui.services import Services
 from khatui.tui.widgets.keybar import KeyBar
 from khatui.tui.widgets.node_table import NodeTable
 from khatui.tui.widgets.output_log import OutputLog
 from khatui.tui.widgets.rollout_parts import FailurePanel, NodePane, PhaseBar
 
 if TYPE_CHECKING:
-    from khatui.engine.executor import EngineOptions, Executor, RolloutResult
-    from khatui.journal import RolloutRecord
-    from khatui.plan.model import Plan
-    from khatui.rollout.service import Observed
+    from khatui.rollout.rollout import Rollout, RolloutResult
 
 TABLE_FROM = 50
 """From this many nodes the panes collapse into the table."""
@@ -61,15 +55,6 @@ flood (200 nodes x 20 lines/s): with the engine's threads the process stays unde
 while lines reach the screen within 100 ms at p95 (benchmarks/README.md, bench_tui)."""
 MIN_INTERVAL, MAX_INTERVAL = 1 / 30, 0.2
 """Bounds of the seconds between two drains (the upper one was the fixed pacing before)."""
-
-
-@dataclass
-class RolloutJob:
-    """A rollout recorded in the journal, its plan, and the nodes' open sessions."""
-
-    record: RolloutRecord
-    plan: Plan
-    observed: Observed
 
 
 class RolloutScreen(Screen[None]):
@@ -88,26 +73,22 @@ class RolloutScreen(Screen[None]):
 
     def __init__(
         self,
-        job: RolloutJob,
-        services: Services,
-        options: EngineOptions | None,
+        rollout: Rollout,
         clock: Clock = time.monotonic,
         interval: float | None = None,
         table_from: int = TABLE_FROM,
     ) -> None:
         super().__init__(name="rollout", classes=width_class(self.app.size.width))
-        self.job = job
-        self.services = services
-        self.options = options
+        self.rollout = rollout
+        """Recorded in the journal and planned, its nodes' sessions open; the screen runs it."""
+        assert rollout.record is not None and rollout.plan is not None
+        self.record = rollout.record
         self.fixed_interval = interval
         """Seconds between drains when given; else they follow `DRAIN_BUDGET`."""
         self.interval = interval or MIN_INTERVAL
         """Seconds from one drain to the next."""
-        self.board = Board(job.plan, clock)
+        self.board = Board(rollout.plan, clock)
         self.bridge = EventBridge(self)
-        self.executor: Executor | None = None
-        self.executor_ready = threading.Event()
-        """Set once the engine handed over its executor (pause and abort work from then on)."""
         self.result: RolloutResult | None = None
         self.selected: str | None = next(iter(self.board.nodes), None)
         self.tabular = len(self.board.nodes) >= table_from
@@ -154,16 +135,7 @@ class RolloutScreen(Screen[None]):
     # -- the engine ---------------------------------------------------------------------------------
     @work(thread=True, name="rollout", group="rollout", exclusive=True, exit_on_error=False)
     def run_engine(self) -> RolloutResult:
-        from khatui.engine.executor import EngineOptions
-
-        job = self.job
-        options = self.options or EngineOptions()
-        return self.services.execute(job.record, job.plan, job.observed, self.bridge, options, self._executor)
-
-    def _executor(self, executor: Executor) -> None:
-        """Called from the worker thread before the run starts."""
-        self.executor = executor
-        self.executor_ready.set()
+        return self.rollout.execute(self.bridge, hold_failures=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name != "rollout" or not event.worker.is_finished:
@@ -173,9 +145,9 @@ class RolloutScreen(Screen[None]):
         else:
             error = event.worker.error
             message = error.message if isinstance(error, KhatuiError) else f"{type(error).__name__}: {error}"
-            from khatui.engine.executor import RolloutResult
+            from khatui.rollout.rollout import RolloutResult
 
-            self.result = RolloutResult(self.job.record.id, False, summary=f"the rollout stopped: {message}")
+            self.result = RolloutResult(self.record.id, False, summary=f"the rollout stopped: {message}")
             self.notify(message, title="Rollout stopped", severity="error", timeout=30)
         self.drain()
         if self.detach_when_done:
@@ -284,32 +256,31 @@ class RolloutScreen(Screen[None]):
         self.remove_class("-full-log")
 
     def action_pause(self) -> None:
-        executor = self.executor
-        if executor is None or not self.running:
+        if not self.rollout.ready.is_set() or not self.running:
             self.notify("no rollout is running", severity="warning")
             return
         self.board.paused = not self.board.paused
         if self.board.paused:
-            executor.pause()
+            self.rollout.pause()
             self.notify("paused: no new action starts (running commands finish); p resumes")
         else:
-            executor.unpause()
+            self.rollout.unpause()
             self.notify("resumed")
         self.query_one(PhaseBar).refresh()
 
     def action_abort(self) -> None:
-        if self.executor is None or not self.running:
+        if not self.rollout.ready.is_set() or not self.running:
             self.notify("no rollout is running", severity="warning")
             return
 
         def answered(yes: bool | None) -> None:
-            if yes and self.executor is not None:
-                self.executor.abort()
+            if yes:
+                self.rollout.abort()
                 self.notify("aborting: running commands finish, no new step starts")
 
         body = (
             "No new step starts; commands already running finish. The journal keeps every finished "
-            f"step: `khatui resume {self.job.record.id}` continues later."
+            f"step: `khatui resume {self.record.id}` continues later."
         )
         self.app.push_screen(ConfirmDialog("Abort the rollout?", body, yes="Abort", no="Keep going"), answered)
 
@@ -321,14 +292,12 @@ class RolloutScreen(Screen[None]):
 
     def action_decide(self, answer: str) -> None:
         """Answer a held failure: the selected node's, else the first one waiting."""
-        from khatui.engine.holds import HoldDecision
-
         held = {f.node: f for f in self.board.held}
-        if self.executor is None or not held:
+        if not self.rollout.ready.is_set() or not held:
             self.notify("no failure is waiting for a decision", severity="warning")
             return
         node = self.selected if self.selected in held else next(iter(held))
-        refused = self.executor.decide(node, HoldDecision(answer))
+        refused = self.rollout.decide(node, answer)
         if refused:
             self.notify(refused, severity="warning", timeout=10)
             return
@@ -339,32 +308,24 @@ class RolloutScreen(Screen[None]):
         """Hand the rollout to a background process and quit: no new action starts here; once the
         running commands are done, `khatui resume` continues it in its own session."""
         self.detach_when_done = True
-        if self.executor is not None:
-            self.executor.abort()
+        self.rollout.abort()
         self.notify("handing over: khatui quits when the running commands have finished", timeout=30)
 
     def hand_over(self) -> None:
         """Start the background run and quit, saying how to follow it."""
-        from khatui.rollout.background import resume_args
-
-        job = self.job
-        waivers = [f"{c.check}:{c.node}" for c in job.observed.checks if c.waived]
-        extra = resume_args(waivers, self.options.concurrency if self.options else None)
+        record = self.record
         try:
-            pid = self.services.detach(job.record, extra)
+            pid = self.rollout.hand_over()
         except KhatuiError as exc:
             self.notify(exc.message, title="Not handed over", severity="error", timeout=30)
             return
-        message = (
-            f"rollout {job.record.id} continues in the background (pid {pid}); follow it: khatui attach {job.record.id}"
-        )
+        message = f"rollout {record.id} continues in the background (pid {pid}); follow it: khatui attach {record.id}"
         self.app.exit(0, return_code=0, message=message)
 
     def abort_and_quit(self) -> None:
         """Abort, and quit once the engine has stopped."""
         self.quit_when_done = True
-        if self.executor is not None:
-            self.executor.abort()
+        self.rollout.abort()
         self.notify("aborting; khatui quits when the running commands have finished", timeout=30)
 
     def action_back(self) -> None:

@@ -18,13 +18,13 @@ from textual.worker import Worker, WorkerState
 from khatui.errors import KhatuiError
 from khatui.tui.screens.base import Navigate, WizardStep
 from khatui.tui.screens.dialogs import ConfirmDialog
-from khatui.tui.services import Resumable
 from khatui.tui.state import WizardState, warm_up
 from khatui.tui.widgets.chrome import ProblemPanel
 from khatui.tui.widgets.plain_table import PlainTable
 
 if TYPE_CHECKING:
     from khatui.journal import RolloutRecord
+    from khatui.rollout.rollout import Rollout
 
 
 def age(seconds: float) -> str:
@@ -48,9 +48,9 @@ def failing_node(record: RolloutRecord) -> str:
 class ResumeRequested(Message):
     """The operator confirmed continuing a rollout: the app shows it live."""
 
-    def __init__(self, resumable: Resumable) -> None:
+    def __init__(self, rollout: Rollout) -> None:
         super().__init__()
-        self.resumable = resumable
+        self.rollout = rollout
 
 
 class StartScreen(WizardStep):
@@ -102,8 +102,9 @@ class StartScreen(WizardStep):
         return self.ctx.services.rollouts()
 
     @work(thread=True, name="resume", group="start", exclusive=True, exit_on_error=False)
-    def prepare_resume(self, rollout_id: str) -> Resumable:
-        return self.ctx.services.resume(rollout_id, getattr(self.app, "gate", None))
+    def prepare_resume(self, rollout_id: str) -> Rollout:
+        options = self.ctx.rollout_options(getattr(self.app, "gate", None), with_waivers=False)
+        return self.ctx.services.resume(rollout_id, options)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -113,7 +114,7 @@ class StartScreen(WizardStep):
             self.notify(message, title=f"{worker.name} failed", severity="error", timeout=10)
         elif event.state is WorkerState.SUCCESS and isinstance(worker.result, list):
             self._show_rollouts(worker.result)
-        elif event.state is WorkerState.SUCCESS and isinstance(worker.result, Resumable):
+        elif event.state is WorkerState.SUCCESS and worker.name == "resume" and worker.result is not None:
             self._confirm_resume(worker.result)
 
     def _show_rollouts(self, records: list[RolloutRecord]) -> None:
@@ -134,11 +135,12 @@ class StartScreen(WizardStep):
         if not records:
             table.add_row("(no rollouts yet)", "", "", "", "")
 
-    def _confirm_resume(self, resumable: Resumable) -> None:
-        observed = resumable.observed
+    def _confirm_resume(self, rollout: Rollout) -> None:
+        observed, record = rollout.observed, rollout.record
+        assert observed is not None and record is not None
         if observed.unreachable or observed.blocking:
             names = sorted(observed.unreachable) + sorted({f"{c.check}:{c.node}" for c in observed.blocking})
-            observed.close()
+            rollout.close()
             self.notify(
                 "preflight failed: " + ", ".join(names[:5]) + "; fix the nodes, then try again",
                 title="Cannot resume",
@@ -146,15 +148,15 @@ class StartScreen(WizardStep):
                 timeout=10,
             )
             return
-        body = f"Continue rollout {resumable.record.id} ({resumable.record.state}) of {resumable.record.spec_path}?"
-        if resumable.spec_diff:
-            body += "\n\nThe spec changed since it started:\n" + resumable.spec_diff
+        body = f"Continue rollout {record.id} ({record.state}) of {record.spec_path}?"
+        if rollout.spec_diff:
+            body += "\n\nThe spec changed since it started:\n" + rollout.spec_diff
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.post_message(ResumeRequested(resumable))
+                self.post_message(ResumeRequested(rollout))
             else:
-                resumable.observed.close()
+                rollout.close()
 
         self.app.push_screen(ConfirmDialog("Resume rollout", body, yes="Resume"), answered)
 

@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from khatui.tui.board import DONE, FAILED, RUNNING, SKIPPED, Board, format_elapsed
+from khatui.rollout.progress import DONE, FAILED, RUNNING, SKIPPED, Board, format_elapsed
 
 SORT_KEYS = ("name", "state", "progress", "elapsed")
 COLOURS = {

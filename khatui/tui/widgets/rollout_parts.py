@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
-from khatui.tui.board import DONE, FAILED, RUNNING, SKIPPED, Board, format_elapsed
+from khatui.rollout.progress import DONE, FAILED, RUNNING, SKIPPED, Board, format_elapsed
 from khatui.tui.widgets.progress_text import bar
 
 STATE_STYLE = {RUNNING: "yellow", DONE: "green", FAILED: "bold red", SKIPPED: "yellow", "waiting": "dim"}

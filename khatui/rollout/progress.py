@@ -1,9 +1,11 @@
-"""What the rollout view shows, as plain data updated from batches of engine events.
+"""The one projection of rollout events into per-node state, read by every view of a rollout.
 
-Kept apart from the widgets so the view can be driven (and measured) by any event stream and so a
-repaint reads ready values instead of recomputing them. Each node keeps its full output for the
-detail pane (nothing is dropped: the engine's log file has the same lines), plus counters. Time
-comes from an injected clock so snapshots and tests are deterministic.
+The TUI's rollout screen and the headless live table (`khatui.views.progress`) both apply events
+to a `Board` and draw from it, so they can never disagree about a node. Kept apart from any
+widget so a view can be driven (and measured) by any event stream and so a repaint reads ready
+values instead of recomputing them. Each node keeps its full output for the detail pane (nothing
+is dropped: the engine's log file has the same lines), plus counters. Time comes from an injected
+clock so snapshots and tests are deterministic.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class NodeBoard:
     done: int = 0
     """Steps finished (done or skipped)."""
     started: float | None = None
+    step_started: float | None = None
+    """When the running (or last) step started."""
+    ran: int = 0
+    """Steps that ran to the end (done, not skipped)."""
     ended: float | None = None
     lines: list[str] = field(default_factory=list)
     """Every output line, in order."""
@@ -120,7 +126,7 @@ class Board:
                 changed.add(event.node)
             elif isinstance(event, StepStarted):
                 node = self.node(event.node)
-                node.state, node.step = RUNNING, event.title
+                node.state, node.step, node.step_started = RUNNING, event.title, now
                 if node.started is None:
                     node.started = now
                 changed.add(event.node)
@@ -163,6 +169,7 @@ class Board:
         self.finished_steps += 1
         node = self.node(event.node)
         node.done += 1
+        node.ran += event.state is StepState.DONE
         if event.state is StepState.FAILED:
             node.state = FAILED
         elif node.state == SKIPPED:
