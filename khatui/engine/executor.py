@@ -27,7 +27,6 @@ from pathlib import Path
 
 from khatui.engine import rollout_lock
 from khatui.engine.holds import HoldDecision, Holds
-from khatui.engine.redact import Redactor
 from khatui.engine.retry import StepFailed, reconnecting, wait_until_ready
 from khatui.engine.transport import ConnectionLost, Transport
 from khatui.errors import KhatuiError
@@ -48,6 +47,7 @@ from khatui.events import (
 from khatui.journal import Journal, RolloutRecord, StepRecord
 from khatui.localfs import PRIVATE_DIR, Folder
 from khatui.plan.model import Action, Phase, Plan, Run, Step, Upload
+from khatui.redact import Redactor
 
 TAIL_LINES = 20
 

@@ -12,13 +12,13 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from khatui.engine.redact import Redactor
 from khatui.errors import KhatuiError
 from khatui.journal import Journal, RolloutRecord
 from khatui.localfs import PRIVATE_FILE, Folder
 from khatui.pki.catalog import build_catalog
 from khatui.pki.status import summaries
 from khatui.pki.store import Store
+from khatui.redact import Redactor
 from khatui.render.files import FileKind
 from khatui.rollout.desired import Desired
 from khatui.rollout.nodes import Observed

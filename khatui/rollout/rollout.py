@@ -19,12 +19,12 @@ from pathlib import Path
 from khatui.engine.executor import EngineOptions, Executor, RolloutResult, log_dir
 from khatui.engine.holds import HoldDecision
 from khatui.engine.hostkeys import AcceptUnknown
-from khatui.engine.redact import Redactor
 from khatui.events import EventSink
 from khatui.journal import RolloutRecord, open_journal
 from khatui.plan.compose import bootstrap_token, build_plan
 from khatui.plan.model import Plan
 from khatui.preflight.checks import preflight
+from khatui.redact import Redactor
 from khatui.rollout import background, records
 from khatui.rollout.desired import Desired, load_desired
 from khatui.rollout.diagnose import bundle

@@ -18,9 +18,9 @@ from rich.syntax import Syntax
 from rich.text import Text
 from rich.tree import Tree
 
-from khatui.engine.redact import Redactor
 from khatui.facts.model import NodeFacts
 from khatui.plan.model import Plan, Run, Step, Upload, WaitFor
+from khatui.redact import Redactor
 
 
 def content_diff(action: Upload, facts: NodeFacts | None) -> str:

@@ -1,4 +1,8 @@
-"""Redaction of secrets (sudo passwords, tokens) from every line before anyone sees it."""
+"""Redaction of secrets (sudo passwords, tokens) from every line before anyone sees it.
+
+A module of its own at the bottom of the layers: the engine masks what it runs and logs, and the
+views mask the plan they preview, with the same `Redactor`.
+"""
 
 from __future__ import annotations
 
