@@ -11,7 +11,7 @@ import pytest
 
 from khatui.cli.main import main
 
-pytest_plugins = ("tests.tiers",)
+pytest_plugins = ("tests.tiers", "pytester")  # pytester: tests/test_tiers.py
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "assets" / "examples").glob("*.yaml"))
 
