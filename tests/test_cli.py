@@ -115,7 +115,7 @@ def test_schema_accepts_examples_and_rejects_junk(capsys: pytest.CaptureFixture[
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     parser = build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    commands: Any = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert {"init", "validate", "schema"} <= set(commands)
     for name in commands:
         with pytest.raises(SystemExit) as exit_info:

@@ -13,7 +13,7 @@ import pytest
 from tests import tiers
 from tests.conftest import ROOT
 
-CANNOT = {"lab": "no lab here", "e2e": "no lab for e2e here", "sshd": "no sshd here"}
+CANNOT: dict[str, str | None] = {"lab": "no lab here", "e2e": "no lab for e2e here", "sshd": "no sshd here"}
 MODULES = [
     "lab/test_lab.py",  # 8 tests asking for the lab fixture
     "lab/test_layout.py",  # pure

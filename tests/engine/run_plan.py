@@ -14,6 +14,7 @@ from khatui.engine.executor import EngineOptions, Executor, log_dir
 from khatui.engine.ssh import HostKeys, Session, Target
 from khatui.journal import Journal
 from khatui.plan.model import Phase, Plan, Run, Step
+from khatui.quoting.shell import Script
 
 
 def crash_plan(nodes: list[dict[str, str]]) -> Plan:
@@ -31,8 +32,8 @@ def crash_plan(nodes: list[dict[str, str]]) -> Plan:
                         node["name"],
                         f"s{k}",
                         label,
-                        (Run(f"sleep 0.15; echo {label} >> {effects}"),),
-                        check=f"grep -qx {label} {effects}",
+                        (Run(Script(f"sleep 0.15; echo {label} >> {effects}")),),
+                        check=Script(f"grep -qx {label} {effects}"),
                     )
                 )
         phases.append(Phase(f"p{p}", f"phase {p}", tuple(steps), requires=(f"p{p - 1}",) if p else ()))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from khatui.events import NodeFailed, OutputLine, PhaseFinished, RolloutFinished, StepFinished, StepState
 from khatui.plan.model import Phase, Plan, Run, Step, Upload, WaitFor
+from khatui.quoting.shell import Script
 from tests.engine.conftest import MakeExecutor
 from tests.engine.sshd import SSHDFarm
 
@@ -16,7 +17,7 @@ def plan_of(*phases: Phase, secrets: tuple[str, ...] = ()) -> Plan:
 
 def stamp(farm: SSHDFarm, node: int, label: str) -> Run:
     """A command appending `label` and a nanosecond timestamp to the shared order file."""
-    return Run(f"echo {label} $(date +%s%N) >> {farm.nodes[0].root.parent}/order")
+    return Run(Script(f"echo {label} $(date +%s%N) >> {farm.nodes[0].root.parent}/order"))
 
 
 def order(farm: SSHDFarm) -> list[tuple[str, int]]:
@@ -30,7 +31,9 @@ def test_phases_are_barriers_and_steps_keep_their_order(farm: SSHDFarm, make_exe
         "one",
         "One",
         tuple(
-            Step("one", n.name, f"s{k}", f"step {k}", (Run(f"sleep 0.{i}"), stamp(farm, i, f"one-{n.name}-{k}")))
+            Step(
+                "one", n.name, f"s{k}", f"step {k}", (Run(Script(f"sleep 0.{i}")), stamp(farm, i, f"one-{n.name}-{k}"))
+            )
             for i, n in enumerate(farm.nodes)
             for k in range(2)
         ),
@@ -65,15 +68,19 @@ def test_a_failed_node_stops_its_dependents_not_unrelated_nodes(farm: SSHDFarm, 
             for n in farm.nodes
             for step in (
                 Step(
-                    "etcd", n.name, "a", "a", (Run("echo line1; echo line2; exit 7" if n.name == bad else "echo fine"),)
+                    "etcd",
+                    n.name,
+                    "a",
+                    "a",
+                    (Run(Script("echo line1; echo line2; exit 7" if n.name == bad else "echo fine")),),
                 ),
-                Step("etcd", n.name, "b", "b", (Run("true"),)),
+                Step("etcd", n.name, "b", "b", (Run(Script("true")),)),
             )
         ),
     )
-    unrelated = Phase("lb", "lb", tuple(Step("lb", n.name, "c", "c", (Run("true"),)) for n in farm.nodes))
+    unrelated = Phase("lb", "lb", tuple(Step("lb", n.name, "c", "c", (Run(Script("true")),)) for n in farm.nodes))
     dependent = Phase(
-        "cp", "cp", tuple(Step("cp", n.name, "d", "d", (Run("true"),)) for n in farm.nodes), requires=("etcd",)
+        "cp", "cp", tuple(Step("cp", n.name, "d", "d", (Run(Script("true")),)) for n in farm.nodes), requires=("etcd",)
     )
     executor, events = make_executor(plan_of(phase, unrelated, dependent))
     result = executor.run()
@@ -104,7 +111,7 @@ def test_lost_connection_is_retried_on_a_new_connection(farm: SSHDFarm, make_exe
     marker.unlink(missing_ok=True)
     # The first time, the command kills its own sshd session process: the connection drops mid-step.
     drop = f"if [ ! -e {marker} ]; then touch {marker}; kill -9 $PPID; sleep 5; fi; echo survived"
-    plan = plan_of(Phase("p", "p", (Step("p", node.name, "s", "s", (Run(drop),)),)))
+    plan = plan_of(Phase("p", "p", (Step("p", node.name, "s", "s", (Run(Script(drop)),)),)))
     executor, events = make_executor(plan)
     result = executor.run()
     assert result.ok, result.summary
@@ -117,7 +124,7 @@ def test_connection_that_never_comes_back_fails_the_node(farm: SSHDFarm, make_ex
     node = farm.nodes[2]
     farm.stop(node)
     try:
-        plan = plan_of(Phase("p", "p", tuple(Step("p", n.name, "s", "s", (Run("true"),)) for n in farm.nodes)))
+        plan = plan_of(Phase("p", "p", tuple(Step("p", n.name, "s", "s", (Run(Script("true")),)) for n in farm.nodes)))
         executor, events = make_executor(plan)
         result = executor.run()
     finally:
@@ -173,8 +180,8 @@ def test_wait_for_polls_until_ready_or_times_out(farm: SSHDFarm, make_executor: 
                     "s",
                     "s",
                     (
-                        Run(f"(sleep 0.5; touch {flag}) > /dev/null 2>&1 &"),
-                        WaitFor(f"test -e {flag}", timeout=10, interval=0.1),
+                        Run(Script(f"(sleep 0.5; touch {flag}) > /dev/null 2>&1 &")),
+                        WaitFor(Script(f"test -e {flag}"), timeout=10, interval=0.1),
                     ),
                 ),
             ),
@@ -185,7 +192,7 @@ def test_wait_for_polls_until_ready_or_times_out(farm: SSHDFarm, make_executor: 
         Phase(
             "p",
             "p",
-            (Step("p", node.name, "s", "s", (WaitFor("echo not yet >&2; false", timeout=0.5, interval=0.1),)),),
+            (Step("p", node.name, "s", "s", (WaitFor(Script("echo not yet >&2; false"), timeout=0.5, interval=0.1),)),),
         )
     )
     executor, events = make_executor(never)
@@ -198,7 +205,7 @@ def test_secrets_are_redacted_everywhere(farm: SSHDFarm, make_executor: MakeExec
     node = farm.nodes[0]
     secret = "hunter2-very-secret"
     plan = plan_of(
-        Phase("p", "p", (Step("p", node.name, "s", "s", (Run(f"echo the password is {secret}; exit 3"),)),)),
+        Phase("p", "p", (Step("p", node.name, "s", "s", (Run(Script(f"echo the password is {secret}; exit 3")),)),)),
         secrets=(secret,),
     )
     executor, events = make_executor(plan)
@@ -230,8 +237,13 @@ def test_a_node_locked_by_another_rollout_is_refused(farm: SSHDFarm, make_execut
     )
     try:
         plan = plan_of(
-            Phase("a", "a", tuple(Step("a", n.name, "s", "s", (Run("true"),)) for n in farm.nodes)),
-            Phase("b", "b", tuple(Step("b", n.name, "s", "s", (Run("true"),)) for n in farm.nodes), requires=("a",)),
+            Phase("a", "a", tuple(Step("a", n.name, "s", "s", (Run(Script("true")),)) for n in farm.nodes)),
+            Phase(
+                "b",
+                "b",
+                tuple(Step("b", n.name, "s", "s", (Run(Script("true")),)) for n in farm.nodes),
+                requires=("a",),
+            ),
         )
         executor, events = make_executor(plan)
         result = executor.run()
@@ -252,7 +264,7 @@ def test_the_lock_is_released_and_taken_over_by_the_same_rollout(
 
     check = tmp_path / "held"
     plan = plan_of(
-        Phase("a", "a", (Step("a", farm.nodes[0].name, "s", "s", (Run(f"cat {LOCK_DIR}/owner > {check}"),)),))
+        Phase("a", "a", (Step("a", farm.nodes[0].name, "s", "s", (Run(Script(f"cat {LOCK_DIR}/owner > {check}")),)),))
     )
     executor, _ = make_executor(plan)
     assert executor.run().ok

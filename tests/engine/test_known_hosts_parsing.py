@@ -42,10 +42,6 @@ def test_an_unusable_line_is_skipped_and_the_others_still_load(line: bytes, tmp_
     assert keys.lookup("node9") is None
 
 
-def _key(line: str) -> paramiko.PKey:
-    return paramiko.Ed25519Key(data=base64.b64decode(line.split()[1]))
-
-
 def test_a_revoked_key_is_dropped_from_every_host_and_refused_even_when_accepted(tmp_path: Path) -> None:
     first, second = tmp_path / "known_hosts", tmp_path / "spec_known_hosts"
     first.write_text(f"node1 {KEY_A}\nnode2 {KEY_B}\n")

@@ -4,6 +4,7 @@ timeouts that kill, a driver or connection that dies, and the per-channel fallba
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import threading
 import time
@@ -108,13 +109,13 @@ def test_a_command_reads_end_of_file_not_the_shell_input(session: Session) -> No
 
 def test_output_that_looks_like_a_marker_is_output(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     nonces: list[str] = []
-    token_hex = shell_module.secrets.token_hex
+    token_hex = secrets.token_hex
 
     def recorded(n: int) -> str:
         nonces.append(token_hex(n))
         return nonces[-1]
 
-    monkeypatch.setattr(shell_module.secrets, "token_hex", recorded)
+    monkeypatch.setattr(secrets, "token_hex", recorded)  # the module khatui.engine.shell draws from
     seen = session.run("cat /proc/$PPID/cmdline /proc/$PPID/environ; env; set; ps -eo args", timeout=10)
     assert seen.exit_code == 0 and not any(nonce in seen.stdout + seen.stderr for nonce in nonces)
     old = nonces[-1]

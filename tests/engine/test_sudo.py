@@ -14,6 +14,7 @@ from khatui.engine.shell import RemoteShell
 from khatui.engine.ssh import HostKeys, Session, Target
 from khatui.events import OutputLine
 from khatui.plan.model import Phase, Plan, Run, Step, Upload
+from khatui.quoting.shell import Script
 from tests.engine.conftest import MakeExecutor, process_ended
 from tests.engine.sshd import SSHDFarm
 
@@ -48,9 +49,9 @@ def test_sudo_with_a_password_runs_as_root_and_is_never_shown(
 
     owned = tmp_path / "root-owned.conf"
     plan = Plan("t", "h", (Phase("p", "p", (Step("p", node.name, "s", "s", (
-        Run("id -un; sudo -n true 2>&1 || echo 'sudo asked again'"),
+        Run(Script("id -un; sudo -n true 2>&1 || echo 'sudo asked again'")),
         Upload(str(owned), b"written through sudo\n", 0o600),
-        Run(f"echo leaked {PASSWORD}"),
+        Run(Script(f"echo leaked {PASSWORD}")),
     )),)),), secrets=(PASSWORD,))  # fmt: skip
     executor, events = make_executor(plan, user=sudo_user, sudo=True, sudo_password=PASSWORD)
     result = executor.run()

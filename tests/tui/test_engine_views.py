@@ -15,6 +15,7 @@ from khatui.engine.hostkeys import fingerprint
 from khatui.engine.ssh import HostKeys, Session, Target
 from khatui.journal import RolloutRecord
 from khatui.plan.model import Phase, Plan, Run, Step
+from khatui.quoting.shell import Script
 from khatui.rollout.service import Observed, open_journal
 from khatui.spec import API_VERSION, KIND
 from khatui.tui.app import make_app
@@ -139,8 +140,8 @@ def slow_plan(farm: SSHDFarm, seconds: int) -> Plan:
             step
             for n in farm.nodes
             for step in (
-                Step("slow", n.name, "wait", "wait a while", (Run(f"sleep {seconds}"),)),
-                Step("slow", n.name, "after", "after the wait", (Run("echo after"),)),
+                Step("slow", n.name, "wait", "wait a while", (Run(Script(f"sleep {seconds}")),)),
+                Step("slow", n.name, "after", "after the wait", (Run(Script("echo after")),)),
             )
         ),
     )
@@ -156,9 +157,9 @@ def plan_for(farm: SSHDFarm, fail: str | None = None, fail_once: Path | None = N
             return f"{command}; exit 7"
         return f"{command}; test -e {fail_once} || {{ touch {fail_once}; echo first try fails; exit 7; }}"
 
-    def steps(phase: str, commands: dict[str, str]) -> tuple[Step, ...]:
+    def steps(phase: str, commands: dict[str, tuple[str, str]]) -> tuple[Step, ...]:
         return tuple(
-            Step(phase, n.name, name, title, (Run(command if n.name != fail else broken(command)),))
+            Step(phase, n.name, name, title, (Run(Script(command if n.name != fail else broken(command))),))
             for n in farm.nodes
             for name, (title, command) in commands.items()
         )
@@ -256,7 +257,7 @@ def test_pause_resume_and_quit_with_abort(farm: SSHDFarm, tmp_path: Path) -> Non
             await pilot.press("p")
             assert screen.board.paused and not screen.executor._running.is_set()  # type: ignore[union-attr]
             await pilot.press("p")
-            assert not screen.board.paused and screen.executor._running.is_set()  # type: ignore[union-attr]
+            assert not screen.board.paused and screen.executor._running.is_set()
             await pilot.press("ctrl+q")
             await pilot.pause()
             assert isinstance(app.screen, QuitDialog)
