@@ -1,5 +1,5 @@
 """Shared fixtures: every test gets a private khatui data dir and HOME, never the operator's; `cli` runs
-khatui in-process."""
+khatui in-process. The test tiers (sshd, lab, e2e) come from the plugin tests/tiers.py."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from khatui.cli.main import main
 
+pytest_plugins = ("tests.tiers", "pytester")  # pytester: tests/test_tiers.py
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "assets" / "examples").glob("*.yaml"))
 

@@ -25,7 +25,12 @@ def test_unset_variable_is_asked_for_in_a_terminal(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("KHATUI_SUDO_PASSWORD", raising=False)
     asked: list[str] = []
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
-    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or "typed-pw")
+
+    def getpass(prompt: str) -> str:
+        asked.append(prompt)
+        return "typed-pw"
+
+    monkeypatch.setattr("getpass.getpass", getpass)
     desired = _desired()
     rollout_cmds._ask_sudo_passwords(desired)
     assert asked == ["sudo password for ops on node1 ($KHATUI_SUDO_PASSWORD): "]

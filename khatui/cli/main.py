@@ -4,6 +4,11 @@ Every command module exposes `register(subparsers)`; a command sets `run=` to a 
 the parsed arguments and returning the exit code. Only the module of the command being run is
 imported: `COMMANDS` names every command's module and one-line help, so `khatui --help` lists them
 all without loading the spec models, the engine or textual (the wizard loads textual itself).
+
+Other distributions add commands through the `khatui.commands` entry point group: each entry names
+a module with `register` and a one-line `SUMMARY` (khatui-lab adds `lab`). Such a module is loaded
+to list its command, so it keeps its own imports light. A command in `OPTIONAL` that no
+distribution provides is still listed, and running it says how to install it.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ import importlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from functools import partial
+from importlib.metadata import entry_points
 
 from khatui import __version__
-from khatui.errors import KhatuiError
+from khatui.errors import InputError, KhatuiError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("spec_cmds", "write a commented example cluster spec"),
@@ -30,11 +37,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "resume": ("rollout_cmds", "continue a rollout that failed or was interrupted"),
     "diagnose": ("rollout_cmds", "bundle logs, rendered files and a run report to share"),
     "rollouts": ("rollout_cmds", "list rollouts and their state"),
-    "lab": ("lab_cmd", "bring up a local multi-node lab to try khatui on"),
     "wizard": ("wizard_cmd", "the interactive wizard (also what `khatui` alone opens in a terminal)"),
 }
-"""Command -> (its module in khatui.cli, its one-line help), in the order `khatui --help` lists them.
-The help must be the one the module registers (tests/test_cli.py checks)."""
+"""khatui's own commands: command -> (its module in khatui.cli, its one-line help), in the order
+`khatui --help` lists them. The help must be the one the module registers (tests/test_cli.py checks)."""
+
+PLUGIN_GROUP = "khatui.commands"
+"""The entry point group through which another distribution adds commands (name -> module)."""
+
+OPTIONAL: dict[str, tuple[str, str]] = {
+    "lab": (
+        "the local lab of test nodes",
+        "it is the separate khatui-lab package: `bash scripts/setup` in a clone of khatui installs it,"
+        " or `pip install ./lab` there",
+    ),
+}
+"""Commands another distribution provides: command -> (what it is, how to install it)."""
 
 DESCRIPTION = """\
 khatui takes you from a list of machines to a highly available Kubernetes control plane over SSH:
@@ -44,6 +62,21 @@ Every answer lives in a declarative cluster spec (YAML) that the commands below 
 EPILOG = """\
 exit codes: 0 success, 1 failure while working, 2 invalid input (spec, flags, files), 130 interrupted
 start here:  khatui init -o cluster.yaml && khatui validate cluster.yaml"""
+
+
+def command_table() -> dict[str, tuple[str | None, str]]:
+    """Every command -> (the module that registers it, its one-line help), in `khatui --help` order:
+    khatui's own, then those of the installed distributions (`PLUGIN_GROUP`, by name; never one of
+    khatui's own names), then the `OPTIONAL` ones none of them provides (module None)."""
+    table: dict[str, tuple[str | None, str]] = {
+        name: (f"khatui.cli.{module}", summary) for name, (module, summary) in COMMANDS.items()
+    }
+    for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda entry: entry.name):
+        if entry.name not in table:
+            table[entry.name] = (entry.module, str(importlib.import_module(entry.module).SUMMARY))
+    for name, (what, _how) in OPTIONAL.items():
+        table.setdefault(name, (None, f"{what}: not installed (`khatui {name} --help` says how)"))
+    return table
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -58,15 +91,32 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"khatui {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    wanted = None if command is None else COMMANDS.get(command, ("", ""))[0]
+    table = command_table()
+    wanted = None if command is None else table.get(command, (None, ""))[0] or ""  # "": only stubs
     registered: set[str] = set()
-    for name, (module, summary) in COMMANDS.items():
-        if wanted is not None and module != wanted:
+    for name, (module, summary) in table.items():
+        if module is None:
+            _not_installed(sub, name, summary)
+        elif wanted is not None and module != wanted:
             sub.add_parser(name, help=summary, add_help=False)
         elif module not in registered:  # a module registers all its commands, in this order
-            importlib.import_module(f"khatui.cli.{module}").register(sub)
+            importlib.import_module(module).register(sub)
             registered.add(module)
     return parser
+
+
+def _not_installed(sub: argparse._SubParsersAction, name: str, summary: str) -> None:  # type: ignore[type-arg]
+    """`khatui NAME ...` for an `OPTIONAL` command no distribution provides: `--help` says how to
+    install it, anything else refuses with that (exit 2)."""
+    what, how = OPTIONAL[name]
+    command = sub.add_parser(name, help=summary, description=f"{what} is not installed: {how}.")
+    command.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    command.set_defaults(run=partial(_refuse_not_installed, name))
+
+
+def _refuse_not_installed(name: str, _args: argparse.Namespace) -> int:
+    what, how = OPTIONAL[name]
+    raise InputError(f"`khatui {name}`: {what} is not installed: {how}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

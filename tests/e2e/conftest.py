@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from khatui.journal import Journal
-from khatui.lab.lab import Lab
+from khatui_lab.lab import Lab
 
 STARTED = time.monotonic()
 

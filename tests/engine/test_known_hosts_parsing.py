@@ -42,10 +42,6 @@ def test_an_unusable_line_is_skipped_and_the_others_still_load(line: bytes, tmp_
     assert keys.lookup("node9") is None
 
 
-def _key(line: str) -> paramiko.PKey:
-    return paramiko.Ed25519Key(data=base64.b64decode(line.split()[1]))
-
-
 def test_a_revoked_key_is_dropped_from_every_host_and_refused_even_when_accepted(tmp_path: Path) -> None:
     first, second = tmp_path / "known_hosts", tmp_path / "spec_known_hosts"
     first.write_text(f"node1 {KEY_A}\nnode2 {KEY_B}\n")
@@ -56,9 +52,9 @@ def test_a_revoked_key_is_dropped_from_every_host_and_refused_even_when_accepted
     assert client.get_host_keys().lookup("node1") is not None
     policy = PinningPolicy(tmp_path / "pins", lambda *_: True, revoked)
     with pytest.raises(HostKeyError, match="node2: host key ssh-ed25519 SHA256:.* is marked @revoked"):
-        policy.missing_host_key(client, "node2", _key(KEY_B))
+        policy.missing_host_key(client, "node2", _typed_key(KEY_B))
     assert not (tmp_path / "pins").exists()
-    policy.missing_host_key(client, "node3", _key(KEY_A))  # any other key is still accepted and pinned
+    policy.missing_host_key(client, "node3", _typed_key(KEY_A))  # any other key is still accepted and pinned
     assert (tmp_path / "pins").read_text().startswith("node3 ssh-ed25519 ")
 
 

@@ -12,6 +12,7 @@ import yaml
 
 from khatui.cli.main import main
 from khatui.inventory import ssh_config_parse
+from khatui.inventory.reading import read_text as real_read_text
 from khatui.inventory.result import ImportResult
 from khatui.inventory.ssh_config import Selection, import_ssh_config
 
@@ -36,6 +37,7 @@ def test_bad_input(
         os.mkfifo(folder / name)
     source = entry.get("input") or next(iter(entry["files"]))
     path = source if source.startswith("/") else str(folder / source)
+    code: int | str | None
     try:
         code = main(["import", entry["importer"], path, *entry.get("args", []), "-o", str(tmp_path / "out.yaml")])
     except SystemExit as exc:  # a refused command-line value: argparse's exit 2
@@ -69,8 +71,12 @@ def test_a_fan_out_of_includes_reads_a_bounded_number_of_files(tmp_path: Path, m
     folder = _folder(tmp_path, monkeypatch)
     _chain(folder, 16, 2)
     reads: list[str] = []
-    real = ssh_config_parse.read_text
-    monkeypatch.setattr(ssh_config_parse, "read_text", lambda path, what: reads.append(path) or real(path, what))
+
+    def read_text(path: str, what: str) -> str:
+        reads.append(path)
+        return real_read_text(path, what)
+
+    monkeypatch.setattr(ssh_config_parse, "read_text", read_text)
     result = import_ssh_config(str(folder / "config"), Selection(control_plane=["cp1"]))
     assert len(reads) == 1 + ssh_config_parse.MAX_INCLUDED_FILES
     assert any(f"more than {ssh_config_parse.MAX_INCLUDED_FILES} included files" in n.message for n in result.notices)

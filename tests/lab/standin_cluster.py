@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from khatui.lab import Lab
+from khatui_lab.lab import Lab
 from tests.lab.certs import Issued, issue, make_ca
 
 PKI = "/etc/kubernetes/pki"

@@ -10,8 +10,9 @@ import paramiko
 import pytest
 
 from khatui.cli.main import main
-from khatui.lab import Lab, cgroups
-from khatui.lab.boot import node_cgroup
+from khatui_lab import cgroups
+from khatui_lab.boot import node_cgroup
+from khatui_lab.lab import Lab
 from tests.lab.conftest import ssh, ssh_run, wait_for
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from khatui.errors import InputError
-from khatui.lab.labspec import lab_spec_data
-from khatui.lab.layout import MAX_NODES, parse_subnet, plan_layout
 from khatui.spec.validate import validate_data
+from khatui_lab.labspec import lab_spec_data
+from khatui_lab.layout import MAX_NODES, parse_subnet, plan_layout
 
 SUBNET = ipaddress.IPv4Network("10.77.0.0/24")
 
@@ -59,7 +59,7 @@ def test_unusable_inputs_are_refused_clearly(name: str, subnet: str, count: int,
 
 def test_not_root_or_not_linux_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from khatui.errors import KhatuiError
-    from khatui.lab import preflight
+    from khatui_lab import preflight
 
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     with pytest.raises(KhatuiError, match="the lab needs root .*: run it with sudo"):

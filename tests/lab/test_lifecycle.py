@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from khatui.cli.main import main
-from khatui.lab import Lab, cgroups
-from khatui.lab.lab import remove_lab
-from khatui.lab.layout import lab_cgroup_name
-from khatui.lab.network import link_names, netns_names
+from khatui_lab import cgroups
+from khatui_lab.lab import Lab, remove_lab
+from khatui_lab.layout import lab_cgroup_name
+from khatui_lab.network import link_names, netns_names
 
 NAME, SUBNET = "kt-life", "10.92.0.0/24"
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from khatui.lab import Lab
+from khatui_lab.lab import Lab
 from tests.lab.certs import Issued, make_ca
 from tests.lab.conftest import wait_for
 from tests.lab.standin_cluster import (

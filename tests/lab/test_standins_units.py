@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from khatui.lab.standins.apiserver_store import check_token_secret
-from khatui.lab.standins.kubeadm_token import TokenError, _short, ttl_seconds
-from khatui.lab.standins.kubeclient import _transient
-from khatui.lab.standins.kubectl import KubectlError, files_of, read_objects, resource
+from khatui_lab.standins.apiserver_store import check_token_secret
+from khatui_lab.standins.kubeadm_token import TokenError, _short, ttl_seconds
+from khatui_lab.standins.kubeclient import _transient
+from khatui_lab.standins.kubectl import KubectlError, files_of, read_objects, resource
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("2h", 7200), ("1h30m", 5400), ("24h0m0s", 86400), ("0", 0)])

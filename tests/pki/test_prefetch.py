@@ -38,7 +38,7 @@ def test_rsa_spec_with_an_empty_store_prefetches_keys_that_generate_keys_uses(tm
         time.sleep(0.01)
     early = public_key_der(running._keys[0])
     keys = generate_keys("rsa-3072", 3, workers=2)
-    assert len(keys) == 3 and {k.key_size for k in keys} == {3072}  # type: ignore[union-attr]
+    assert len(keys) == 3 and {k.key_size for k in keys} == {3072}
     assert len({public_key_der(k) for k in keys}) == 3 and public_key_der(keys[0]) == early
     assert prefetch._running is None and prefetch.take("rsa-3072", 5) == []  # each key is handed out once
 

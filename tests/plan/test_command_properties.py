@@ -25,6 +25,7 @@ from khatui.render.files import FileKind, RenderedFile
 from khatui.spec.cluster import Cluster
 from tests.plan.test_fixtures import TOKEN, files_of
 from tests.render import hostile
+from tests.render.variants import specs
 
 SPECIAL = "();<>|&`$*?[]{}~!"
 """What `sh` treats as syntax outside quotes: split off as tokens of their own unless quoted."""
@@ -40,7 +41,7 @@ def words(command: str) -> list[str]:
 
 def commands(plan: Plan) -> list[tuple[str, str]]:
     """(step id, command) of every command the plan may run."""
-    found = []
+    found: list[tuple[str, str]] = []
     for step in plan.steps():
         found += [(step.id, a.command) for a in step.actions if isinstance(a, Run | WaitFor)]
         if step.check is not None:
@@ -103,7 +104,7 @@ def test_a_hash_check_holds_for_any_file_name(name: str, tmp_path: Path) -> None
     """A step's check (`printf ... | sha256sum -c`) passes in a real `sh` for files of any name, running nothing."""
     folder = tmp_path / str(len(list(tmp_path.iterdir())))
     folder.mkdir()
-    cluster = hostile.specs()["single-node-lab"]
+    cluster = specs()["single-node-lab"]
     file = RenderedFile(cluster.spec.nodes[0].name, str(folder / f"{name}.crt"), b"CERT", FileKind.CERTIFICATE, "pki")
     Path(file.path).write_bytes(file.data)
     (pki,) = [s for s in build_plan(cluster, [file], "h", token=TOKEN).steps() if s.phase == "pki"]

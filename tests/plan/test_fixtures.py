@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,7 @@ def step_record(step: Step, expected: dict[str, Any]) -> dict[str, Any]:
 def outcome(plan: Plan, expect: dict[str, Any]) -> dict[str, Any]:
     """What the plan holds, in the shape (and only the parts) of `expect`."""
     ids = {s.id for s in plan.steps()}
-    views = {
+    views: dict[str, Callable[[], Any]] = {
         "phases": lambda: [p.name for p in plan.phases],
         "requires": lambda: {p.name: list(p.requires) for p in plan.phases if p.name in expect["requires"]},
         "nodes": lambda: {p.name: p.nodes() for p in plan.phases if p.name in expect["nodes"]},
@@ -178,5 +179,8 @@ def test_plan_fixture(path: Path) -> None:
 
 def test_a_node_not_in_the_plan_is_reported_as_missing() -> None:
     """The loader's own check: a step id the plan lacks fails the fixture rather than passing quietly."""
-    case = {"example": "single-node-lab", "expect": {"steps": {"pki/nobody/certificates": {"noop": None}}}}
+    case: dict[str, Any] = {
+        "example": "single-node-lab",
+        "expect": {"steps": {"pki/nobody/certificates": {"noop": None}}},
+    }
     assert outcome(plan_of(case), case["expect"])["steps"] == {"pki/nobody/certificates": "missing"}

@@ -52,4 +52,5 @@ def test_a_hostile_peer_address_runs_nothing(shell: str, zone: str, tmp_path: Pa
 def test_the_issue_payload_is_probed_as_an_address(tmp_path: Path) -> None:
     output = run_probe("$(touch${IFS}pwned)", "sh", tmp_path)
     assert not (tmp_path / "pwned").exists()
-    assert mesh.parse(output)[("fd00::12%$(touch${IFS}pwned)", 2379)] == "unreachable"
+    parsed = mesh.parse(output)
+    assert parsed is not None and parsed[("fd00::12%$(touch${IFS}pwned)", 2379)] == "unreachable"

@@ -128,7 +128,8 @@ def systemd_argv(line: str) -> list[str]:
     """The argv systemd runs for an ExecStart= value (systemd.syntax "QUOTING", systemd.service
     "COMMAND LINES"), for the escapes khatui writes; a specifier or a variable left in it fails.
     `test_systemd_reads_back_every_hostile_word` holds this reading against systemd's own."""
-    words, i = [], 0
+    words: list[str] = []
+    i = 0
     while True:
         while i < len(line) and line[i] in " \t":
             i += 1

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from khatui.cli.main import build_parser, main
-from khatui.cli.render_cmd import INDEX
+from khatui.cli.render_index import INDEX
 from khatui.render import read_header
 from tests.conftest import EXAMPLES
 

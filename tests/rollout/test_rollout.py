@@ -11,7 +11,7 @@ import yaml
 from rich.console import Console
 
 from khatui.engine.executor import EngineOptions, log_dir
-from khatui.events import OutputLine, RolloutStarted, StepFinished, StepStarted, StepState
+from khatui.events import Event, OutputLine, RolloutStarted, StepFinished, StepStarted, StepState
 from khatui.journal import RolloutRecord, open_journal
 from khatui.plan.model import Plan
 from khatui.rollout import background, records
@@ -105,7 +105,8 @@ def test_control_before_the_run_is_harmless_and_an_early_abort_is_kept(tmp_path:
     with open_journal() as journal:
         rollout.record = journal.new_rollout("c", str(tmp_path / "spec.yaml"), "hash", "", log_dir(journal.path))
     rollout.plan, rollout.observed = Plan("c", "hash", ()), Observed({}, {}, {})
-    result = rollout.execute([].append)
+    events: list[Event] = []
+    result = rollout.execute(events.append)
     assert result.aborted and not result.ok and rollout.ready.is_set()
 
 

@@ -43,7 +43,7 @@ spec:
 
 
 def _without_defaults(text: str) -> dict[str, Any]:
-    data = load_text(text, "m.yaml").data
+    data: dict[str, Any] = load_text(text, "m.yaml").data
     data.pop("x-defaults")
     return data
 

@@ -15,6 +15,7 @@ from khatui.engine.hostkeys import fingerprint
 from khatui.engine.ssh import HostKeys, Session, Target
 from khatui.journal import RolloutRecord, open_journal
 from khatui.plan.model import Phase, Plan, Run, Step
+from khatui.quoting.shell import Script
 from khatui.rollout import background
 from khatui.rollout.desired import Desired
 from khatui.rollout.nodes import Observed
@@ -142,8 +143,8 @@ def slow_plan(farm: SSHDFarm, seconds: int) -> Plan:
             step
             for n in farm.nodes
             for step in (
-                Step("slow", n.name, "wait", "wait a while", (Run(f"sleep {seconds}"),)),
-                Step("slow", n.name, "after", "after the wait", (Run("echo after"),)),
+                Step("slow", n.name, "wait", "wait a while", (Run(Script(f"sleep {seconds}")),)),
+                Step("slow", n.name, "after", "after the wait", (Run(Script("echo after")),)),
             )
         ),
     )
@@ -159,9 +160,9 @@ def plan_for(farm: SSHDFarm, fail: str | None = None, fail_once: Path | None = N
             return f"{command}; exit 7"
         return f"{command}; test -e {fail_once} || {{ touch {fail_once}; echo first try fails; exit 7; }}"
 
-    def steps(phase: str, commands: dict[str, str]) -> tuple[Step, ...]:
+    def steps(phase: str, commands: dict[str, tuple[str, str]]) -> tuple[Step, ...]:
         return tuple(
-            Step(phase, n.name, name, title, (Run(command if n.name != fail else broken(command)),))
+            Step(phase, n.name, name, title, (Run(Script(command if n.name != fail else broken(command))),))
             for n in farm.nodes
             for name, (title, command) in commands.items()
         )

@@ -10,6 +10,7 @@ from textual.widgets import Input
 from khatui.tui.app import make_app
 from khatui.tui.screens.node_form import NodeForm
 from khatui.tui.widgets.field import BoundField
+from khatui.tui.widgets.quorum import QuorumMath
 from tests.tui.conftest import fixed_clock, fixed_monotonic
 from tests.tui.drive import app_of, focus, focus_widget, step, type_into
 from tests.tui.fakes import FakeServices
@@ -17,7 +18,8 @@ from tests.tui.fakes import FakeServices
 
 def field(app: object, path: tuple[str | int, ...]) -> BoundField:
     screen = app.screen  # type: ignore[attr-defined]
-    return next(f for f in screen.query(BoundField) if f.path == path)
+    found: BoundField = next(f for f in screen.query(BoundField) if f.path == path)
+    return found
 
 
 def problem_text(field: BoundField) -> str:
@@ -147,7 +149,7 @@ def test_etcd_members_show_live_quorum_math(spec_copy: Path) -> None:
         app = make_app(str(spec_copy), services=FakeServices(), start="etcd")
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
-            quorum = app.screen.query_one("#quorum")
+            quorum = app.screen.query_one("#quorum", QuorumMath)
             assert "3 members: quorum is 2, tolerates 1 failure" in str(quorum.content)
             await focus_widget(pilot, "#members")
             await pilot.press("space")  # cp1 leaves etcd

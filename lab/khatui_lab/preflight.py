@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from khatui.errors import KhatuiError
-from khatui.lab.host import run
+from khatui_lab.host import run
 
 PACKAGES = (
     "openssh-server",

@@ -27,6 +27,10 @@ from dataclasses import dataclass
 
 from khatui.errors import InputError
 
+DEFAULT_NAME = "khatui"
+DEFAULT_SUBNET = "10.77.0.0/24"
+DEFAULT_NODES = 5
+"""What `khatui lab` brings up when given nothing."""
 MIN_NODES = 1
 MAX_NODES = 20
 FIRST_NODE_HOST = 11

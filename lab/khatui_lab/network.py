@@ -13,9 +13,9 @@ import os
 from typing import Any
 
 from khatui.errors import InputError, KhatuiError
-from khatui.lab import layout as names
-from khatui.lab.host import run
-from khatui.lab.layout import LabLayout, NodePlan
+from khatui_lab import layout as names
+from khatui_lab.host import run
+from khatui_lab.layout import LabLayout, NodePlan
 
 NETNS_DIR = "/run/netns"
 

@@ -1,7 +1,7 @@
 """The cluster spec a lab writes next to itself (`lab.yaml`): ready for `khatui validate --strict`.
 
 Built as plain data and validated with the spec's own `validate_data`, so a lab can never hand the
-operator a spec khatui would refuse; the roles come from `khatui.lab.layout`.
+operator a spec khatui would refuse; the roles come from `khatui_lab.layout`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from khatui.errors import KhatuiError
-from khatui.lab.layout import LB_PORT_SHARED, LabLayout
 from khatui.spec.document import to_yaml
 from khatui.spec.problems import Severity
 from khatui.spec.validate import validate_data
+from khatui_lab.layout import LB_PORT_SHARED, LabLayout
 
 HEADER = """\
 # khatui lab cluster spec, written by `khatui lab up`: {count} node(s) on {subnet}.

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from khatui.errors import InputError
-from khatui.lab import keys, rootfs
-from khatui.lab.labspec import lab_spec_yaml
-from khatui.lab.layout import LabLayout, parse_subnet, plan_layout
+from khatui_lab import keys, rootfs
+from khatui_lab.labspec import lab_spec_yaml
+from khatui_lab.layout import LabLayout, parse_subnet, plan_layout
 
 STATE = "lab.json"
 SPEC = "lab.yaml"

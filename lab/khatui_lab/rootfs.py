@@ -14,8 +14,8 @@ import stat
 import uuid
 from pathlib import Path
 
-from khatui.lab.keys import write_private
-from khatui.lab.layout import LabLayout, NodePlan
+from khatui_lab.keys import write_private
+from khatui_lab.layout import LabLayout, NodePlan
 
 OVERLAID = ("etc", "usr", "var", "opt", "home", "srv")
 """Host folders each node sees through an overlay of its own."""

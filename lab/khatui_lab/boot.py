@@ -15,10 +15,10 @@ from importlib import resources
 from pathlib import Path
 
 from khatui.errors import KhatuiError
-from khatui.lab import cgroups
-from khatui.lab.host import node_env, run
-from khatui.lab.layout import LabLayout, NodePlan
-from khatui.lab.network import NETNS_DIR
+from khatui_lab import cgroups
+from khatui_lab.host import node_env, run
+from khatui_lab.layout import LabLayout, NodePlan
+from khatui_lab.network import NETNS_DIR
 
 SSH_TIMEOUT = 90.0
 """Seconds a node gets from boot to sshd listening (measured: 1-7 s)."""
@@ -49,7 +49,7 @@ class NodeState:
 
 def node_init_script() -> Path:
     """The shell script that becomes each node's PID 1 before exec'ing systemd."""
-    return Path(str(resources.files("khatui.lab") / "node-init.sh"))
+    return Path(str(resources.files("khatui_lab") / "node-init.sh"))
 
 
 def node_cgroup(layout: LabLayout, node: NodePlan) -> Path:

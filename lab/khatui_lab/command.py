@@ -1,4 +1,9 @@
-"""`khatui lab up|down|status`: real test nodes on this machine (see `khatui.lab`)."""
+"""`khatui lab up|down|status`: real test nodes on this machine (see `khatui_lab`).
+
+khatui finds this module through the `khatui.commands` entry point `lab` (lab/pyproject.toml) and
+loads it to list `lab` in `khatui --help`: so it imports only the light `khatui_lab.layout` at the
+top, and `khatui_lab.lab` (which loads the spec models) when a lab command runs.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,10 @@ import json
 import sys
 from dataclasses import asdict
 
-from khatui.lab.lab import DEFAULT_NAME, DEFAULT_NODES, DEFAULT_SUBNET, Lab, LabStatus
+from khatui_lab.layout import DEFAULT_NAME, DEFAULT_NODES, DEFAULT_SUBNET
+
+SUMMARY = "bring up a local multi-node lab to try khatui on"
+"""The one-line help `khatui --help` lists for `lab`."""
 
 DESCRIPTION = """\
 A local lab: N real nodes on this Linux machine (root needed), each a set of namespaces on a bridge
@@ -25,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `lab` with its `up`, `down` and `status` subcommands."""
     lab = sub.add_parser(
         "lab",
-        help="bring up a local multi-node lab to try khatui on",
+        help=SUMMARY,
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -52,16 +60,13 @@ def _name(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default=DEFAULT_NAME, help=f"lab name (default {DEFAULT_NAME!r})")
 
 
-def _help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 0
-
-
 def _say(message: str) -> None:
     print(f"khatui lab: {message}", flush=True)
 
 
 def _up(args: argparse.Namespace) -> int:
+    from khatui_lab.lab import Lab
+
     lab = Lab(args.name, args.subnet, args.nodes)
     booted = lab.up(progress=_say)
     if booted:
@@ -82,6 +87,8 @@ def _lab_then_wizard(args: argparse.Namespace) -> int:
     """`khatui lab`: the default lab, then the wizard on its spec (in a terminal)."""
     up = argparse.Namespace(name=DEFAULT_NAME, subnet=DEFAULT_SUBNET, nodes=DEFAULT_NODES)
     _up(up)
+    from khatui_lab.lab import Lab
+
     lab = Lab(DEFAULT_NAME, DEFAULT_SUBNET, DEFAULT_NODES)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         _say(f"no terminal for the wizard; continue with: khatui plan {lab.spec_path}")
@@ -92,11 +99,11 @@ def _lab_then_wizard(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
+    from khatui_lab.lab import Lab, labs_dir, remove_lab
+    from khatui_lab.preflight import require_linux_root
+
     lab = Lab.existing(args.name)
     if lab is None:
-        from khatui.lab.lab import labs_dir, remove_lab
-        from khatui.lab.preflight import require_linux_root
-
         require_linux_root()
         removed = remove_lab(args.name, labs_dir() / args.name, progress=_say)
     else:
@@ -109,6 +116,8 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from khatui_lab.lab import Lab, LabStatus
+
     lab = Lab.existing(args.name)
     status = lab.status() if lab is not None else LabStatus(args.name, exists=False)
     if args.output == "json":

@@ -1,5 +1,8 @@
 """Putting the stand-ins on a lab node, only when asked (never on a real node: this needs a `Lab`).
 
+It sits beside `khatui_lab.standins`, not in it, so that package is exactly what goes on a node:
+every module of it, found with importlib.resources wherever khatui-lab is installed.
+
 Layout on the node, mirroring where Debian's kubeadm/kubelet packages and kubeadm's manifests put
 things, so khatui's rendered paths (/usr/bin/kubelet, kubelet.service drop-ins) work unchanged:
 
@@ -36,7 +39,7 @@ LAUNCHERS = {
 HEADER = """\
 #!/usr/bin/python3
 # khatui lab stand-in for {name}: NOT the real {name}.
-# Put here by `khatui lab` (khatui/lab/standins) on a lab node only, because the real binary cannot
+# Put here by `khatui lab` (khatui_lab/standins) on a lab node only, because the real binary cannot
 # be installed on the lab's machine. It checks its input and does the minimum real work.
 import sys
 
@@ -100,10 +103,9 @@ def archive(version: str = "v1.31.4") -> bytes:
             info.size, info.mode, info.mtime = len(data), mode, now
             tar.addfile(info, io.BytesIO(data))
 
-        source = resources.files("khatui.lab.standins")
+        source = resources.files("khatui_lab.standins")
         for module in sorted(entry.name for entry in source.iterdir() if entry.name.endswith(".py")):
-            if module != "install.py":
-                add(f"{LIB}/{PACKAGE}/{module}", (source / module).read_bytes())
+            add(f"{LIB}/{PACKAGE}/{module}", (source / module).read_bytes())
         add(f"{LIB}/{PACKAGE}/VERSION", f"{version}\n".encode())
         for name in LAUNCHERS:
             add(f"/usr/local/bin/{name}", launcher(name).encode(), 0o755)

@@ -3,7 +3,7 @@
 The lab is real machines made of namespaces on this host: each node has its own network (a veth on
 the lab's bridge), mount, pid, uts, ipc and cgroup namespaces, overlays of /etc /usr /var /opt
 /home /srv, and the host's systemd as PID 1 running a real sshd. Every operation is idempotent and
-`down` works from the lab's name alone (see `khatui.lab.layout`), so it cleans up after a crash too.
+`down` works from the lab's name alone (see `khatui_lab.layout`), so it cleans up after a crash too.
 """
 
 from __future__ import annotations
@@ -18,17 +18,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from khatui.errors import InputError, KhatuiError
-from khatui.lab import boot, cgroups, files, network, preflight, rootfs
-from khatui.lab.boot import NodeState
-from khatui.lab.host import node_env, run
-from khatui.lab.layout import LabLayout, NodePlan, check_name, lab_cgroup_name, parse_subnet, plan_layout
-from khatui.lab.standins.install import LIB, install_standins
 from khatui.userdirs import data_dir
+from khatui_lab import boot, cgroups, files, network, preflight, rootfs
+from khatui_lab.boot import NodeState
+from khatui_lab.host import node_env, run
+from khatui_lab.layout import (
+    DEFAULT_NAME,
+    DEFAULT_NODES,
+    DEFAULT_SUBNET,
+    LabLayout,
+    NodePlan,
+    check_name,
+    lab_cgroup_name,
+    parse_subnet,
+    plan_layout,
+)
+from khatui_lab.standins_install import LIB, install_standins
 
 Progress = Callable[[str], None]
-DEFAULT_NAME = "khatui"
-DEFAULT_SUBNET = "10.77.0.0/24"
-DEFAULT_NODES = 5
 
 
 def _quiet(_message: str) -> None:
