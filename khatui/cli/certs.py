@@ -22,7 +22,7 @@ from khatui.pki.ca_names import CAName
 if TYPE_CHECKING:
     from khatui.pki.catalog import Catalog
     from khatui.pki.inspect import CertSummary
-    from khatui.pki.reconcile import Plan
+    from khatui.pki.reconcile import Reconciliation
     from khatui.pki.store import Store, StoredPKI
     from khatui.spec.cluster import Cluster
 
@@ -227,8 +227,8 @@ def _cn(name: str) -> str:
 
 
 def _renew(args: argparse.Namespace) -> int:
-    from khatui.pki.build import execute
     from khatui.pki.inspect import days_left
+    from khatui.pki.issuing import execute
     from khatui.pki.reconcile import Action, decide, stored_authorities
 
     ctx = _context(args)
@@ -264,7 +264,7 @@ def _renew(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_renewal(ctx: _Context, plan: Plan) -> None:
+def _print_renewal(ctx: _Context, plan: Reconciliation) -> None:
     from khatui.pki.inspect import fingerprint
 
     hours = ctx.catalog.validity_hours

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.facts.model import EtcdMember, NodeFacts
 from khatui.quoting import shell as sh
 
@@ -221,7 +221,7 @@ _BINARY_LINES = "\n".join(
 ETCD_MEMBERS = (
     # The local etcd member's view of its cluster, with the ETCDCTL_* variables khatui installs there:
     # etcdctl where it is installed, else etcd's JSON gateway through curl (static pods bring no etcdctl).
-    f"if [ -r {layout.ETCDCTL_ENV} ]; then echo @@etcd-members; ( set -a; . {layout.ETCDCTL_ENV}; "
+    f"if [ -r {nodepaths.ETCDCTL_ENV} ]; then echo @@etcd-members; ( set -a; . {nodepaths.ETCDCTL_ENV}; "
     "if command -v etcdctl >/dev/null; then timeout 5 etcdctl --command-timeout=4s -w json member list; "
     'else curl -s --max-time 4 --cacert "$ETCDCTL_CACERT" --cert "$ETCDCTL_CERT" --key "$ETCDCTL_KEY" '
     '-X POST -d "{}" "${ETCDCTL_ENDPOINTS%%,*}/v3/cluster/member/list"; fi ) | tr -d "\\n"; echo; fi'

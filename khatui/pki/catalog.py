@@ -10,7 +10,7 @@ Usages follow the guide's cfssl profiles (server: server auth; client: client au
 one deliberate exception: the etcd *server* certificate uses the peer profile, because etcd's gRPC
 gateway dials its own client port presenting that certificate (kubeadm issues it the same way).
 
-Where files go is kubeadm's layout (`khatui.layout`): every control plane receives the shared CAs,
+Where files go is kubeadm's layout (`khatui.nodepaths`): every control plane receives the shared CAs,
 the service-account key pair and its own leaves before `kubeadm init/join` runs, so kubeadm adopts
 them and no `--upload-certs` (which expires after two hours) is needed. With stacked etcd kubeadm
 also expects the etcd CA key on each control plane; with external etcd that key never leaves the
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.errors import InputError
 from khatui.pki.ca_names import CAName
 from khatui.spec.base import duration_hours
@@ -34,10 +34,10 @@ from khatui.spec.components import CASource, EtcdTopology, KeyAlgorithm
 from khatui.spec.loadbalancer import ExternalLB, LocalProxy, endpoint
 from khatui.spec.nodes import Node, Role
 
-FRONT_PROXY_CLIENT_CERT = layout.PKI_DIR / "front-proxy-client.crt"
-"""kubeadm's name; not (yet) in `khatui.layout`."""
-FRONT_PROXY_CLIENT_KEY = layout.PKI_DIR / "front-proxy-client.key"
-"""kubeadm's name; not (yet) in `khatui.layout`."""
+FRONT_PROXY_CLIENT_CERT = nodepaths.PKI_DIR / "front-proxy-client.crt"
+"""kubeadm's name; not (yet) in `khatui.nodepaths`."""
+FRONT_PROXY_CLIENT_KEY = nodepaths.PKI_DIR / "front-proxy-client.key"
+"""kubeadm's name; not (yet) in `khatui.nodepaths`."""
 SERVICE_ACCOUNT_STEM = "ca/sa"
 """Store stem of the service-account key pair (`ca/sa.key`, `ca/sa.pub`)."""
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -262,11 +262,11 @@ def _control_plane_leaves(node: Node, apiserver_common: tuple[SAN, ...]) -> list
 
 
 _LEAF_DEST: dict[LeafKind, tuple[PurePosixPath, PurePosixPath]] = {
-    LeafKind.ETCD_SERVER: (layout.ETCD_SERVER_CERT, layout.ETCD_SERVER_KEY),
-    LeafKind.ETCD_PEER: (layout.ETCD_PEER_CERT, layout.ETCD_PEER_KEY),
-    LeafKind.ETCD_HEALTHCHECK_CLIENT: (layout.ETCD_HEALTHCHECK_CERT, layout.ETCD_HEALTHCHECK_KEY),
-    LeafKind.APISERVER: (layout.APISERVER_CERT, layout.APISERVER_KEY),
-    LeafKind.APISERVER_ETCD_CLIENT: (layout.APISERVER_ETCD_CLIENT_CERT, layout.APISERVER_ETCD_CLIENT_KEY),
+    LeafKind.ETCD_SERVER: (nodepaths.ETCD_SERVER_CERT, nodepaths.ETCD_SERVER_KEY),
+    LeafKind.ETCD_PEER: (nodepaths.ETCD_PEER_CERT, nodepaths.ETCD_PEER_KEY),
+    LeafKind.ETCD_HEALTHCHECK_CLIENT: (nodepaths.ETCD_HEALTHCHECK_CERT, nodepaths.ETCD_HEALTHCHECK_KEY),
+    LeafKind.APISERVER: (nodepaths.APISERVER_CERT, nodepaths.APISERVER_KEY),
+    LeafKind.APISERVER_ETCD_CLIENT: (nodepaths.APISERVER_ETCD_CLIENT_CERT, nodepaths.APISERVER_ETCD_CLIENT_KEY),
     LeafKind.FRONT_PROXY_CLIENT: (FRONT_PROXY_CLIENT_CERT, FRONT_PROXY_CLIENT_KEY),
 }
 
@@ -281,17 +281,17 @@ def _placements(cluster: Cluster, leaves: list[LeafSpec]) -> list[Placement]:
 
     for node in spec.nodes:
         if node.has(Role.ETCD):
-            put(node.name, "ca/etcd.crt", layout.ETCD_CA_CERT, False)
+            put(node.name, "ca/etcd.crt", nodepaths.ETCD_CA_CERT, False)
         if node.has(Role.CONTROL_PLANE):
-            put(node.name, "ca/kubernetes.crt", layout.CA_CERT, False)
-            put(node.name, "ca/kubernetes.key", layout.CA_KEY, True)
-            put(node.name, f"{SERVICE_ACCOUNT_STEM}.key", layout.SA_KEY, True)
-            put(node.name, f"{SERVICE_ACCOUNT_STEM}.pub", layout.SA_PUB, False)
-            put(node.name, "ca/front-proxy.crt", layout.FRONT_PROXY_CA_CERT, False)
-            put(node.name, "ca/front-proxy.key", layout.FRONT_PROXY_CA_KEY, True)
-            put(node.name, "ca/etcd.crt", layout.ETCD_CA_CERT, False)
+            put(node.name, "ca/kubernetes.crt", nodepaths.CA_CERT, False)
+            put(node.name, "ca/kubernetes.key", nodepaths.CA_KEY, True)
+            put(node.name, f"{SERVICE_ACCOUNT_STEM}.key", nodepaths.SA_KEY, True)
+            put(node.name, f"{SERVICE_ACCOUNT_STEM}.pub", nodepaths.SA_PUB, False)
+            put(node.name, "ca/front-proxy.crt", nodepaths.FRONT_PROXY_CA_CERT, False)
+            put(node.name, "ca/front-proxy.key", nodepaths.FRONT_PROXY_CA_KEY, True)
+            put(node.name, "ca/etcd.crt", nodepaths.ETCD_CA_CERT, False)
             if stacked:
-                put(node.name, "ca/etcd.key", layout.ETCD_CA_KEY, True)
+                put(node.name, "ca/etcd.key", nodepaths.ETCD_CA_KEY, True)
         for leaf in leaves:
             if leaf.node == node.name:
                 cert_dest, key_dest = _LEAF_DEST[leaf.kind]

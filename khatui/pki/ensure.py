@@ -6,9 +6,9 @@ import os
 from collections.abc import Mapping
 from datetime import datetime
 
-from khatui.pki.build import execute
 from khatui.pki.ca_files import resolve_imports
 from khatui.pki.catalog import Catalog
+from khatui.pki.issuing import execute
 from khatui.pki.reconcile import Decision, decide, stored_authorities
 from khatui.pki.store import Store
 

@@ -1,6 +1,6 @@
 """The store's certificates and keys as files for the nodes (the renderers' `PKISource`).
 
-Certificates go out 0644 and keys 0600, at the paths `khatui.layout` names, and the preview gets a
+Certificates go out 0644 and keys 0600, at the paths `khatui.nodepaths` names, and the preview gets a
 one-line summary per certificate (subject, SANs, expiry) so it never needs key material.
 """
 

@@ -1,7 +1,7 @@
 """Deciding what to (re)issue: the catalog against what the store holds, one decision per item, with a reason.
 
 Pure: no keys are generated and nothing is signed here, so a dry run shows exactly the decisions a
-real run carries out (`build.execute` takes a `Plan` and nothing else). The rules, in order:
+real run carries out (`issuing.execute` takes a `Reconciliation` and nothing else). The rules, in order:
 
 - a CA the store holds is kept (replacing a CA is a rotation, never a side effect); a missing one is
   generated or imported;
@@ -51,7 +51,7 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Reconciliation:
     """Every decision, plus the CAs that already exist (stored) or were imported, ready to sign."""
 
     catalog: Catalog
@@ -95,7 +95,7 @@ def decide(
     authorities: Mapping[CAName, Authority],
     imported: Mapping[CAName, Authority],
     renew: Collection[str] = (),
-) -> Plan:
+) -> Reconciliation:
     """The plan for `catalog` given the store's content; `renew` holds the stems of leaves to reissue."""
     decisions: list[Decision] = []
     for spec in catalog.authorities:
@@ -116,7 +116,7 @@ def decide(
     for leaf in catalog.leaves:
         ca = authorities.get(leaf.issuer)
         decisions.append(_decide_leaf(leaf, stored.get(leaf.stem), ca, leaf.stem in renew))
-    return Plan(catalog, decisions, dict(authorities), dict(imported))
+    return Reconciliation(catalog, decisions, dict(authorities), dict(imported))
 
 
 def _decide_leaf(leaf: LeafSpec, pair: StoredPair, ca: Authority | None, renew: bool) -> Decision:

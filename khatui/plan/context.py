@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.facts.model import NodeFacts
 from khatui.plan.model import Action, Step, Upload
 from khatui.quoting import shell as sh
@@ -24,7 +24,7 @@ from khatui.spec.nodes import Node, Role
 
 KUBEADM_DONE = "/var/lib/kubelet/config.yaml"
 """Written by `kubeadm init/join` (kubelet-start phase): its presence means the node is joined."""
-ADMIN = str(layout.ADMIN_KUBECONFIG)
+ADMIN = str(nodepaths.ADMIN_KUBECONFIG)
 
 
 @dataclass(frozen=True)

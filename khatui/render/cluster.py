@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import Protocol
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.render import dns, etcd, kubeadm, kubelet, kubeproxy, loadbalancer, storage
 from khatui.render.context import RenderContext
 from khatui.render.files import RenderedFile
@@ -24,7 +24,7 @@ class PKISource(Protocol):
     """Supplies the certificate and key files of a node (kind certificate/key, no header)."""
 
     def files_for(self, cluster: Cluster, node: Node) -> list[RenderedFile]:
-        """Certificates and keys `node` needs, at the paths in `khatui.layout`."""
+        """Certificates and keys `node` needs, at the paths in `khatui.nodepaths`."""
         ...
 
 
@@ -59,7 +59,7 @@ def node_files(
 
 def addon_files(ctx: RenderContext, node: Node) -> list[RenderedFile]:
     """Cluster-wide Kubernetes objects, as files on `node` (the first control plane)."""
-    directory = layout.ADDONS_DIR
+    directory = nodepaths.ADDONS_DIR
     return [
         *kubeproxy.addon_files(ctx, node, directory),
         *dns.addon_files(ctx, node, directory),

@@ -17,7 +17,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import PurePosixPath
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.quoting import shell, systemd
 from khatui.render import yamltext
 from khatui.render.context import RenderContext
@@ -28,7 +28,7 @@ from khatui.spec.nodes import Node, Role
 
 UNIT_PATH = PurePosixPath("/etc/systemd/system/etcd.service")
 """Same name as Debian's packaged unit, so the packaged one is overridden rather than run twice."""
-MANIFEST_PATH = layout.MANIFESTS_DIR / "etcd.yaml"
+MANIFEST_PATH = nodepaths.MANIFESTS_DIR / "etcd.yaml"
 ETCD_BINARY = "/usr/bin/etcd"
 """Where Debian's etcd-server installs etcd (the systemd unit runs it)."""
 IMAGE_ETCDCTL = "etcdctl"
@@ -72,13 +72,13 @@ def flags(ctx: RenderContext, node: Node, state: ClusterState = ClusterState.NEW
         f"--initial-cluster-state={state}",
         f"--initial-cluster-token=khatui-{ctx.name}",
         "--client-cert-auth=true",
-        f"--trusted-ca-file={layout.ETCD_CA_CERT}",
-        f"--cert-file={layout.ETCD_SERVER_CERT}",
-        f"--key-file={layout.ETCD_SERVER_KEY}",
+        f"--trusted-ca-file={nodepaths.ETCD_CA_CERT}",
+        f"--cert-file={nodepaths.ETCD_SERVER_CERT}",
+        f"--key-file={nodepaths.ETCD_SERVER_KEY}",
         "--peer-client-cert-auth=true",
-        f"--peer-trusted-ca-file={layout.ETCD_CA_CERT}",
-        f"--peer-cert-file={layout.ETCD_PEER_CERT}",
-        f"--peer-key-file={layout.ETCD_PEER_KEY}",
+        f"--peer-trusted-ca-file={nodepaths.ETCD_CA_CERT}",
+        f"--peer-cert-file={nodepaths.ETCD_PEER_CERT}",
+        f"--peer-key-file={nodepaths.ETCD_PEER_KEY}",
         "--snapshot-count=10000",
     ]
 
@@ -94,9 +94,9 @@ def health_command(ctx: RenderContext, node: Node, etcdctl: str = "etcdctl") -> 
     return [
         etcdctl,
         f"--endpoints={health_endpoint(ctx, node)}",
-        f"--cacert={layout.ETCD_CA_CERT}",
-        f"--cert={layout.ETCD_HEALTHCHECK_CERT}",
-        f"--key={layout.ETCD_HEALTHCHECK_KEY}",
+        f"--cacert={nodepaths.ETCD_CA_CERT}",
+        f"--cert={nodepaths.ETCD_HEALTHCHECK_CERT}",
+        f"--key={nodepaths.ETCD_HEALTHCHECK_KEY}",
         "--command-timeout=5s",
         "endpoint",
         "health",
@@ -167,13 +167,13 @@ def static_pod(ctx: RenderContext, node: Node, state: ClusterState = ClusterStat
                     "startupProbe": _probe(ctx, node, 24),
                     "volumeMounts": [
                         {"name": "etcd-data", "mountPath": etcd.data_dir},
-                        {"name": "etcd-certs", "mountPath": str(layout.ETCD_PKI_DIR), "readOnly": True},
+                        {"name": "etcd-certs", "mountPath": str(nodepaths.ETCD_PKI_DIR), "readOnly": True},
                     ],
                 }
             ],
             "volumes": [
                 {"name": "etcd-data", "hostPath": {"path": etcd.data_dir, "type": "DirectoryOrCreate"}},
-                {"name": "etcd-certs", "hostPath": {"path": str(layout.ETCD_PKI_DIR), "type": "Directory"}},
+                {"name": "etcd-certs", "hostPath": {"path": str(nodepaths.ETCD_PKI_DIR), "type": "Directory"}},
             ],
         },
     }
@@ -185,9 +185,9 @@ def etcdctl_env(ctx: RenderContext, node: Node) -> str:
         {
             "ETCDCTL_API": 3,
             "ETCDCTL_ENDPOINTS": health_endpoint(ctx, node),
-            "ETCDCTL_CACERT": layout.ETCD_CA_CERT,
-            "ETCDCTL_CERT": layout.ETCD_HEALTHCHECK_CERT,
-            "ETCDCTL_KEY": layout.ETCD_HEALTHCHECK_KEY,
+            "ETCDCTL_CACERT": nodepaths.ETCD_CA_CERT,
+            "ETCDCTL_CERT": nodepaths.ETCD_HEALTHCHECK_CERT,
+            "ETCDCTL_KEY": nodepaths.ETCD_HEALTHCHECK_KEY,
         }
     )
 
@@ -196,7 +196,7 @@ def node_files(ctx: RenderContext, node: Node, state: ClusterState = ClusterStat
     """The files an etcd member's node needs (nothing for other nodes)."""
     if not node.has(Role.ETCD):
         return []
-    env = ctx.config(node, layout.ETCDCTL_ENV, etcdctl_env(ctx, node), "etcd", mode=0o600)
+    env = ctx.config(node, nodepaths.ETCDCTL_ENV, etcdctl_env(ctx, node), "etcd", mode=0o600)
     if ctx.spec.etcd.run_as is EtcdRunAs.SYSTEMD:
         return [ctx.config(node, UNIT_PATH, unit(ctx, node, state), "etcd", FileKind.UNIT), env]
     manifest = yamltext.dump(static_pod(ctx, node, state))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.render import kubelet, kubeproxy, yamltext
 from khatui.render.context import RenderContext
 from khatui.render.files import RenderedFile
@@ -27,8 +27,8 @@ from khatui.spec.base import duration_hours
 from khatui.spec.components import KeyAlgorithm
 from khatui.spec.nodes import Node, Role
 
-INIT_PATH = layout.KHATUI_DIR / "kubeadm-init.yaml"
-JOIN_PATH = layout.KHATUI_DIR / "kubeadm-join.yaml"
+INIT_PATH = nodepaths.KHATUI_DIR / "kubeadm-init.yaml"
+JOIN_PATH = nodepaths.KHATUI_DIR / "kubeadm-join.yaml"
 V1BETA4_FROM_MINOR = 31
 KUBELET_PORT = 10250
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
@@ -78,13 +78,13 @@ def cluster_configuration(ctx: RenderContext) -> dict[str, Any]:
         "clusterName": ctx.name,
         "kubernetesVersion": cp.kubernetes_version,
         "controlPlaneEndpoint": host_port(host, port),
-        "certificatesDir": str(layout.PKI_DIR),
+        "certificatesDir": str(nodepaths.PKI_DIR),
         "etcd": {
             "external": {
                 "endpoints": ctx.etcd_client_urls,
-                "caFile": str(layout.ETCD_CA_CERT),
-                "certFile": str(layout.APISERVER_ETCD_CLIENT_CERT),
-                "keyFile": str(layout.APISERVER_ETCD_CLIENT_KEY),
+                "caFile": str(nodepaths.ETCD_CA_CERT),
+                "certFile": str(nodepaths.APISERVER_ETCD_CLIENT_CERT),
+                "keyFile": str(nodepaths.APISERVER_ETCD_CLIENT_KEY),
             }
         },
         "networking": {
@@ -155,8 +155,8 @@ def join_configuration(ctx: RenderContext, node: Node) -> dict[str, Any]:
         "apiVersion": api_version(ctx),
         "kind": "JoinConfiguration",
         "nodeRegistration": node_registration(ctx, node),
-        "caCertPath": str(layout.CA_CERT),
-        "discovery": {"file": {"kubeConfigPath": str(layout.DISCOVERY_KUBECONFIG)}},
+        "caCertPath": str(nodepaths.CA_CERT),
+        "discovery": {"file": {"kubeConfigPath": str(nodepaths.DISCOVERY_KUBECONFIG)}},
     }
     if node.has(Role.CONTROL_PLANE):
         config["controlPlane"] = {"localAPIEndpoint": _local_endpoint(ctx, node)}

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.quoting import systemd
 from khatui.render import yamltext
 from khatui.render.context import RenderContext
@@ -30,7 +30,7 @@ from khatui.spec.nodes import Node, Role
 API_VERSION = "kubelet.config.k8s.io/v1beta1"
 CRI_SOCKET = "unix:///var/run/containerd/containerd.sock"
 STANDALONE_DROPIN = PurePosixPath("/etc/systemd/system/kubelet.service.d/20-khatui-standalone.conf")
-STANDALONE_CONFIG = layout.KHATUI_DIR / "kubelet-standalone.yaml"
+STANDALONE_CONFIG = nodepaths.KHATUI_DIR / "kubelet-standalone.yaml"
 KUBELET_BINARY = "/usr/bin/kubelet"
 
 
@@ -51,7 +51,7 @@ def configuration(ctx: RenderContext) -> dict[str, Any]:
         "authentication": {
             "anonymous": {"enabled": False},
             "webhook": {"enabled": True},
-            "x509": {"clientCAFile": str(layout.CA_CERT)},
+            "x509": {"clientCAFile": str(nodepaths.CA_CERT)},
         },
         "authorization": {"mode": "Webhook"},
         "cgroupDriver": "systemd",
@@ -59,7 +59,7 @@ def configuration(ctx: RenderContext) -> dict[str, Any]:
         "clusterDomain": ctx.spec.control_plane.dns_domain,
         "containerRuntimeEndpoint": CRI_SOCKET,
         "rotateCertificates": True,
-        "staticPodPath": str(layout.MANIFESTS_DIR),
+        "staticPodPath": str(nodepaths.MANIFESTS_DIR),
     }
 
 
@@ -73,7 +73,7 @@ def standalone_configuration() -> dict[str, Any]:
         "authorization": {"mode": "AlwaysAllow"},
         "cgroupDriver": "systemd",
         "containerRuntimeEndpoint": CRI_SOCKET,
-        "staticPodPath": str(layout.MANIFESTS_DIR),
+        "staticPodPath": str(nodepaths.MANIFESTS_DIR),
     }
 
 
@@ -89,9 +89,9 @@ Restart=always
 
 def kubelet_kubeconfig(ctx: RenderContext) -> dict[str, Any]:
     """The kubelet's kubeconfig: the load balancer, its rotating client certificate."""
-    cert = str(layout.KUBELET_CLIENT_CERT)
+    cert = str(nodepaths.KUBELET_CLIENT_CERT)
     user = {"client-certificate": cert, "client-key": cert}
-    return kubeconfig(ctx.api_server_url, str(layout.CA_CERT), "default-auth", user, "default-cluster")
+    return kubeconfig(ctx.api_server_url, str(nodepaths.CA_CERT), "default-auth", user, "default-cluster")
 
 
 def runs_standalone(ctx: RenderContext, node: Node) -> bool:
@@ -113,6 +113,6 @@ def node_files(ctx: RenderContext, node: Node) -> list[RenderedFile]:
     if ctx.runs_kubelet(node):
         body = ctx.shared("kubelet-kubeconfig", lambda: yamltext.dump(kubelet_kubeconfig(ctx)))
         files.append(
-            ctx.config(node, layout.KUBELET_KUBECONFIG, body, "kubelet", mode=0o600, stage=Stage.AFTER_KUBEADM)
+            ctx.config(node, nodepaths.KUBELET_KUBECONFIG, body, "kubelet", mode=0o600, stage=Stage.AFTER_KUBEADM)
         )
     return files

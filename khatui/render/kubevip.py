@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.render.context import RenderContext
 from khatui.spec.loadbalancer import KubeVip
 from khatui.spec.nodes import Node
 
 IMAGE = "ghcr.io/kube-vip/kube-vip:v0.9.1"
-MANIFEST_PATH = layout.MANIFESTS_DIR / "kube-vip.yaml"
+MANIFEST_PATH = nodepaths.MANIFESTS_DIR / "kube-vip.yaml"
 
 
 def _env(name: str, value: str) -> dict[str, str]:
@@ -28,7 +28,7 @@ def _env(name: str, value: str) -> dict[str, str]:
 
 def static_pod(ctx: RenderContext, lb: KubeVip, node: Node) -> dict[str, Any]:
     """The kube-vip pod for control plane `node`."""
-    kubeconfig = layout.SUPER_ADMIN_KUBECONFIG if ctx.is_first_control_plane(node) else layout.ADMIN_KUBECONFIG
+    kubeconfig = nodepaths.SUPER_ADMIN_KUBECONFIG if ctx.is_first_control_plane(node) else nodepaths.ADMIN_KUBECONFIG
     host_prefix = "32" if lb.vip.version == 4 else "128"
     return {
         "apiVersion": "v1",
@@ -59,7 +59,7 @@ def static_pod(ctx: RenderContext, lb: KubeVip, node: Node) -> dict[str, Any]:
                         _env("address", str(lb.vip)),
                     ],
                     "securityContext": {"capabilities": {"add": ["NET_ADMIN", "NET_RAW"], "drop": ["ALL"]}},
-                    "volumeMounts": [{"name": "kubeconfig", "mountPath": str(layout.ADMIN_KUBECONFIG)}],
+                    "volumeMounts": [{"name": "kubeconfig", "mountPath": str(nodepaths.ADMIN_KUBECONFIG)}],
                 }
             ],
             "volumes": [{"name": "kubeconfig", "hostPath": {"path": str(kubeconfig), "type": "File"}}],

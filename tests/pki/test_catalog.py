@@ -9,11 +9,11 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.errors import InputError
-from khatui.pki.build import fresh_pki
 from khatui.pki.ca_names import CAName
 from khatui.pki.catalog import LeafKind, LeafSpec, Profile, build_catalog
+from khatui.pki.issuing import fresh_pki
 from khatui.spec.cluster import Cluster
 from khatui.spec.validate import validate_file
 from tests.pki.conftest import EXAMPLES, EXTERNAL, STACKED
@@ -86,12 +86,12 @@ def test_etcd_leaves_use_the_guide_profiles_and_client_certs_have_no_sans() -> N
 def test_placements_follow_kubeadm_layout() -> None:
     catalog = build_catalog(load(STACKED))
     cp1 = {p.dest: p for p in catalog.for_node("cp1")}
-    assert cp1[layout.CA_KEY].file == "ca/kubernetes.key" and cp1[layout.CA_KEY].secret
-    assert cp1[layout.SA_PUB].file == "ca/sa.pub" and not cp1[layout.SA_PUB].secret
-    assert cp1[layout.ETCD_SERVER_CERT].file == "nodes/cp1/etcd-server.crt"
-    assert cp1[layout.APISERVER_KEY].file == "nodes/cp1/apiserver.key"
+    assert cp1[nodepaths.CA_KEY].file == "ca/kubernetes.key" and cp1[nodepaths.CA_KEY].secret
+    assert cp1[nodepaths.SA_PUB].file == "ca/sa.pub" and not cp1[nodepaths.SA_PUB].secret
+    assert cp1[nodepaths.ETCD_SERVER_CERT].file == "nodes/cp1/etcd-server.crt"
+    assert cp1[nodepaths.APISERVER_KEY].file == "nodes/cp1/apiserver.key"
     assert cp1[PurePosixPath("/etc/kubernetes/pki/front-proxy-client.crt")].file == "nodes/cp1/front-proxy-client.crt"
-    assert cp1[layout.ETCD_CA_KEY].file == "ca/etcd.key"  # stacked: kubeadm on each master wants it
+    assert cp1[nodepaths.ETCD_CA_KEY].file == "ca/etcd.key"  # stacked: kubeadm on each master wants it
     assert catalog.for_node("lb1") == [] and catalog.for_node("worker1") == []
     for placement in catalog.placements:
         assert placement.secret == placement.file.endswith(".key")
@@ -102,16 +102,16 @@ def test_external_etcd_ca_key_stays_in_the_store() -> None:
     assert all(p.file != "ca/etcd.key" for p in catalog.placements)
     etcd1 = {p.dest: p.file for p in catalog.for_node("etcd1")}
     assert etcd1 == {
-        layout.ETCD_CA_CERT: "ca/etcd.crt",
-        layout.ETCD_SERVER_CERT: "nodes/etcd1/etcd-server.crt",
-        layout.ETCD_SERVER_KEY: "nodes/etcd1/etcd-server.key",
-        layout.ETCD_PEER_CERT: "nodes/etcd1/etcd-peer.crt",
-        layout.ETCD_PEER_KEY: "nodes/etcd1/etcd-peer.key",
-        layout.ETCD_HEALTHCHECK_CERT: "nodes/etcd1/etcd-healthcheck-client.crt",
-        layout.ETCD_HEALTHCHECK_KEY: "nodes/etcd1/etcd-healthcheck-client.key",
+        nodepaths.ETCD_CA_CERT: "ca/etcd.crt",
+        nodepaths.ETCD_SERVER_CERT: "nodes/etcd1/etcd-server.crt",
+        nodepaths.ETCD_SERVER_KEY: "nodes/etcd1/etcd-server.key",
+        nodepaths.ETCD_PEER_CERT: "nodes/etcd1/etcd-peer.crt",
+        nodepaths.ETCD_PEER_KEY: "nodes/etcd1/etcd-peer.key",
+        nodepaths.ETCD_HEALTHCHECK_CERT: "nodes/etcd1/etcd-healthcheck-client.crt",
+        nodepaths.ETCD_HEALTHCHECK_KEY: "nodes/etcd1/etcd-healthcheck-client.key",
     }
     master = {p.dest for p in catalog.for_node("master1")}
-    assert layout.ETCD_CA_CERT in master and layout.APISERVER_ETCD_CLIENT_KEY in master
+    assert nodepaths.ETCD_CA_CERT in master and nodepaths.APISERVER_ETCD_CLIENT_KEY in master
 
 
 def test_select_by_group_kind_and_node() -> None:

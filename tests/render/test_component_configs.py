@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.render import RenderedFile, kubeadm, kubelet
 from khatui.render.context import RenderContext
 from khatui.spec.cluster import Cluster
@@ -43,8 +43,8 @@ COMPONENT_FILES = (
     str(kubeadm.INIT_PATH),
     str(kubeadm.JOIN_PATH),
     str(kubelet.STANDALONE_CONFIG),
-    str(layout.KUBELET_KUBECONFIG),
-    str(layout.ADDONS_DIR / "20-kube-proxy.yaml"),
+    str(nodepaths.KUBELET_KUBECONFIG),
+    str(nodepaths.ADDONS_DIR / "20-kube-proxy.yaml"),
 )
 
 
@@ -99,9 +99,9 @@ def test_kubeadm_api_version_and_shapes(name: str) -> None:
     external = config["etcd"]["external"]
     assert external["endpoints"] == ctx.etcd_client_urls
     assert (external["caFile"], external["certFile"], external["keyFile"]) == (
-        str(layout.ETCD_CA_CERT),
-        str(layout.APISERVER_ETCD_CLIENT_CERT),
-        str(layout.APISERVER_ETCD_CLIENT_KEY),
+        str(nodepaths.ETCD_CA_CERT),
+        str(nodepaths.APISERVER_ETCD_CLIENT_CERT),
+        str(nodepaths.APISERVER_ETCD_CLIENT_KEY),
     )
     assert host in config["apiServer"]["certSANs"]
     assert set(cluster.spec.pki.extra_sans) <= set(config["apiServer"]["certSANs"])
@@ -132,7 +132,7 @@ def test_every_kubernetes_node_gets_one_kubeadm_config(name: str) -> None:
             continue
         assert kinds == ["JoinConfiguration"]
         join = next(doc for f, doc in docs if f.node == node.name)
-        assert join["discovery"] == {"file": {"kubeConfigPath": str(layout.DISCOVERY_KUBECONFIG)}}
+        assert join["discovery"] == {"file": {"kubeConfigPath": str(nodepaths.DISCOVERY_KUBECONFIG)}}
         assert ("controlPlane" in join) == node.has(Role.CONTROL_PLANE)
         if node.has(Role.CONTROL_PLANE):
             assert join["controlPlane"]["localAPIEndpoint"]["advertiseAddress"] == str(node.address)

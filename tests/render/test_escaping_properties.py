@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.quoting import shell, systemd
 from khatui.quoting.lines import UnsafeValue
 from khatui.render import FileKind, RenderedFile, render_cluster
@@ -33,7 +33,7 @@ LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _is_yaml(file: RenderedFile) -> bool:
-    return file.path.endswith(".yaml") or file.path == str(layout.KUBELET_KUBECONFIG)
+    return file.path.endswith(".yaml") or file.path == str(nodepaths.KUBELET_KUBECONFIG)
 
 
 def _keys(text: str) -> list[str]:
@@ -92,7 +92,7 @@ def assert_same_structure(benign: list[RenderedFile], hostile_: list[RenderedFil
         if _is_yaml(b):
             _same_shape(_load(b.text), _load(h.text), payload)
             continue
-        if b.kind is FileKind.UNIT or b.path == str(layout.ETCDCTL_ENV):
+        if b.kind is FileKind.UNIT or b.path == str(nodepaths.ETCDCTL_ENV):
             assert len(b.text.splitlines()) == len(h.text.splitlines()), h.path
             assert _keys(b.text) == _keys(h.text), h.path
         else:  # haproxy.cfg, keepalived.conf, nginx.conf, sysctl.d: no quoting, a value must stay one word

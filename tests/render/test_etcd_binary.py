@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.render import render_node
 from khatui.render.etcd import ETCD_BINARY, MANIFEST_PATH, UNIT_PATH
 from khatui.spec.cluster import Cluster
@@ -81,10 +81,10 @@ def _file(cluster: Cluster, node: str, path: object, existing: frozenset[str] = 
 
 def _env(cluster: Cluster, node: str, pki: Path) -> dict[str, str]:
     env = dict(os.environ)
-    for line in _file(cluster, node, layout.ETCDCTL_ENV).splitlines():
+    for line in _file(cluster, node, nodepaths.ETCDCTL_ENV).splitlines():
         if line and not line.startswith("#"):
             key, _, value = line.partition("=")
-            env[key] = value.replace(str(layout.ETCD_PKI_DIR), str(pki))
+            env[key] = value.replace(str(nodepaths.ETCD_PKI_DIR), str(pki))
     return env
 
 
@@ -104,7 +104,7 @@ class Members:
         assert argv[0] == ETCD_BINARY and Path(ETCD_BINARY).exists(), "etcd-server is not installed"
         pki = self.ca.member_folder(self.pki(name), name, address)
         data = self.root / name / "data"
-        argv = [a.replace(str(layout.ETCD_PKI_DIR), str(pki)) for a in argv]
+        argv = [a.replace(str(nodepaths.ETCD_PKI_DIR), str(pki)) for a in argv]
         argv = [f"--data-dir={data}" if a.startswith("--data-dir=") else a for a in argv]
         log = open(self.root / name / "etcd.log", "wb")  # noqa: SIM115 - closed with the process
         self.processes[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)

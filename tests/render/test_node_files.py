@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.render import NO_PKI, FileKind, RenderedFile, RenderError, Stage, render_cluster, render_node
 from khatui.render.context import RenderContext
 from khatui.render.kubelet import cluster_dns
@@ -57,7 +57,7 @@ def test_files_per_role(name: str) -> None:
         etcd = {"/etc/systemd/system/etcd.service", "/etc/kubernetes/manifests/etcd.yaml"} & paths
         assert len(etcd) == node.has(Role.ETCD)
         kube = node.has(Role.CONTROL_PLANE) or node.has(Role.WORKER)
-        assert (str(layout.KUBELET_KUBECONFIG) in paths) == kube
+        assert (str(nodepaths.KUBELET_KUBECONFIG) in paths) == kube
         assert ("/etc/keepalived/keepalived.conf" in paths) == (isinstance(lb, HAProxyKeepalived) and node.has(Role.LB))
         assert ("/etc/kubernetes/manifests/kube-vip.yaml" in paths) == (
             isinstance(lb, KubeVip) and node.has(Role.CONTROL_PLANE)
@@ -68,7 +68,7 @@ def test_files_per_role(name: str) -> None:
             assert not proxy_files
         elif isinstance(lb, LocalProxy):
             assert len(proxy_files) == local_proxy
-        addons = {p for p in paths if p.startswith(str(layout.ADDONS_DIR))}
+        addons = {p for p in paths if p.startswith(str(nodepaths.ADDONS_DIR))}
         assert bool(addons) == ctx.is_first_control_plane(node)
 
 
@@ -202,7 +202,7 @@ def test_pki_seam_adds_files() -> None:
     class FakeStore:
         def files_for(self, cluster: Cluster, node: Node) -> list[RenderedFile]:
             cert = RenderedFile(
-                node.name, str(layout.CA_CERT), b"-----BEGIN CERTIFICATE-----\n", FileKind.CERTIFICATE, "pki"
+                node.name, str(nodepaths.CA_CERT), b"-----BEGIN CERTIFICATE-----\n", FileKind.CERTIFICATE, "pki"
             )
             return [cert]
 

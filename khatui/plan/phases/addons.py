@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.plan.context import ADMIN, PlanContext, PlanNode
 from khatui.plan.model import Run, Step
 from khatui.plan.phases.rule import PhaseRule
@@ -24,7 +24,7 @@ class Addons(PhaseRule):
 
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
         apply = Run(
-            sh.cmd("kubectl", "--kubeconfig", ADMIN, "apply", "-f", layout.ADDONS_DIR),
+            sh.cmd("kubectl", "--kubeconfig", ADMIN, "apply", "-f", nodepaths.ADDONS_DIR),
             timeout=300,
             description="kubectl apply the addons (kube-proxy, CoreDNS, storage)",
         )

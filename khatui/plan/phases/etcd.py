@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.plan.context import KUBEADM_DONE, PlanContext, PlanNode, reload_and
 from khatui.plan.model import Run, Step, WaitFor
 from khatui.plan.phases.rule import PhaseRule
@@ -23,7 +23,7 @@ from khatui.spec.nodes import Role
 
 def etcdctl(*args: str) -> Script:
     """etcdctl with the ETCDCTL_* variables of the node's etcdctl.env."""
-    return sh.and_(sh.cmd("set", "-a"), sh.cmd(".", layout.ETCDCTL_ENV), sh.cmd("etcdctl", *args))
+    return sh.and_(sh.cmd("set", "-a"), sh.cmd(".", nodepaths.ETCDCTL_ENV), sh.cmd("etcdctl", *args))
 
 
 class Etcd(PhaseRule):

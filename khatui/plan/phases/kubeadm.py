@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.plan.context import ADMIN, KUBEADM_DONE, PlanContext, PlanNode
 from khatui.plan.model import Action, Run, Step, Upload
 from khatui.plan.phases.rule import PhaseRule
@@ -25,7 +25,7 @@ from khatui.spec.nodes import Role
 
 def discovery(ctx: PlanContext) -> bytes:
     """kubeadm's file discovery: the cluster CA and the LB address, with the bootstrap token."""
-    ca = next((f for f in ctx.first_control_plane().files if f.path == str(layout.CA_CERT)), None)
+    ca = next((f for f in ctx.first_control_plane().files if f.path == str(nodepaths.CA_CERT)), None)
     return discovery_kubeconfig(ctx.api_url(), ca.data if ca else b"", ctx.token)
 
 
@@ -60,7 +60,7 @@ def _kubeadm(ctx: PlanContext, phase: str, n: PlanNode, first: bool) -> Step:
         actions.append(Run(sh.cmd("kubeadm", "init", "--config", INIT_PATH, *again), timeout=600))
     else:
         summary = "discovery kubeconfig with a bootstrap token"
-        actions.append(Upload(str(layout.DISCOVERY_KUBECONFIG), discovery(ctx), 0o600, secret=True, summary=summary))
+        actions.append(Upload(str(nodepaths.DISCOVERY_KUBECONFIG), discovery(ctx), 0o600, secret=True, summary=summary))
         actions.append(Run(sh.cmd("kubeadm", "join", "--config", JOIN_PATH, *again), timeout=600))
     title = "kubeadm init" if first else "kubeadm join"
     return Step(phase, n.name, "kubeadm", title, tuple(actions), check=sh.cmd("test", "-f", KUBEADM_DONE))

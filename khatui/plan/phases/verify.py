@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from khatui import layout
+from khatui import nodepaths
 from khatui.plan.context import PlanContext, PlanNode
 from khatui.plan.model import Phase, Run, Step, WaitFor
 from khatui.plan.phases.etcd import etcdctl
@@ -39,7 +39,7 @@ class Verify(PhaseRule):
     def _api(self, ctx: PlanContext) -> Step:
         url = ctx.api_url("/healthz")
         wait = WaitFor(
-            sh.cmd("curl", "-fsS", "--max-time", "5", "--cacert", layout.CA_CERT, url),
+            sh.cmd("curl", "-fsS", "--max-time", "5", "--cacert", nodepaths.CA_CERT, url),
             timeout=120,
             interval=2,
             description=f"GET {url} verified against the cluster CA",

@@ -1,4 +1,4 @@
-"""Carrying out a `Plan`: new keys (in parallel), new or imported CAs, signed leaves, as PEM bytes.
+"""Carrying out a `Reconciliation`: new keys (in parallel), new or imported CAs, signed leaves, as PEM bytes.
 
 Pure with respect to the disk: the result is a mapping of store-relative file names to bytes that
 `Store.write` persists, so tests and callers can get a whole PKI from a spec without a filesystem
@@ -18,11 +18,11 @@ from khatui.pki.ca_names import CAName
 from khatui.pki.catalog import SERVICE_ACCOUNT_STEM, Catalog
 from khatui.pki.issue import issue_leaf
 from khatui.pki.keys import generate_keys, private_key_pem
-from khatui.pki.reconcile import Action, Plan, decide
+from khatui.pki.reconcile import Action, Reconciliation, decide
 from khatui.pki.store import StoredPKI
 
 
-def execute(plan: Plan, now: datetime, workers: int | None = None) -> dict[str, bytes]:
+def execute(plan: Reconciliation, now: datetime, workers: int | None = None) -> dict[str, bytes]:
     """Files to write for `plan`'s changes (nothing for kept items)."""
     catalog = plan.catalog
     keys = iter(generate_keys(catalog.key_algorithm, plan.keys_needed, workers))
