@@ -21,7 +21,7 @@ from khatui.quoting.lines import UnsafeValue, one_line
 Script = NewType("Script", str)
 """Shell text built by this module: run by `sh -c` on a node."""
 AndList = NewType("AndList", Script)
-"""`a && b && ...`."""
+"""An and-or list: `a && b`, `a || b` (sh gives `&&` and `||` the same precedence, left to right)."""
 Pipeline = NewType("Pipeline", Script)
 """`a | b | ...`."""
 Command = NewType("Command", Pipeline)
@@ -54,6 +54,11 @@ def pipe(*commands: Command) -> Pipeline:
 def and_(*parts: Pipeline | AndList) -> AndList:
     """`a && b && ...`: each part runs only when the previous one succeeded."""
     return AndList(Script(" && ".join(parts)))
+
+
+def or_(*parts: Pipeline | AndList) -> AndList:
+    """`a || b || ...`: each part runs only when the previous one failed (an and-or list, as `and_`)."""
+    return AndList(Script(" || ".join(parts)))
 
 
 def seq(*parts: Pipeline | AndList) -> Script:
