@@ -53,7 +53,11 @@ def test_kubelet_runs_a_static_pod_and_restarts_it(lab: Lab, cluster_ca: Issued)
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": "sleeper", "namespace": "kube-system"},
-        "spec": {"containers": [{"name": "sleeper", "image": "ignored", "command": ["sleep"], "args": ["4242"]}]},
+        # hostNetwork: the lab has no pod network, and a real kubelet starts no other pod without one.
+        "spec": {
+            "hostNetwork": True,
+            "containers": [{"name": "sleeper", "image": "ignored", "command": ["sleep"], "args": ["4242"]}],
+        },
     }
     lab.put_file("cp1", "/etc/kubernetes/manifests/sleeper.yaml", yaml.safe_dump(manifest).encode())
     wait_for(lambda: _pid(lab, "cp1", "^sleep 4242$") is not None, 15, "the kubelet to start the pod")

@@ -147,16 +147,23 @@ def _transient(reason: object) -> bool:
 
 
 def request(
-    config: Kubeconfig, method: str, path: str, body: Any = None, wait: float = WAIT_SECONDS, say: Any = None
+    config: Kubeconfig,
+    method: str,
+    path: str,
+    body: Any = None,
+    wait: float = WAIT_SECONDS,
+    say: Any = None,
+    content_type: str = "application/json",
 ) -> Reply:
-    """`method path` on the kubeconfig's server; retries transient failures for up to `wait` seconds."""
+    """`method path` on the kubeconfig's server (a body is sent as JSON, labelled `content_type`, e.g.
+    a PATCH's patch type); retries transient failures for up to `wait` seconds."""
     context = tls_context(config)
     url = config.server + path
     headers = {"Accept": "application/json", "User-Agent": "khatui-lab-stand-in"}
     data = None
     if body is not None:
         data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = content_type
     if config.token:
         headers["Authorization"] = f"Bearer {config.token}"
     deadline = time.monotonic() + wait

@@ -10,6 +10,13 @@ As the real kubelet's containers outlive a kubelet restart (they live in the con
 the stand-in records its processes in /var/lib/kubelet/standin-pods.json and adopts them when it
 starts again; its systemd unit uses KillMode=process for the same reason. Container output goes to
 /var/log/pods/<namespace>_<pod>/<container>.log.
+
+It refuses what the real kubelet refuses (rules with their upstream sources in
+lab/khatui_lab/rules/kubelet.yaml): it does not start with swap on (failSwapOn), a pod without
+hostNetwork waits for the node's network (a CNI configuration and its plugin binaries), no
+container starts while the kubelet's cgroup driver and containerd's differ, and the Node it
+registers with the API server (`kubelet_node`) is Ready only when the runtime answers and the
+network is ready (`kubelet_status`).
 """
 
 from __future__ import annotations
@@ -20,15 +27,20 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from . import kubelet_status as ks
 from .common import fail, log, parse_flags, version
+from .kubelet_node import NodeReporter, NodeSettings
 
 PROGRAM = "kubelet"
 DEFAULT_MANIFESTS = "/etc/kubernetes/manifests"
@@ -74,11 +86,13 @@ class Pod:
     file: str
     digest: str
     name: str
+    host_network: bool = False
     containers: list[Container] = field(default_factory=list)
+    refused: str = ""
 
 
-def load_pod(path: Path) -> tuple[str, str, list[dict[str, Any]], list[dict[str, Any]]]:
-    """(namespace, name, containers, volumes) of a manifest; ValueError with the reason when unusable."""
+def load_pod(path: Path) -> tuple[str, str, list[dict[str, Any]], list[dict[str, Any]], bool]:
+    """(namespace, name, containers, volumes, hostNetwork) of a manifest; ValueError with the reason when unusable."""
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
@@ -97,12 +111,13 @@ def load_pod(path: Path) -> tuple[str, str, list[dict[str, Any]], list[dict[str,
             raise ValueError(
                 f"container {container['name']!r} has no command: the stand-in runs commands, it cannot know an image's entrypoint"
             )
-    return str(metadata.get("namespace", "default")), str(name), containers, list(spec.get("volumes") or [])
+    volumes = list(spec.get("volumes") or [])
+    return str(metadata.get("namespace", "default")), str(name), containers, volumes, spec.get("hostNetwork") is True
 
 
 def make_pod(path: Path, digest: str) -> Pod:
     """The pod of manifest `path` (volumes created); ValueError when unusable."""
-    namespace, name, containers, volumes = load_pod(path)
+    namespace, name, containers, volumes, host_network = load_pod(path)
     for volume in volumes:
         host = volume.get("hostPath") if isinstance(volume, dict) else None
         if not isinstance(host, dict) or not host.get("path"):
@@ -112,7 +127,7 @@ def make_pod(path: Path, digest: str) -> Pod:
         elif host.get("type") == "FileOrCreate":
             Path(host["path"]).parent.mkdir(parents=True, exist_ok=True)
             Path(host["path"]).touch(exist_ok=True)
-    pod = Pod(file=str(path), digest=digest, name=f"{namespace}/{name}")
+    pod = Pod(file=str(path), digest=digest, name=f"{namespace}/{name}", host_network=host_network)
     for spec in containers:
         argv = [str(part) for part in [*spec["command"], *(spec.get("args") or [])]]
         env = {str(item["name"]): str(item.get("value", "")) for item in spec.get("env") or [] if "name" in item}
@@ -228,7 +243,11 @@ def adopt(current: dict[str, str]) -> dict[str, Pod]:
     return pods
 
 
-def sync(folder: Path, pods: dict[str, Pod], broken: dict[str, str]) -> bool:
+Refusal = Callable[[Pod], str | None]
+"""Why a pod's containers may not start now (None: they may)."""
+
+
+def sync(folder: Path, pods: dict[str, Pod], broken: dict[str, str], refusal: Refusal = lambda _pod: None) -> bool:
     """One pass: start, restart and stop to match the folder; returns True when something changed."""
     changed = False
     current = scan(folder)
@@ -247,7 +266,14 @@ def sync(folder: Path, pods: dict[str, Pod], broken: dict[str, str]) -> bool:
         changed = True
     now = time.monotonic()
     for pod in pods.values():
+        reason = refusal(pod)
+        if reason != (pod.refused or None):
+            pod.refused = reason or ""
+            if reason:
+                log(PROGRAM, f"pod {pod.name}: not started: {reason}")
         for container in pod.containers:
+            if reason and not container.alive():
+                continue
             if container.alive():
                 continue
             if container.pid is not None and container.next_start == 0.0:
@@ -264,19 +290,66 @@ def sync(folder: Path, pods: dict[str, Pod], broken: dict[str, str]) -> bool:
     return changed
 
 
-def manifest_folder(flags: dict[str, str]) -> Path:
-    """Where the static pods are: --config's staticPodPath, --pod-manifest-path, or the default."""
+def load_config(flags: dict[str, str]) -> dict[str, Any]:
+    """The KubeletConfiguration of --config ({} without one); exits as the kubelet when unreadable."""
     config = flags.get("config")
-    if config:
-        try:
-            data = yaml.safe_load(Path(config).read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise SystemExit(fail(f"{PROGRAM}: failed to load kubelet config file, path: {config}: {exc}")) from None
-        if not isinstance(data, dict) or data.get("kind") != "KubeletConfiguration":
-            raise SystemExit(fail(f"{PROGRAM}: {config} is not a KubeletConfiguration"))
-        if data.get("staticPodPath"):
-            return Path(str(data["staticPodPath"]))
+    if not config:
+        return {}
+    try:
+        data = yaml.safe_load(Path(config).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SystemExit(fail(f"{PROGRAM}: failed to load kubelet config file, path: {config}: {exc}")) from None
+    if not isinstance(data, dict) or data.get("kind") != "KubeletConfiguration":
+        raise SystemExit(fail(f"{PROGRAM}: {config} is not a KubeletConfiguration"))
+    return data
+
+
+def manifest_folder(flags: dict[str, str], config: dict[str, Any]) -> Path:
+    """Where the static pods are: --config's staticPodPath, --pod-manifest-path, or the default."""
+    if config.get("staticPodPath"):
+        return Path(str(config["staticPodPath"]))
     return Path(flags.get("pod-manifest-path", DEFAULT_MANIFESTS))
+
+
+def node_settings(flags: dict[str, str], config: dict[str, Any], root: Path = Path("/")) -> NodeSettings:
+    """The node's name (--hostname-override, else the hostname), address (--node-ip), kubeconfig and CRI endpoint."""
+    endpoint = flags.get("container-runtime-endpoint") or config.get("containerRuntimeEndpoint")
+    return NodeSettings(
+        name=(flags.get("hostname-override") or socket.gethostname()).lower(),
+        address=flags.get("node-ip") or _default_address(),
+        kubeconfig=flags.get("kubeconfig", ""),
+        runtime_endpoint=str(endpoint or ks.DEFAULT_RUNTIME_ENDPOINT),
+        root=root,
+    )
+
+
+def startup_refusal(flags: dict[str, str], config: dict[str, Any], root: Path = Path("/")) -> str | None:
+    """Why the kubelet exits at start (NewContainerManager: swap on while failSwapOn); None when it may run."""
+    fail_swap_on = flags.get("fail-swap-on", str(config.get("failSwapOn", True))).lower() != "false"
+    if fail_swap_on and ks.swap_on(root):
+        return f"failed to run Kubelet: {ks.SWAP_REFUSED}"
+    return None
+
+
+def pod_refusal(reporter: NodeReporter, cgroup_driver: str) -> Refusal:
+    """Why a static pod may not start: a cgroup driver mismatch, or its sandbox's network."""
+    root = reporter.settings.root
+
+    def refusal(pod: Pod) -> str | None:
+        mismatch = ks.cgroup_mismatch(cgroup_driver, root)
+        return mismatch or ks.sandbox_error(root, pod.host_network, reporter.network)
+
+    return refusal
+
+
+def _default_address() -> str:
+    """The address of the default route's interface (the kubelet's node IP without --node-ip)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("10.255.255.255", 9))
+            return str(sock.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
 
 
 def main(argv: list[str]) -> int:
@@ -285,12 +358,20 @@ def main(argv: list[str]) -> int:
     if "version" in flags:
         print(f"Kubernetes {version()} (khatui lab stand-in)")
         return 0
-    folder = manifest_folder(flags)
+    config = load_config(flags)
+    refused = startup_refusal(flags, config)
+    if refused:
+        return fail(f"{PROGRAM}: {refused}")
+    folder = manifest_folder(flags, config)
+    reporter = NodeReporter(node_settings(flags, config))
+    refusal = pod_refusal(reporter, str(flags.get("cgroup-driver") or config.get("cgroupDriver") or "cgroupfs"))
     running = True
+    stopped = threading.Event()
 
     def _stop(_signum: int, _frame: object) -> None:
         nonlocal running
         running = False
+        stopped.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
@@ -298,8 +379,9 @@ def main(argv: list[str]) -> int:
     pods = adopt(scan(folder))
     broken: dict[str, str] = {}
     save(pods)
+    threading.Thread(target=reporter.run, args=(stopped,), name="node-status", daemon=True).start()
     while running:
-        if sync(folder, pods, broken):
+        if sync(folder, pods, broken, refusal):
             save(pods)
         time.sleep(POLL)
     save(pods)
