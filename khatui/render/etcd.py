@@ -1,8 +1,8 @@
 """etcd members: the flags, a systemd unit or a kubelet static pod, and the health check.
 
 One flag list feeds both ways of running a member (`spec.etcd.runAs`), so a unit and a static pod
-of the same member can never disagree. Flags are limited to those etcd 3.4 (Debian's etcd-server,
-which the tests run) and 3.5 both accept: nothing `--experimental-*`, no metrics listener.
+of the same member can never disagree. Flags are limited to those etcd 3.4
+and 3.5 (Debian trixie's etcd-server 3.5.16, which the tests run) both accept: nothing `--experimental-*`, no metrics listener.
 
 Every member listens for clients on its address and on loopback (the health probe and a stacked
 apiserver can use loopback; the certificates carry 127.0.0.1 / ::1 as kubeadm's do), and for peers on

@@ -1,4 +1,5 @@
-"""The rendered etcd command lines run the real etcd (Debian's etcd-server, 3.4): a three-member
+"""The rendered etcd command lines run the real etcd (Debian trixie's etcd-server 3.5.16;
+bookworm's 3.4 accepts them too): a three-member
 cluster with client and peer TLS comes up healthy on loopback, then a fourth member rendered with
 `--initial-cluster-state=existing` joins it after `etcdctl member add`.
 
