@@ -46,6 +46,13 @@ class NodeFacts:
     """IP addresses on the node's interfaces (a keepalived VIP shows here on its holder)."""
     services: dict[str, str] = field(default_factory=dict)
     """systemd unit -> ActiveState, for the units khatui manages."""
+    in_path: frozenset[str] = frozenset()
+    """Which of kubeadm's PATH executables (`probe.PATH_EXECUTABLES`) `command -v` finds."""
+    sockets: frozenset[str] = frozenset()
+    """Which of the known container runtime sockets (`probe.CRI_SOCKETS`) exist as sockets."""
+    containerd_cgroup: str = ""
+    """containerd's runc cgroup driver from /etc/containerd/config.toml: "systemd" (SystemdCgroup =
+    true), "cgroupfs" (false or not set: containerd's default), "no-config"; "" when not reported."""
     etcd_members: tuple[EtcdMember, ...] | None = None
     """The running etcd cluster as this node's member lists it; None where no member answered."""
     etcd_members_error: str = ""

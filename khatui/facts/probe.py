@@ -38,6 +38,29 @@ SYSCTLS = (
     "net.bridge.bridge-nf-call-iptables",
     "net.ipv4.ip_nonlocal_bind",
 )
+PATH_EXECUTABLES = (
+    "crictl",
+    "conntrack",
+    "ip",
+    "iptables",
+    "mount",
+    "nsenter",
+    "ebtables",
+    "ethtool",
+    "socat",
+    "tc",
+    "touch",
+)
+"""Every executable kubeadm's preflight looks up in PATH in some supported version
+(`khatui.preflight.upstream.kubeadm_executables` says which, and whether it is mandatory)."""
+CRI_SOCKETS = (
+    "/var/run/containerd/containerd.sock",
+    "/run/containerd/containerd.sock",
+    "/var/run/crio/crio.sock",
+    "/var/run/cri-dockerd.sock",
+)
+"""The container runtime sockets kubeadm knows (cmd/kubeadm/app/constants/constants_unix.go)."""
+CONTAINERD_CONFIG = "/etc/containerd/config.toml"
 SERVICES = ("etcd", "kubelet", "haproxy", "keepalived", "nginx", "containerd")
 _VERSION_FLAGS = {
     "haproxy": "-v",
@@ -204,6 +227,21 @@ def _etcd_members(facts: NodeFacts, r: Reading) -> NodeFacts:
     return replace(facts, etcd_members=members, etcd_members_error=error)
 
 
+def parse_systemd_cgroup(lines: list[str]) -> str:
+    """containerd's runc cgroup driver from `SystemdCgroup = ...` lines of its config.toml (the
+    section's first line is `config` or `no-config`): the last setting wins, unset is cgroupfs."""
+    if not lines or lines[0].strip() not in ("config", "no-config"):
+        return ""
+    if lines[0].strip() == "no-config":
+        return "no-config"
+    driver = "cgroupfs"
+    for line in lines[1:]:
+        match = re.fullmatch(r"\s*SystemdCgroup\s*=\s*(\w+)\s*(#.*)?", line)
+        if match:
+            driver = "systemd" if match[1] == "true" else "cgroupfs"
+    return driver
+
+
 def _content(facts: NodeFacts, r: Reading) -> NodeFacts:
     if not r.argument:
         return facts
@@ -264,6 +302,22 @@ SECTIONS: tuple[Section, ...] = (
         + " ".join(SERVICES)
         + "; do printf '%s=%s\\n' $u \"$(systemctl show -p ActiveState --value $u.service)\"; done",
         lambda f, r: replace(f, services=parse_key_values(r.lines)),
+    ),
+    Section(
+        "in-path",
+        "for e in " + " ".join(PATH_EXECUTABLES) + "; do command -v $e >/dev/null && echo $e; done",
+        lambda f, r: replace(f, in_path=_words(r.lines)),
+    ),
+    Section(
+        "sockets",
+        "for s in " + " ".join(CRI_SOCKETS) + "; do [ -S $s ] && echo $s; done",
+        lambda f, r: replace(f, sockets=_words(r.lines)),
+    ),
+    Section(
+        "containerd-cgroup",
+        f"if [ -r {CONTAINERD_CONFIG} ]; then echo config; grep -E '^[[:space:]]*SystemdCgroup[[:space:]]*=' "
+        f"{CONTAINERD_CONFIG}; else echo no-config; fi",
+        lambda f, r: replace(f, containerd_cgroup=parse_systemd_cgroup(r.lines)),
     ),
     Section("etcd-members", ETCD_MEMBERS, _etcd_members, marks_itself=True),
 )

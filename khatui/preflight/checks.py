@@ -6,11 +6,15 @@ is shown and never blocks. Each check names what it saw, so the matrix cell expl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Iterator
 
 from khatui.facts.model import NodeFacts
+from khatui.preflight import kubeadm_checks
+from khatui.preflight.results import Check as Check
+from khatui.preflight.results import CheckResult as CheckResult
+from khatui.preflight.results import Status as Status
+from khatui.preflight.results import kubelet_node as _kubelet_node
+from khatui.preflight.results import runs_kubelet
 from khatui.spec.cluster import Cluster
 from khatui.spec.components import EtcdRunAs, ProxyMode
 from khatui.spec.loadbalancer import HAProxyKeepalived, LocalProxy
@@ -18,37 +22,6 @@ from khatui.spec.nodes import Node, Role
 
 SUPPORTED_OS = {"debian", "ubuntu", "rhel", "rocky", "almalinux", "centos", "fedora", "sles", "opensuse-leap", "amzn"}
 KUBELET_PORT = 10250
-
-
-class Status(StrEnum):
-    """Outcome of one check on one node."""
-
-    PASS = "pass"
-    WARN = "warn"
-    FAIL = "fail"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One cell of the preflight matrix."""
-
-    node: str
-    check: str
-    status: Status
-    evidence: str
-    waived: bool = False
-
-    @property
-    def blocks(self) -> bool:
-        """A failure that was not waived."""
-        return self.status is Status.FAIL and not self.waived
-
-
-Check = Callable[[Cluster, Node, NodeFacts], Iterator[tuple[Status, str]]]
-
-
-def _kubelet_node(node: Node) -> bool:
-    return node.has(Role.CONTROL_PLANE) or node.has(Role.WORKER)
 
 
 def _os(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Status, str]]:
@@ -150,7 +123,7 @@ def required_binaries(cluster: Cluster, node: Node) -> list[str]:
     spec, needed = cluster.spec, []
     if node.has(Role.ETCD) and spec.etcd.run_as is EtcdRunAs.SYSTEMD:
         needed.append("etcd")
-    if _kubelet_node(node) or (node.has(Role.ETCD) and spec.etcd.run_as is EtcdRunAs.STATIC_POD):
+    if runs_kubelet(cluster, node):
         needed += ["kubeadm", "kubelet"]
     lb = spec.load_balancer
     if isinstance(lb, HAProxyKeepalived) and node.has(Role.LB):
@@ -223,6 +196,7 @@ CHECKS: dict[str, Check] = {
     "binaries": _binaries,
     "ip-forward": _forwarding,
     "etcd-members": _etcd_members,
+    **kubeadm_checks.CHECKS,
 }
 
 

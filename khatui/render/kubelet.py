@@ -29,6 +29,8 @@ from khatui.spec.nodes import Node, Role
 
 API_VERSION = "kubelet.config.k8s.io/v1beta1"
 CRI_SOCKET = "unix:///var/run/containerd/containerd.sock"
+CGROUP_DRIVER = "systemd"
+"""The kubelet's cgroup driver; the container runtime must use the same (preflight checks it)."""
 STANDALONE_DROPIN = PurePosixPath("/etc/systemd/system/kubelet.service.d/20-khatui-standalone.conf")
 STANDALONE_CONFIG = nodepaths.KHATUI_DIR / "kubelet-standalone.yaml"
 KUBELET_BINARY = "/usr/bin/kubelet"
@@ -54,7 +56,7 @@ def configuration(ctx: RenderContext) -> dict[str, Any]:
             "x509": {"clientCAFile": str(nodepaths.CA_CERT)},
         },
         "authorization": {"mode": "Webhook"},
-        "cgroupDriver": "systemd",
+        "cgroupDriver": CGROUP_DRIVER,
         "clusterDNS": cluster_dns(ctx),
         "clusterDomain": ctx.spec.control_plane.dns_domain,
         "containerRuntimeEndpoint": CRI_SOCKET,
@@ -71,7 +73,7 @@ def standalone_configuration() -> dict[str, Any]:
         "address": "127.0.0.1",
         "authentication": {"anonymous": {"enabled": False}, "webhook": {"enabled": False}},
         "authorization": {"mode": "AlwaysAllow"},
-        "cgroupDriver": "systemd",
+        "cgroupDriver": CGROUP_DRIVER,
         "containerRuntimeEndpoint": CRI_SOCKET,
         "staticPodPath": str(nodepaths.MANIFESTS_DIR),
     }

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from khatui.facts.model import EtcdMember, NodeFacts
+from khatui.facts.probe import PATH_EXECUTABLES
 from khatui.preflight.checks import CHECKS, Status, preflight
 from khatui.spec.cluster import Cluster
 from khatui.spec.yamlio import load_file
@@ -21,7 +22,9 @@ def members(*names: str) -> tuple[EtcdMember, ...]:
 
 
 IPVS = frozenset({"ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "nf_conntrack"})
-ALL_BINARIES = {b: f"{b} 1.0" for b in ("etcd", "kubeadm", "kubelet", "haproxy", "keepalived")}
+ALL_BINARIES = {b: f"{b} 1.0" for b in ("etcd", "kubeadm", "haproxy", "keepalived")} | {"kubelet": "Kubernetes v1.31.4"}
+IN_PATH = frozenset(PATH_EXECUTABLES)
+SOCKET = "/var/run/containerd/containerd.sock"
 
 
 def healthy(node: str) -> NodeFacts:
@@ -35,6 +38,9 @@ def healthy(node: str) -> NodeFacts:
         modules_available=IPVS,
         sysctls={"net.ipv4.ip_forward": "1"},
         binaries=dict(ALL_BINARIES),
+        in_path=IN_PATH,
+        sockets=frozenset({SOCKET}),
+        containerd_cgroup="systemd",
     )
 
 
@@ -133,6 +139,85 @@ CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
         Status.FAIL,
         "not installed: keepalived",
     ),
+    "static-pod etcd at the spec's version": (
+        "cp1",
+        {},
+        "etcd-version",
+        Status.PASS,
+        "etcd 3.5.16 >= 3.5.11-0 (kubeadm v1.31.4's MinExternalEtcdVersion)",
+    ),
+    "etcd version not looked at off etcd nodes": ("lb1", {}, "etcd-version", Status.PASS, "not an etcd member"),
+    "no runtime socket": (
+        "worker1",
+        {"sockets": frozenset()},
+        "cri-socket",
+        Status.FAIL,
+        f"no container runtime socket at {SOCKET}: kubeadm's CRI check and the kubelet need containerd there; "
+        "install containerd and start it",
+    ),
+    "another runtime's socket": (
+        "cp2",
+        {"sockets": frozenset({"/var/run/crio/crio.sock"})},
+        "cri-socket",
+        Status.FAIL,
+        "(found /var/run/crio/crio.sock, but khatui configures containerd)",
+    ),
+    "static-pod etcd node needs the runtime too": ("cp1", {"sockets": frozenset()}, "cri-socket", Status.FAIL, SOCKET),
+    "no runtime needed on an lb": ("lb1", {"sockets": frozenset()}, "cri-socket", Status.PASS, "no kubelet"),
+    "containerd on cgroupfs": (
+        "worker1",
+        {"containerd_cgroup": "cgroupfs"},
+        "cgroup-driver",
+        Status.FAIL,
+        "containerd's runc uses cgroupfs, the kubelet systemd; set SystemdCgroup = true",
+    ),
+    "containerd without a config": (
+        "cp1",
+        {"containerd_cgroup": "no-config"},
+        "cgroup-driver",
+        Status.FAIL,
+        "no /etc/containerd/config.toml: containerd's runc defaults to cgroupfs",
+    ),
+    "cgroup driver not reported": ("cp1", {"containerd_cgroup": ""}, "cgroup-driver", Status.WARN, "not reported"),
+    "conntrack and iptables missing for v1.31": (
+        "worker1",
+        {"in_path": IN_PATH - {"conntrack", "iptables", "socat"}},
+        "kubeadm-executables",
+        Status.FAIL,
+        "not in PATH: conntrack, iptables (and, optional: socat); kubeadm v1.31.4 refuses to run without them "
+        "(FileExisting-conntrack, FileExisting-iptables, FileExisting-socat): install conntrack iptables socat",
+    ),
+    "crictl only warns in v1.31": (
+        "cp2",
+        {"in_path": IN_PATH - {"crictl"}},
+        "kubeadm-executables",
+        Status.WARN,
+        "not in PATH: crictl; kubeadm v1.31.4 warns (FileExisting-crictl): install cri-tools",
+    ),
+    "executables not looked at on an lb": ("lb1", {"in_path": frozenset()}, "kubeadm-executables", Status.PASS, ""),
+    "kubelet newer than the control plane": (
+        "worker1",
+        {"binaries": ALL_BINARIES | {"kubelet": "Kubernetes v1.32.0"}},
+        "kubelet-version",
+        Status.FAIL,
+        "kubelet 1.32.0 is newer than the control plane v1.31.4: kubeadm's KubeletVersion check refuses",
+    ),
+    "kubelet three minors older": (
+        "worker1",
+        {"binaries": ALL_BINARIES | {"kubelet": "Kubernetes v1.28.15"}},
+        "kubelet-version",
+        Status.PASS,
+        "kubelet 1.28.15 with control plane v1.31.4",
+    ),
+    "kubelet four minors older": (
+        "worker1",
+        {"binaries": ALL_BINARIES | {"kubelet": "Kubernetes v1.27.16"}},
+        "kubelet-version",
+        Status.FAIL,
+        "kubelet 1.27.16 is more than 3 minor versions older than the control plane v1.31.4 (the version skew "
+        "policy; kubeadm's KubeletVersion check); install kubelet v1.31.4",
+    ),
+    "kubelet not installed": ("cp3", {"binaries": {}}, "kubelet-version", Status.WARN, "not installed"),
     "forwarding off": (
         "worker1",
         {"sysctls": {"net.ipv4.ip_forward": "0"}},
