@@ -23,6 +23,7 @@ from khatui.events import (
     StepState,
 )
 from khatui.facts.model import NodeFacts
+from khatui.facts.probe import PATH_EXECUTABLES
 from khatui.journal import RolloutRecord
 from khatui.plan.compose import build_plan
 from khatui.plan.model import Plan
@@ -62,6 +63,9 @@ def facts_for(cluster: Cluster, no_ipvs: tuple[str, ...] = ()) -> dict[str, Node
             modules_available=frozenset() if node.name in no_ipvs else modules,
             sysctls={"net.ipv4.ip_forward": "1"},
             binaries=binaries,
+            in_path=frozenset(PATH_EXECUTABLES),
+            sockets=frozenset({"/var/run/containerd/containerd.sock"}),
+            containerd_cgroup="systemd",
         )
         for node in cluster.spec.nodes
     }
