@@ -26,6 +26,13 @@ KUBELET_CONFIG = {
 }
 SANS = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"]
 ETCD_UNIT = "kt-test-etcd"
+LAB_LACKS = (
+    "--ignore-preflight-errors=CRI,ImagePull,ExternalEtcdVersion,FileExisting-conntrack,FileExisting-iptables,"
+    "FileContent--proc-sys-net-ipv4-ip_forward,NumCPU,Mem,Swap"
+)
+"""What a lab node lacks for the real kubeadm (no container runtime, no images, the host's etcd 3.4, no
+conntrack/iptables): the stand-in tests that exercise kubeadm's files name them; the refusals themselves
+are tested in test_rules_kubeadm.py."""
 
 
 def push_pki(lab: Lab, nodes: tuple[str, ...] = ("cp1", "cp2")) -> tuple[Issued, Issued]:

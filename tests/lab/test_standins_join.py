@@ -16,6 +16,7 @@ from tests.lab.certs import Issued, make_ca
 from tests.lab.conftest import wait_for
 from tests.lab.standin_cluster import (
     CP1,
+    LAB_LACKS,
     PKI,
     VIP,
     discovery_conf,
@@ -47,7 +48,7 @@ def cluster(lab: Lab) -> Iterator[Issued]:
     try:
         start_etcd(lab, etcd_ca)
         lab.put_file("cp1", INIT, init_config(f"{CP1}:6443").encode(), 0o600)
-        result = lab.run_in("cp1", ["kubeadm", "init", "--config", INIT], check=False, timeout=180)
+        result = lab.run_in("cp1", ["kubeadm", "init", "--config", INIT, LAB_LACKS], check=False, timeout=180)
         assert result.returncode == 0, result.stderr.decode()
         yield ca
     finally:
@@ -89,7 +90,7 @@ def test_token_create_list_delete(lab: Lab, cluster: Issued) -> None:
 
 def _join(lab: Lab, node: str, discovery: bytes) -> subprocess.CompletedProcess[bytes]:
     lab.put_file(node, DISCOVERY, discovery, 0o600)
-    return _run(lab, node, "kubeadm", "join", "--config", JOIN)
+    return _run(lab, node, "kubeadm", "join", "--config", JOIN, LAB_LACKS)
 
 
 def test_join_refuses_a_bad_discovery_with_the_reason(lab: Lab, cluster: Issued) -> None:
@@ -119,7 +120,7 @@ def test_control_plane_join_and_its_apiserver_knows_the_token(lab: Lab, cluster:
 
     for name, mode in (("sa.key", 0o600), ("sa.pub", 0o644)):
         lab.put_file("cp2", f"{PKI}/{name}", lab.run_in("cp1", ["cat", f"{PKI}/{name}"]).stdout, mode)
-    result = _run(lab, "cp2", "kubeadm", "join", "--config", JOIN)
+    result = _run(lab, "cp2", "kubeadm", "join", "--config", JOIN, LAB_LACKS)
     assert result.returncode == 0, result.stderr.decode()
     assert b"Generating apiserver certificate and key" in result.stdout
     # cp2's own apiserver (its certificate covers the VIP) checks tokens in the shared etcd.

@@ -31,9 +31,11 @@ from . import kubeadm_config as kc
 from . import kubeadm_files as kf
 from . import kubeadm_token
 from .common import version
+from .kubeadm_checklists import image_pull, init_checks, join_checks
 from .kubeadm_discovery import DiscoveryError, discover
 from .kubeadm_pki import Leaf, PKIError, ensure_leaf, ensure_service_account
-from .kubeadm_preflight import PreflightError, dir_busy, file_available, port_open, preflight, privileged, say
+from .kubeadm_preflight import Node, PreflightError, privileged, say
+from .kubeadm_preflight import run as run_checks
 
 INIT_PHASES = (
     "preflight", "certs", "kubeconfig", "etcd", "control-plane", "kubelet-start", "wait-control-plane",
@@ -93,7 +95,7 @@ def main(argv: list[str]) -> int:
     try:
         phases = skip_list(args.skip_phases, INIT_PHASES if args.command == "init" else JOIN_PHASES)
         ignored = {item.strip().lower() for item in args.ignore_preflight_errors.split(",") if item.strip()}
-        config = kc.load(args.config)
+        config = kc.load(args.config, minor=int(version().split(".")[1]))
         if args.command == "init":
             kc.check_init(config)
         else:
@@ -274,12 +276,11 @@ def run_init(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
     address = str(local.get("advertiseAddress") or _default_address())
     port = int(local.get("bindPort", 6443))
     if "preflight" not in skipped:
-        checks = [privileged(), port_open(port), port_open(10257), port_open(10259)]
-        checks += [
-            file_available(kf.MANIFESTS / f"{s}.yaml")
-            for s in ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
-        ]
-        preflight(checks, ignored)
+        say("[preflight] Running pre-flight checks")
+        run_checks([privileged()], ignored)
+        run_checks(init_checks(Node(), init, cluster), ignored)
+        say("[preflight] Pulling images required for setting up a Kubernetes cluster")
+        run_checks([image_pull(Node(), cluster, init.get("nodeRegistration") or {})], ignored)
     control_plane_files(config, cluster, node, address, port, skipped, init=True)
     if "kubelet-start" not in skipped:
         kubelet_start(config, "InitConfiguration", config.get("KubeletConfiguration"))
@@ -296,15 +297,9 @@ def run_join(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
     node = str((join.get("nodeRegistration") or {}).get("name") or socket.gethostname())
     ca_cert = Path(str(join.get("caCertPath", "/etc/kubernetes/pki/ca.crt")))
     if "preflight" not in skipped:
-        checks = [
-            privileged(),
-            ("DirAvailable--etc-kubernetes-manifests", dir_busy(kf.MANIFESTS)),
-            file_available(kf.KUBERNETES / "kubelet.conf"),
-            file_available(kf.KUBERNETES / "bootstrap-kubelet.conf"),
-        ]
-        if control_plane is None:
-            checks.append(file_available(ca_cert))
-        preflight(checks, ignored)
+        say("[preflight] Running pre-flight checks")
+        run_checks([privileged()], ignored)
+        run_checks(join_checks(Node(), join), ignored)
     local = (control_plane or {}).get("localAPIEndpoint") or {}
     address = str(local.get("advertiseAddress") or _default_address())
     port = int(local.get("bindPort", 6443))
@@ -315,6 +310,10 @@ def run_join(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
     say(f"[discovery] Read the cluster configuration from {discovered.server} with bootstrap token authentication")
     if control_plane is not None:
         cluster = discovered.cluster
+        if "preflight" not in skipped:
+            as_init = {"localAPIEndpoint": local, "nodeRegistration": join.get("nodeRegistration") or {}}
+            run_checks(init_checks(Node(), as_init, cluster, secondary=True), ignored)
+            run_checks([image_pull(Node(), cluster, as_init["nodeRegistration"])], ignored)
         pki = Path(str(cluster.get("certificatesDir", "/etc/kubernetes/pki")))
         if "control-plane-prepare" not in skipped:
             shared = ["ca.crt", "ca.key", "sa.key", "sa.pub", "front-proxy-ca.crt", "front-proxy-ca.key"]

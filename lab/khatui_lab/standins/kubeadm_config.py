@@ -2,8 +2,8 @@
 
 All problems are collected and reported together. Like kubeadm, unknown fields and documents of
 other API groups only warn; a wrong apiVersion or kind, a wrong `extraArgs` shape for the API
-version, a missing or malformed controlPlaneEndpoint, bad certSANs or addresses, and external etcd
-files that do not exist on the node are errors.
+version (a decoding error), a missing or malformed controlPlaneEndpoint, bad certSANs or addresses are
+errors. Which API versions are read depends on the kubeadm version (`load(minor=...)`).
 """
 
 from __future__ import annotations
@@ -17,27 +17,46 @@ from typing import Any
 import yaml
 
 GROUP = "kubeadm.k8s.io"
-VERSIONS = ("v1beta3", "v1beta4")
+V1BETA4_FROM_MINOR = 31
+"""kubeadm registers v1beta4 from v1.31, where v1beta3 turns deprecated (still read, with a warning)."""
+OLD_VERSIONS = {"v1alpha1": "v1.11", "v1alpha2": "v1.12", "v1alpha3": "v1.14", "v1beta1": "v1.15", "v1beta2": "v1.22"}
 KINDS = ("InitConfiguration", "ClusterConfiguration", "JoinConfiguration", "ResetConfiguration", "UpgradeConfiguration")
-COMPONENT_KINDS = {
-    "kubelet.config.k8s.io/v1beta1": "KubeletConfiguration",
-    "kubeproxy.config.k8s.io/v1alpha1": "KubeProxyConfiguration",
+COMPONENT_VERSIONS = {"kubelet.config.k8s.io": "v1beta1", "kubeproxy.config.k8s.io": "v1alpha1"}
+COMPONENT_KINDS = {"kubelet.config.k8s.io": "KubeletConfiguration", "kubeproxy.config.k8s.io": "KubeProxyConfiguration"}
+_BOTH = {
+    "InitConfiguration": "apiVersion kind bootstrapTokens nodeRegistration localAPIEndpoint certificateKey skipPhases patches",
+    "ClusterConfiguration": "apiVersion kind etcd networking kubernetesVersion controlPlaneEndpoint apiServer "
+    "controllerManager scheduler dns certificatesDir imageRepository featureGates clusterName",
+    "JoinConfiguration": "apiVersion kind nodeRegistration caCertPath discovery controlPlane skipPhases patches",
+    "nodeRegistration": "name criSocket taints kubeletExtraArgs ignorePreflightErrors imagePullPolicy",
+    "localAPIEndpoint": "advertiseAddress bindPort",
+    "etcd": "local external",
+    "external": "endpoints caFile certFile keyFile",
+    "networking": "serviceSubnet podSubnet dnsDomain",
+    "apiServer": "extraArgs extraVolumes certSANs",
+    "controllerManager": "extraArgs extraVolumes",
+    "scheduler": "extraArgs extraVolumes",
+    "discovery": "bootstrapToken file tlsBootstrapToken",
+    "file": "kubeConfigPath",
+    "controlPlane": "localAPIEndpoint certificateKey",
+}
+_ONLY = {
+    "v1beta3": {"apiServer": "timeoutForControlPlane", "discovery": "timeout"},
+    "v1beta4": {
+        "InitConfiguration": "dryRun timeouts",
+        "ClusterConfiguration": "proxy encryptionAlgorithm certificateValidityPeriod caCertificateValidityPeriod",
+        "JoinConfiguration": "dryRun timeouts",
+        "nodeRegistration": "imagePullSerial",
+        "apiServer": "extraEnvs",
+        "controllerManager": "extraEnvs",
+        "scheduler": "extraEnvs",
+    },
 }
 FIELDS = {
-    "InitConfiguration": {
-        "apiVersion", "kind", "bootstrapTokens", "dryRun", "nodeRegistration", "localAPIEndpoint",
-        "certificateKey", "skipPhases", "patches", "timeouts",
-    },
-    "ClusterConfiguration": {
-        "apiVersion", "kind", "etcd", "networking", "kubernetesVersion", "controlPlaneEndpoint", "apiServer",
-        "controllerManager", "scheduler", "dns", "proxy", "certificatesDir", "imageRepository", "featureGates",
-        "clusterName", "encryptionAlgorithm", "certificateValidityPeriod", "caCertificateValidityPeriod",
-    },
-    "JoinConfiguration": {
-        "apiVersion", "kind", "dryRun", "nodeRegistration", "caCertPath", "discovery", "controlPlane",
-        "skipPhases", "patches", "timeouts",
-    },
-}  # fmt: skip
+    version: {key: set((value + " " + _ONLY[version].get(key, "")).split()) for key, value in _BOTH.items()}
+    for version in ("v1beta3", "v1beta4")
+}
+"""The fields of each kind and of the nested structs khatui renders (cmd/kubeadm/app/apis/kubeadm/v1beta3|4/types.go)."""
 _DNS_NAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$")
 _VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+$")
 _TOKEN = re.compile(r"^[a-z0-9]{6}\.[a-z0-9]{16}$")
@@ -62,8 +81,8 @@ class Config:
         return self.api_version.endswith("/v1beta4")
 
 
-def load(path: str) -> Config:
-    """Read every YAML document of `path`; problems of shape go to `errors`/`warnings`."""
+def load(path: str, minor: int = 31) -> Config:
+    """Read every YAML document of `path` as kubeadm v1.`minor` does; problems go to `errors`/`warnings`."""
     config = Config()
     try:
         documents = list(yaml.safe_load_all(Path(path).read_text()))
@@ -80,26 +99,91 @@ def load(path: str) -> Config:
         api_version, kind = str(doc["apiVersion"]), str(doc["kind"])
         group, _, version = api_version.partition("/")
         if group == GROUP:
-            if version not in VERSIONS:
-                config.errors.append(
-                    f"document {index + 1}: {api_version} is not supported: use {GROUP}/v1beta3 or {GROUP}/v1beta4"
-                )
+            if not _kubeadm_version(config, api_version, kind, minor):
                 continue
-            if kind not in KINDS:
-                config.errors.append(f"document {index + 1}: unknown kind {kind!r} for {api_version}")
+            _unknown_fields(config, doc, FIELDS[version], kind, _gvk(group, version, kind))
+        elif group in COMPONENT_VERSIONS:
+            if not _component_version(config, group, version, kind):
                 continue
-            if config.api_version and config.api_version != api_version:
-                config.errors.append(f"document {index + 1}: {api_version} mixed with {config.api_version}")
-            config.api_version = config.api_version or api_version
-            for name in sorted(set(doc) - FIELDS.get(kind, set(doc))):
-                config.warnings.append(f'{kind}: strict decoding error: unknown field "{name}"')
-        elif COMPONENT_KINDS.get(api_version) != kind:
-            config.warnings.append(f"Ignored YAML document with GroupVersionKind {api_version}, Kind={kind}")
+        else:
+            config.warnings.append(
+                f"[config] WARNING: Ignored configuration document with GroupVersionKind {_gvk(group, version, kind)}"
+            )
             continue
         if kind in config.docs:
             config.errors.append(f"document {index + 1}: a second {kind}")
         config.docs[kind] = doc
     return config
+
+
+def _gvk(group: str, version: str, kind: str) -> str:
+    return f'schema.GroupVersionKind{{Group:"{group}", Version:"{version}", Kind:"{kind}"}}'
+
+
+def _kubeadm_version(config: Config, api_version: str, kind: str, minor: int) -> bool:
+    """validateSupportedVersion + the scheme: old versions refused, v1beta3 deprecated from v1.31."""
+    version = api_version.partition("/")[2]
+    if version in OLD_VERSIONS:
+        config.errors.append(
+            f'your configuration file uses an old API spec: "{api_version}" (kind: "{kind}"). Please use kubeadm '
+            f"{OLD_VERSIONS[version]} instead and run 'kubeadm config migrate --old-config old.yaml --new-config "
+            "new.yaml', which will write the new, similar spec using a newer API version."
+        )
+        return False
+    registered = {"v1beta3", "v1beta4"} if minor >= V1BETA4_FROM_MINOR else {"v1beta3"}
+    if version not in registered or kind not in KINDS:
+        config.errors.append(f'no kind "{kind}" is registered for version "{api_version}" in scheme')
+        return False
+    if version == "v1beta3" and minor >= V1BETA4_FROM_MINOR:
+        config.warnings.append(
+            f'your configuration file uses a deprecated API spec: "{api_version}" (kind: "{kind}"). Please use '
+            "'kubeadm config migrate --old-config old.yaml --new-config new.yaml', which will write the new, "
+            "similar spec using a newer API version."
+        )
+    if config.api_version and config.api_version != api_version:
+        config.errors.append(f"{api_version} mixed with {config.api_version} (khatui lab stand-in)")
+    config.api_version = config.api_version or api_version
+    return True
+
+
+def _component_version(config: Config, group: str, version: str, kind: str) -> bool:
+    """componentconfigs: the one version kubeadm knows; an older one is an error, a newer one is ignored."""
+    known = COMPONENT_VERSIONS[group]
+    if kind != COMPONENT_KINDS[group]:
+        config.errors.append(f'no kind "{kind}" is registered for version "{group}/{version}" in scheme')
+        return False
+    if version == known:
+        return True
+    if _kube_version_rank(version) < _kube_version_rank(known):
+        config.errors.append(
+            f'unexpected apiVersion "{group}/{version}", you may have to do manual conversion to "{group}/{known}" '
+            "and execute kubeadm again"
+        )
+    else:
+        config.warnings.append(
+            f'WARNING: Newer apiVersion "{group}/{version}" ignored: kubeadm only knows {group}/{known}'
+        )
+    return False
+
+
+def _kube_version_rank(version: str) -> tuple[int, int, int]:
+    """Kubernetes' version order: v1alpha1 < v1beta1 < v1 < v2alpha1 (version.CompareKubeAwareVersionStrings)."""
+    match = re.fullmatch(r"v([0-9]+)(?:(alpha|beta)([0-9]+))?", version)
+    if match is None:
+        return (-1, 0, 0)
+    return (int(match[1]), {"alpha": 0, "beta": 1, None: 2}[match[2]], int(match[3] or 0))
+
+
+def _unknown_fields(config: Config, doc: dict[str, Any], fields: dict[str, set[str]], key: str, gvk: str) -> None:
+    """Strict decoding (strict.VerifyUnmarshalStrict): kubeadm init/join only warn and drop the field."""
+    for name, value in doc.items():
+        if name not in fields[key]:
+            config.warnings.append(
+                f"error unmarshaling configuration {gvk}: error unmarshaling JSON: while decoding JSON: "
+                f'json: unknown field "{name}"'
+            )
+        elif name in fields and isinstance(value, dict):
+            _unknown_fields(config, value, fields, name, gvk)
 
 
 def endpoint(text: Any) -> tuple[str, int] | None:
@@ -125,19 +209,19 @@ def is_ip(text: str) -> bool:
 
 
 def extra_args(config: Config, where: str, value: Any) -> dict[str, str]:
-    """extraArgs as a dict; an error when the shape does not match the API version."""
+    """extraArgs as a dict; a decoding error when the shape does not match the API version."""
     if value is None:
         return {}
     if config.v1beta4:
         if isinstance(value, list) and all(isinstance(a, dict) and "name" in a and "value" in a for a in value):
             return {str(a["name"]): str(a["value"]) for a in value}
-        config.errors.append(
-            f"{where}: {config.api_version} wants a list of {{name, value}} (got {type(value).__name__})"
-        )
+        shape = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else "string"
+        config.errors.append(f"json: cannot unmarshal {shape} into Go struct field {where} of type []v1beta4.Arg")
     else:
         if isinstance(value, dict):
             return {str(k): str(v) for k, v in value.items()}
-        config.errors.append(f"{where}: {config.api_version} wants a map of flag names to values")
+        shape = "array" if isinstance(value, list) else "string"
+        config.errors.append(f"json: cannot unmarshal {shape} into Go struct field {where} of type map[string]string")
     return {}
 
 
@@ -175,7 +259,8 @@ def check_cluster(config: Config) -> None:
 
 
 def check_etcd(config: Config, etcd: dict[str, Any]) -> None:
-    """local xor external; external needs https endpoints and its three files on this node."""
+    """local xor external; external needs endpoints and, with https, its three files (their presence is
+    the ExternalEtcdClientCertificates preflight check)."""
     if "local" in etcd and "external" in etcd:
         config.errors.append("ClusterConfiguration.etcd: local and external are mutually exclusive")
     external = etcd.get("external")
@@ -191,11 +276,8 @@ def check_etcd(config: Config, etcd: dict[str, Any]) -> None:
             )
     for key in ("caFile", "certFile", "keyFile"):
         value = external.get(key)
-        if not value:
-            if any(str(url).startswith("https") for url in endpoints):
-                config.errors.append(f"ClusterConfiguration.etcd.external.{key} is required with https endpoints")
-        elif not Path(str(value)).is_file():
-            config.errors.append(f"ClusterConfiguration.etcd.external.{key}: {value} does not exist on this node")
+        if not value and any(str(url).startswith("https") for url in endpoints):
+            config.errors.append(f"ClusterConfiguration.etcd.external.{key} is required with https endpoints")
 
 
 def check_registration(config: Config, kind: str) -> None:
