@@ -153,6 +153,8 @@ class Executor:
     def run(self) -> RolloutResult:
         """Execute every phase; returns when the rollout is finished, failed or aborted."""
         nodes = self._nodes()
+        with self._log_lock:  # what the operator must know heads the log (as it heads every preview)
+            self._log.writelines(f"{time.strftime('%H:%M:%S')} note: {self.redact(n)}\n" for n in self.plan.notes)
         self._emit(
             RolloutStarted(
                 self.rollout.id, self.plan.cluster, tuple(nodes), len(self.plan.steps()), self.rollout.log_path

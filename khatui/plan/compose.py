@@ -19,6 +19,7 @@ from khatui.plan.model import Plan
 from khatui.plan.phases import ROLLOUT, PhaseRule
 from khatui.render.files import FileKind, RenderedFile
 from khatui.spec.cluster import Cluster
+from khatui.spec.components import ImagePullPolicy
 from khatui.spec.nodes import Role
 
 
@@ -63,7 +64,19 @@ def build_plan(
         tuple(p for p in planned if p.steps),
         (ctx.token, *secrets_),
         essential(cluster),
+        notes(cluster),
     )
+
+
+def notes(cluster: Cluster) -> tuple[str, ...]:
+    """What the spec asks of the nodes that no step can check or do."""
+    policy = cluster.spec.control_plane.image_pull_policy
+    if policy is ImagePullPolicy.NEVER:
+        return (
+            "kubeadm pulls no image (controlPlane.imagePullPolicy: Never) and skips its ImagePull check: "
+            "every image `kubeadm config images list` names must already be in each node's container runtime",
+        )
+    return ()
 
 
 def essential(cluster: Cluster) -> dict[str, str]:

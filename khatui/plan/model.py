@@ -115,6 +115,8 @@ class Plan:
     """Values to redact from every output line, event and journal entry (e.g. sudo passwords)."""
     essential: dict[str, str] = field(default_factory=dict)
     """Nodes the rollout cannot leave out -> why; any other node may be skipped after a failure."""
+    notes: tuple[str, ...] = ()
+    """What the operator must know before this plan runs (shown by every view, at the top of the log)."""
 
     def steps(self) -> list[Step]:
         """Every step in execution order (phase by phase)."""

@@ -24,7 +24,7 @@ from khatui.render.context import RenderContext
 from khatui.render.files import RenderedFile
 from khatui.render.urls import host_port
 from khatui.spec.base import duration_hours
-from khatui.spec.components import KeyAlgorithm
+from khatui.spec.components import ImagePullPolicy, KeyAlgorithm
 from khatui.spec.nodes import Node, Role
 
 INIT_PATH = nodepaths.KHATUI_DIR / "kubeadm-init.yaml"
@@ -129,6 +129,8 @@ def node_registration(ctx: RenderContext, node: Node) -> dict[str, Any]:
         # A control plane that is also a worker takes pods: no taint (kubeadm: an empty list).
         registration["taints"] = [] if node.has(Role.WORKER) else [dict(CONTROL_PLANE_TAINT)]
     registration["kubeletExtraArgs"] = extra_args(ctx, {"node-ip": str(node.address)})
+    if ctx.spec.control_plane.image_pull_policy is not ImagePullPolicy.IF_NOT_PRESENT:
+        registration["imagePullPolicy"] = str(ctx.spec.control_plane.image_pull_policy)
     ignored = ignored_preflight_errors(ctx, node)
     if ignored:
         registration["ignorePreflightErrors"] = ignored

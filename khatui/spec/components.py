@@ -98,6 +98,14 @@ class PKI(SpecModel):
     """More DNS names or addresses to put in every server certificate (apiserver, etcd)."""
 
 
+class ImagePullPolicy(StrEnum):
+    """When kubeadm pulls the control plane's images (its nodeRegistration.imagePullPolicy)."""
+
+    IF_NOT_PRESENT = "IfNotPresent"
+    ALWAYS = "Always"
+    NEVER = "Never"
+
+
 class ControlPlane(SpecModel):
     """The Kubernetes control plane (kubeadm)."""
 
@@ -113,6 +121,9 @@ class ControlPlane(SpecModel):
     """Cluster DNS domain."""
     leader_elect: bool = True
     """--leader-elect for controller-manager and scheduler; must stay on with several control planes."""
+    image_pull_policy: ImagePullPolicy = ImagePullPolicy.IF_NOT_PRESENT
+    """When kubeadm pulls the images `kubeadm config images list` names: IfNotPresent, Always, or Never
+    (air-gapped nodes whose runtime already holds every image; kubeadm then skips its ImagePull check)."""
 
 
 class ProxyMode(StrEnum):

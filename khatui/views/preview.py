@@ -83,7 +83,7 @@ def render_plan(plan: Plan, facts: dict[str, NodeFacts] | None = None, show_diff
     """The preview as a rich renderable: phases, then per node its steps and actions."""
     facts = facts or {}
     redact = Redactor(plan.secrets)
-    parts: list[RenderableType] = []
+    parts: list[RenderableType] = [Text(f"note: {note}", "yellow") for note in plan.notes]
     for phase in plan.phases:
         root = Tree(Text(f"{phase.title}", "bold underline"))
         for node in phase.nodes():
@@ -119,6 +119,7 @@ def plan_to_json(plan: Plan, facts: dict[str, NodeFacts] | None = None) -> dict[
         "specHash": plan.spec_hash,
         "summary": summary(plan),
         "changes": plan.changes(),
+        "notes": list(plan.notes),
         "phases": [
             {
                 "name": phase.name,

@@ -116,12 +116,13 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from khatui_lab.deviations import describe
     from khatui_lab.lab import Lab, LabStatus
 
     lab = Lab.existing(args.name)
     status = lab.status() if lab is not None else LabStatus(args.name, exists=False)
     if args.output == "json":
-        data = asdict(status) | {"up": status.up}
+        data = asdict(status) | {"up": status.up, "deviations": describe()}
         json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif not status.exists:
@@ -133,4 +134,7 @@ def _status(args: argparse.Namespace) -> int:
             pid = str(node.pid1) if node.pid1 is not None else "dead"
             sshd = "listening" if node.sshd_listening else "no"
             print(f"{node.name:<10} {node.address:<16} {pid:<8} {node.system_state:<13} {sshd}")
+        print("where the lab does not meet a rule of the real tools:")
+        for line in describe():
+            print(f"  - {line}")
     return 0 if status.up or not status.exists else 1

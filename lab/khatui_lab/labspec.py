@@ -13,13 +13,15 @@ from khatui.errors import KhatuiError
 from khatui.spec.document import to_yaml
 from khatui.spec.problems import Severity
 from khatui.spec.validate import validate_data
+from khatui_lab.deviations import describe
 from khatui_lab.layout import LB_PORT_SHARED, LabLayout
 
 HEADER = """\
 # khatui lab cluster spec, written by `khatui lab up`: {count} node(s) on {subnet}.
 # Every node is a namespace on this machine with its own systemd and sshd (`khatui lab status`).
 # Try: khatui validate --strict {path}
-"""
+# Where the lab does not meet a rule of the real tools (khatui_lab.deviations):
+{deviations}"""
 
 
 def lab_spec_data(layout: LabLayout, identity_file: Path) -> dict[str, Any]:
@@ -58,6 +60,8 @@ def lab_spec_data(layout: LabLayout, identity_file: Path) -> dict[str, Any]:
             "highAvailability": layout.high_availability,
             "nodes": nodes,
             "etcd": {"topology": "stacked", "runAs": "systemd"},
+            # A declared deviation (khatui_lab.deviations): no registry to pull images from.
+            "controlPlane": {"imagePullPolicy": "Never"},
             "loadBalancer": load_balancer,
         },
     }
@@ -70,5 +74,6 @@ def lab_spec_yaml(layout: LabLayout, identity_file: Path, path: Path) -> str:
     problems = [p for p in report.problems if p.severity in (Severity.ERROR, Severity.WARNING)]
     if report.cluster is None or problems:
         raise KhatuiError(f"the lab's own spec is not valid: {'; '.join(str(p) for p in problems)}")
-    header = HEADER.format(count=len(layout.nodes), subnet=layout.subnet, path=path)
+    deviations = "".join(f"# - {line}\n" for line in describe())
+    header = HEADER.format(count=len(layout.nodes), subnet=layout.subnet, path=path, deviations=deviations)
     return header + to_yaml(report.cluster)

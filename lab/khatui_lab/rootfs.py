@@ -19,8 +19,19 @@ from khatui_lab.layout import LabLayout, NodePlan
 
 OVERLAID = ("etc", "usr", "var", "opt", "home", "srv")
 """Host folders each node sees through an overlay of its own."""
-KEEP_WANTS = {"ssh.service"}
-"""Units enabled on the host image that stay enabled in nodes (the rest is whited out)."""
+KEEP_WANTS = ("ssh.service", "containerd.service")
+"""Units enabled in every node (whatever else the host image enables is whited out): sshd, and the
+real containerd (Debian's) as the container runtime kubeadm and the kubelet talk to."""
+CONTAINERD_CONFIG = """\
+# khatui lab: the node's container runtime, set up before the rollout as the lab pre-installs it.
+# The kubelet's cgroup driver is systemd (khatui's KubeletConfiguration), so runc's must be too;
+# the sandbox image is the one kubeadm v1.31 names.
+version = 2
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "registry.k8s.io/pause:3.10"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+  SystemdCgroup = true
+"""
 MASK = ("console-getty.service", "getty@tty1.service", "systemd-timesyncd.service")
 """Units masked in every node: no console to log in on, and the host owns the clock."""
 HOST = Path("/")
@@ -65,6 +76,7 @@ def prepare(lab_dir: Path, layout: LabLayout, node: NodePlan, client_public: byt
     _write(lab_dir, node.name, "/etc/hosts", "\n".join(hosts) + "\n")
     _write(lab_dir, node.name, "/etc/machine-id", uuid.uuid4().hex + "\n", mode=0o444)
     _ssh_host_key(lab_dir, node.name, host_key)
+    _write(lab_dir, node.name, "/etc/containerd/config.toml", CONTAINERD_CONFIG)
     _units(lab_dir, node.name)
 
 
@@ -85,10 +97,11 @@ def _units(lab_dir: Path, node: str) -> None:
         for link in sorted(wants.iterdir()):
             if link.name not in KEEP_WANTS:
                 _whiteout(lab_dir, node, f"/etc/systemd/system/{wants.name}/{link.name}")
-    ssh = upper(lab_dir, node, "/etc/systemd/system/multi-user.target.wants/ssh.service")
-    if not (system / "multi-user.target.wants/ssh.service").exists():
-        _shadow_dirs(lab_dir, node, "/etc/systemd/system/multi-user.target.wants")
-        ssh.symlink_to("/lib/systemd/system/ssh.service")
+    for unit in KEEP_WANTS:
+        link = upper(lab_dir, node, f"/etc/systemd/system/multi-user.target.wants/{unit}")
+        if not (system / "multi-user.target.wants" / unit).exists() and not link.is_symlink():
+            _shadow_dirs(lab_dir, node, "/etc/systemd/system/multi-user.target.wants")
+            link.symlink_to(f"/lib/systemd/system/{unit}")
     for unit in MASK:
         masked = upper(lab_dir, node, f"/etc/systemd/system/{unit}")
         _shadow_dirs(lab_dir, node, "/etc/systemd/system")

@@ -225,6 +225,9 @@ def kubelet_files(kubelet_config: dict[str, Any], flags: dict[str, str]) -> list
     config = {"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration"}
     config |= {k: v for k, v in kubelet_config.items() if k not in ("apiVersion", "kind")}
     config.setdefault("staticPodPath", str(MANIFESTS))
+    # kubeadm's default (cmd/kubeadm/app/componentconfigs/kubelet.go, kubeletConfig.Default: an empty
+    # cgroupDriver becomes "systemd"); a join gets the same through the kubelet-config ConfigMap.
+    config.setdefault("cgroupDriver", "systemd")
     write(KUBELET_DIR / "config.yaml", yaml.safe_dump(config, sort_keys=False), 0o644)
     args = " ".join(f"--{name}={value}" for name, value in sorted(flags.items()))
     write(KUBELET_DIR / "kubeadm-flags.env", f'KUBELET_KUBEADM_ARGS="{args}"\n', 0o644)

@@ -1,0 +1,41 @@
+"""Where the lab cannot meet a rule of the real tools: each deviation, in this one place.
+
+The lab never relaxes a rule quietly. What it cannot meet for real is listed here with the reason,
+the real rule it sets aside, how the lab's spec does it, and the test that checks the real rule on
+recorded facts or a stand-in. `lab.yaml` carries the list in its header, `khatui lab status` prints
+it, and the setting it needs in the spec makes khatui print a note at the top of every preview and
+every rollout log of the lab.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One rule of the real tools that the lab does not meet, and how it says so."""
+
+    rule: str
+    """The real rule, by the name the real tool reports."""
+    why: str
+    """Why the lab cannot meet it."""
+    setting: str
+    """What the lab's spec sets because of it (khatui notes it wherever the plan is shown or run)."""
+    test: str
+    """The test that checks the real rule."""
+
+
+DEVIATIONS = (
+    Deviation(
+        rule="kubeadm ImagePull (every image `kubeadm config images list` names is in the runtime or pullable)",
+        why="this machine reaches no container registry, and the lab's kubelet stand-in runs host binaries, not images",
+        setting="controlPlane.imagePullPolicy: Never (kubeadm then skips ImagePull, as it does on real air-gapped nodes)",
+        test="tests/lab/test_rules_kubeadm.py::test_image_pull_fails_without_a_runtime",
+    ),
+)
+
+
+def describe() -> list[str]:
+    """One line per deviation, for `lab.yaml`'s header and `khatui lab status`."""
+    return [f"{d.rule}: not met ({d.why}); the spec sets {d.setting}" for d in DEVIATIONS]
