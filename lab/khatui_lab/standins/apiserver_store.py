@@ -1,9 +1,10 @@
-"""kube-apiserver stand-in: what it stores (bootstrap tokens only), kept in etcd as the real one does.
+"""kube-apiserver stand-in: etcd through etcdctl, and bootstrap tokens (Secrets) read from it.
 
 Whichever apiserver the load balancer picks must know the tokens `kubeadm token create` made on the
-first control plane, so they cannot live in a file of one node: like the real apiserver's Secrets
-they live in etcd, under /registry/secrets/kube-system/bootstrap-token-<id> (as JSON, where the real
-apiserver writes protobuf), reached with etcdctl and the apiserver's own --etcd-* flags.
+first control plane, so they cannot live in a file of one node: like every object the stand-in
+stores (see `apiserver_registry`) they live in etcd, under /registry/secrets/kube-system/
+bootstrap-token-<id> (as JSON, where the real apiserver writes protobuf), reached with etcdctl and
+the apiserver's own --etcd-* flags.
 """
 
 from __future__ import annotations
@@ -52,13 +53,18 @@ class Etcd:
 
     def get(self, key: str, prefix: bool = False) -> list[bytes]:
         """The values under `key` (every key starting with it when `prefix`)."""
+        return [value for value, _revision in self.revisions(key, prefix)]
+
+    def revisions(self, key: str, prefix: bool = False) -> list[tuple[bytes, int]]:
+        """(value, modification revision) of `key` (every key starting with it when `prefix`)."""
         args = ["get", key, "-w", "json", *(["--prefix"] if prefix else [])]
         answer = json.loads(self._etcdctl(*args))
-        return [base64.b64decode(kv["value"]) for kv in answer.get("kvs") or []]
+        return [(base64.b64decode(kv["value"]), int(kv.get("mod_revision", 0))) for kv in answer.get("kvs") or []]
 
-    def put(self, key: str, value: bytes) -> None:
-        """Set `key` (the value goes through stdin: it is a secret)."""
-        self._etcdctl("put", key, input=value)
+    def put(self, key: str, value: bytes) -> int:
+        """Set `key` (the value goes through stdin: it may be a secret); the store's new revision."""
+        answer = json.loads(self._etcdctl("put", key, "-w", "json", input=value) or b"{}")
+        return int((answer.get("header") or {}).get("revision", 0))
 
     def delete(self, key: str) -> bool:
         """Delete `key`; False when it did not exist."""
