@@ -1,7 +1,8 @@
 """kube-apiserver stand-in: every object kept in etcd, checked as the real apiserver checks it.
 
 Keys are the real apiserver's: `/registry/<resource>/[<namespace>/]<name>` for built-in kinds
-(nodes under `minions`, services under `services/specs`, as the real registry names them) and
+(nodes under `minions`, services under `services/specs`, CRDs and APIServices under their group,
+as the real registry names them) and
 `/registry/<group>/<resource>/[<namespace>/]<name>` for custom resources; values are JSON where the
 real one writes protobuf. resourceVersion is the etcd revision of the object's last write.
 
@@ -25,7 +26,9 @@ from .apiserver_store import Etcd
 from .apiserver_workloads import computed_status
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-KEY_NAMES = {"nodes": "minions", "services": "services/specs"}
+KEY_NAMES = {"nodes": "minions", "services": "services/specs",
+             "customresourcedefinitions": "apiextensions.k8s.io/customresourcedefinitions",
+             "apiservices": "apiregistration.k8s.io/apiservices"}  # fmt: skip
 CRDS = "/registry/apiextensions.k8s.io/customresourcedefinitions/"
 
 
