@@ -4,6 +4,9 @@ kubectl refuse, the stand-ins refuse it in the same words (host-side, over a rea
 from __future__ import annotations
 
 import copy
+import io
+import json
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,8 @@ import pytest
 
 from khatui_lab.standins.apiserver_api import route
 from khatui_lab.standins.apiserver_registry import Registry
+from khatui_lab.standins.apiserver_schema import Schemas
+from khatui_lab.standins_install import LIB, PACKAGE, archive
 
 from .local_etcd import local_etcd, registry_on
 
@@ -231,3 +236,10 @@ def test_the_schemas_are_those_of_the_clusters_version(tmp_path: Path, etcd_regi
     old = registry_on(etcd_registry.etcd, "v1.29.10")
     assert old.schemas.version == "v1.29"
     assert ("resource.k8s.io", "v1alpha3", "DeviceClass") not in old.schemas.by_kind
+
+
+def test_the_stand_ins_reach_the_node_with_their_versions_schemas() -> None:
+    with tarfile.open(fileobj=io.BytesIO(archive("v1.30.2"))) as tar:
+        member = tar.extractfile(f"{LIB.lstrip('/')}/{PACKAGE}/schemas.json")
+        assert member is not None
+        assert Schemas(json.loads(member.read())).version == "v1.30"
