@@ -6,18 +6,24 @@ fake: a one-member etcd in a temporary folder starts in well under a second.
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from khatui_lab.standins.apiserver_api import route
 from khatui_lab.standins.apiserver_registry import Registry
 from khatui_lab.standins.apiserver_schema import Schemas
 from khatui_lab.standins.apiserver_store import Etcd
+from khatui_lab.standins.kubeclient import PATCH_TYPE, Reply
 from khatui_lab.standins_schemas import schemas_for
+
+ADMINS = frozenset({"kubeadm:cluster-admins", "system:authenticated"})
 
 
 def _free_port() -> int:
@@ -51,6 +57,24 @@ def local_etcd(folder: Path) -> Iterator[Etcd]:
         process.wait(10)
 
 
-def registry_on(etcd: Etcd, version: str = "v1.31.4") -> Registry:
-    """The apiserver stand-in's registry for Kubernetes `version` over `etcd`."""
-    return Registry(etcd, Schemas(json.loads(schemas_for(version))))
+def schemas(version: str = "v1.31.4") -> Schemas:
+    """The schemas the stand-ins get for Kubernetes `version`."""
+    return Schemas(json.loads(schemas_for(version)))
+
+
+def fresh_registry(etcd: Etcd, schemas: Schemas) -> Registry:
+    """A new apiserver registry over `etcd`, every object stored before deleted."""
+    subprocess.run(["etcdctl", f"--endpoints={etcd.endpoints}", "del", "--prefix", "/registry/"], check=True,
+                   capture_output=True)  # fmt: skip
+    return Registry(etcd, schemas)
+
+
+def admin_api(registry: Registry) -> Callable[..., Reply]:
+    """The kubectl stand-in's `api` served by `registry`'s request handling, as a cluster admin."""
+
+    def api(method: str, path: str, body: Any = None, content_type: str | None = None) -> Reply:
+        kind = content_type or (PATCH_TYPE if method == "PATCH" else "application/json")
+        code, answer = route(method, path, "kubernetes-admin", ADMINS, registry, copy.deepcopy(body), kind)
+        return Reply(code, answer)
+
+    return api

@@ -8,7 +8,6 @@ import io
 import json
 import tarfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +15,14 @@ import pytest
 from khatui_lab.standins.apiserver_api import route
 from khatui_lab.standins.apiserver_registry import Registry
 from khatui_lab.standins.apiserver_schema import Schemas
+from khatui_lab.standins.apiserver_store import Etcd
 from khatui_lab.standins_install import LIB, PACKAGE, archive
 
-from .local_etcd import local_etcd, registry_on
+from .local_etcd import ADMINS, fresh_registry, local_etcd, schemas
 
-ADMIN = ("kubernetes-admin", frozenset({"kubeadm:cluster-admins"}))
+SCHEMAS = schemas()
+
+ADMIN = ("kubernetes-admin", ADMINS)
 NODE_CP1 = ("system:node:cp1", frozenset({"system:nodes", "system:authenticated"}))
 STRICT = "?fieldValidation=Strict"
 DEPLOYMENT: dict[str, Any] = {
@@ -55,16 +57,14 @@ WIDGET = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name":
 
 
 @pytest.fixture(scope="module")
-def etcd_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    with local_etcd(tmp_path_factory.mktemp("etcd")) as etcd:
-        yield registry_on(etcd)
+def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Etcd]:
+    with local_etcd(tmp_path_factory.mktemp("etcd")) as running:
+        yield running
 
 
 @pytest.fixture
-def registry(etcd_registry: Registry) -> Registry:
-    etcd_registry.etcd._etcdctl("del", "/registry/", "--prefix")
-    etcd_registry._defaults_made = False
-    return etcd_registry
+def registry(etcd: Etcd) -> Registry:
+    return fresh_registry(etcd, SCHEMAS)
 
 
 def call(registry: Registry, method: str, path: str, body: Any = None, user: tuple[str, frozenset[str]] = ADMIN,
@@ -231,11 +231,10 @@ def test_lists_filter_by_label_selector(registry: Registry) -> None:
     assert len(call(registry, "GET", "/api/v1/nodes?labelSelector=role")[1]["items"]) == 2
 
 
-def test_the_schemas_are_those_of_the_clusters_version(tmp_path: Path, etcd_registry: Registry) -> None:
-    assert etcd_registry.schemas.version == "v1.31"
-    old = registry_on(etcd_registry.etcd, "v1.29.10")
-    assert old.schemas.version == "v1.29"
-    assert ("resource.k8s.io", "v1alpha3", "DeviceClass") not in old.schemas.by_kind
+def test_the_schemas_are_those_of_the_clusters_version() -> None:
+    assert SCHEMAS.version == "v1.31" and ("resource.k8s.io", "v1alpha3", "DeviceClass") in SCHEMAS.by_kind
+    old = schemas("v1.29.10")
+    assert old.version == "v1.29" and ("resource.k8s.io", "v1alpha3", "DeviceClass") not in old.by_kind
 
 
 def test_the_stand_ins_reach_the_node_with_their_versions_schemas() -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from khatui_lab.standins.kubeadm_token import TokenError, _short, ttl_seconds
 from khatui_lab.standins.kubeclient import _transient
-from khatui_lab.standins.kubectl import KubectlError, files_of, read_objects, resource
+from khatui_lab.standins.kubectl_api import KubectlError
+from khatui_lab.standins.kubectl_apply import files_of, read_objects, resource
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("2h", 7200), ("1h30m", 5400), ("24h0m0s", 86400), ("0", 0)])

@@ -166,7 +166,7 @@ class Registry:
             meta.pop("namespace", None)
         name = str(meta.get("name") or "")
         problems = [] if name else ["metadata.name: Required value: name or generateName is required"]
-        problems += [f"{path}: Required value" for path in findings.missing]
+        problems += [f"{path}: Required value" for path in findings.missing if path.split(".")[0] != "status"]
         if problems:
             raise invalid(kind, name, problems)
         return obj

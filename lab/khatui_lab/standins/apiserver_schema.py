@@ -9,9 +9,11 @@ OpenAPI definitions of the cluster's version (written beside it at install time,
 - `json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32`
 - `strict decoding error: unknown field "spec.foo", unknown field "spec.template.spec.containers[0].bar"`
 
-A field the schema marks required and the object lacks is reported as the validation error the
-real apiserver's hand-written validation gives for it (`spec.selector: Required value`); that
-validation checks much more (names, label syntax, ...), which the stand-in does not.
+A field the schema marks required and the object lacks, outside `status`, is reported as the
+validation error the real apiserver's hand-written validation gives for it (`spec.selector:
+Required value`): the schemas' `required` lists are the Go fields without omitempty, which that
+validation requires too outside status (where it checks little: a kubelet's partial nodeInfo passes).
+It checks much more (names, label syntax, ...), which the stand-in does not.
 """
 
 from __future__ import annotations
