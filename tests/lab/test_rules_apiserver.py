@@ -7,7 +7,6 @@ import copy
 import io
 import json
 import tarfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,12 +14,9 @@ import pytest
 from khatui_lab.standins.apiserver_api import route
 from khatui_lab.standins.apiserver_registry import Registry
 from khatui_lab.standins.apiserver_schema import Schemas
-from khatui_lab.standins.apiserver_store import Etcd
 from khatui_lab.standins_install import LIB, PACKAGE, archive
 
-from .local_etcd import ADMINS, fresh_registry, local_etcd, schemas
-
-SCHEMAS = schemas()
+from .local_etcd import ADMINS, SCHEMAS, schemas
 
 ADMIN = ("kubernetes-admin", ADMINS)
 NODE_CP1 = ("system:node:cp1", frozenset({"system:nodes", "system:authenticated"}))
@@ -54,17 +50,6 @@ CRD: dict[str, Any] = {
     },
 }  # fmt: skip
 WIDGET = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 3}}
-
-
-@pytest.fixture(scope="module")
-def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Etcd]:
-    with local_etcd(tmp_path_factory.mktemp("etcd")) as running:
-        yield running
-
-
-@pytest.fixture
-def registry(etcd: Etcd) -> Registry:
-    return fresh_registry(etcd, SCHEMAS)
 
 
 def call(registry: Registry, method: str, path: str, body: Any = None, user: tuple[str, frozenset[str]] = ADMIN,
@@ -242,3 +227,22 @@ def test_the_stand_ins_reach_the_node_with_their_versions_schemas() -> None:
         member = tar.extractfile(f"{LIB.lstrip('/')}/{PACKAGE}/schemas.json")
         assert member is not None
         assert Schemas(json.loads(member.read())).version == "v1.30"
+
+
+def test_lists_filter_by_supported_field_selectors_only(registry: Registry) -> None:
+    for name, kind in (("bootstrap-token-abcdef", "bootstrap.kubernetes.io/token"), ("db", "Opaque")):
+        secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": kind}
+        assert call(registry, "POST", "/api/v1/namespaces/kube-system/secrets", secret)[0] == 201
+    tokens = "/api/v1/namespaces/kube-system/secrets?fieldSelector=type%3Dbootstrap.kubernetes.io%2Ftoken"
+    assert [s["metadata"]["name"] for s in call(registry, "GET", tokens)[1]["items"]] == ["bootstrap-token-abcdef"]
+    code, body = call(registry, "GET", "/api/v1/namespaces/kube-system/secrets?fieldSelector=data.x%3D1")
+    assert (code, body["reason"]) == (400, "BadRequest") and body["message"].endswith(
+        "field label not supported: data.x"
+    )
+
+
+def test_the_systems_namespaces_may_not_be_deleted(registry: Registry) -> None:
+    code, body = call(registry, "DELETE", "/api/v1/namespaces/kube-system")
+    assert (code, body["reason"]) == (403, "Forbidden")
+    assert body["message"] == 'namespaces "kube-system" is forbidden: this namespace may not be deleted'
+    assert call(registry, "DELETE", "/api/v1/namespaces/kube-node-lease")[0] == 200

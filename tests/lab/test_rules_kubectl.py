@@ -4,7 +4,6 @@ handling over a real loopback etcd, prints what the real kubectl prints and exit
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,42 +11,12 @@ import pytest
 import yaml
 
 from khatui_lab.standins.apiserver_registry import Registry
-from khatui_lab.standins.apiserver_store import Etcd
 from khatui_lab.standins.kubectl_api import KubectlError, ServerError
 from khatui_lab.standins.kubectl_apply import apply
 from khatui_lab.standins.kubectl_get import delete, get, node_status, wait
 
-from .local_etcd import admin_api, fresh_registry, local_etcd, schemas
-
-SCHEMAS = schemas()
-DNS = """\
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: coredns, namespace: kube-system}
-data: {Corefile: ".:53 {}"}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: coredns, namespace: kube-system}
-spec:
-  replicas: 2
-  selector: {matchLabels: {k8s-app: kube-dns}}
-  template:
-    metadata: {labels: {k8s-app: kube-dns}}
-    spec: {containers: [{name: coredns, image: "registry.k8s.io/coredns/coredns:v1.11.3"}]}
-"""
-STORAGE = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: local}\nprovisioner: x\n"
-
-
-@pytest.fixture(scope="module")
-def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Etcd]:
-    with local_etcd(tmp_path_factory.mktemp("etcd")) as running:
-        yield running
-
-
-@pytest.fixture
-def registry(etcd: Etcd) -> Registry:
-    return fresh_registry(etcd, SCHEMAS)
+from .local_etcd import admin_api
+from .manifests import DNS, STORAGE
 
 
 def _apply(registry: Registry, path: Path) -> tuple[list[str], list[str]]:

@@ -3,7 +3,8 @@
 Paths are the real ones: `/api/v1/[namespaces/<ns>/]<resource>[/<name>[/status]]` for the core
 group, `/apis/<group>/<version>/...` for the others, and the discovery documents kubectl reads
 (`/api`, `/api/v1`, `/apis`, `/apis/<group>/<version>`). Verbs: create (POST), get and list
-(GET, `labelSelector` with `k=v`, `k!=v`, `k`, `!k`), update (PUT), patch (PATCH, merge and
+(GET, `labelSelector` with `k=v`, `k!=v`, `k`, `!k`; `fieldSelector` on the fields the real
+apiserver supports for the kind), update (PUT), patch (PATCH, merge and
 strategic-merge patches applied as JSON merge patches; JSON patches are refused), delete.
 `fieldValidation=Strict` refuses unknown fields (kubectl sends it); Ignore, and Warn (the server's
 default), accept them (no Warning headers are sent).
@@ -30,6 +31,8 @@ ADMIN_GROUPS = frozenset({"system:masters", "kubeadm:cluster-admins"})
 BOOTSTRAPPERS = "system:bootstrappers"
 PATCH_TYPES = ("application/merge-patch+json", "application/strategic-merge-patch+json")
 NAMESPACE_SUBRESOURCES = ("status", "finalize")
+IMMORTAL = ("default", "kube-system", "kube-public")
+"""Namespaces the NamespaceLifecycle admission plugin refuses to delete (kube-apiserver's defaults)."""
 
 
 def forbidden(user: str, verb: str, kind: Kind, name: str, namespace: str | None, subresource: str) -> ApiError:
@@ -80,6 +83,29 @@ def selected(obj: dict[str, Any], selector: str) -> bool:
             raise ApiError(400, "BadRequest", f"unable to parse requirement: {term!r} (khatui lab stand-in: set-based "
                            "selectors are not supported)")  # fmt: skip
         elif term not in labels:
+            return False
+    return True
+
+
+FIELDS = {"Secret": ("type",), "Pod": ("spec.nodeName", "status.phase"), "Node": ("spec.unschedulable",),
+          "Event": ("involvedObject.name", "reason")}  # fmt: skip
+"""Fields a fieldSelector may name beyond metadata.name and metadata.namespace, per kind."""
+
+
+def field_selected(obj: dict[str, Any], selector: str, kind: Kind) -> bool:
+    """True when `obj` matches a field selector (`f=v`, `f==v`, `f!=v` terms, the fields the real
+    apiserver supports for the kind); BadRequest naming an unsupported field, as the real one does."""
+    for term in filter(None, (t.strip() for t in selector.split(","))):
+        negated = "!=" in term
+        path, _, value = term.replace("!=", "=").replace("==", "=").partition("=")
+        if path not in ("metadata.name", "metadata.namespace", *FIELDS.get(kind.kind, ())):
+            raise ApiError(400, "BadRequest", f'Unable to find "{kind.api_version}, Resource={kind.resource}" that '
+                           f'match label selector "", field selector "{selector}": field label not supported: {path}')  # fmt: skip
+        found: Any = obj
+        for part in path.split("."):
+            found = found.get(part) if isinstance(found, dict) else None
+        actual = str(found).lower() if isinstance(found, bool) else "" if found is None else str(found)
+        if (actual == value) == negated:
             return False
     return True
 
@@ -147,7 +173,8 @@ def _do(verb: str, kind: Kind, namespace: str | None, name: str, subresource: st
             raise not_found(kind, name)
         return 200, found
     if verb == "list":
-        items = [o for o in registry.list(kind, namespace) if selected(o, query.get("labelSelector", ""))]
+        labels, fields = query.get("labelSelector", ""), query.get("fieldSelector", "")
+        items = [o for o in registry.list(kind, namespace) if selected(o, labels) and field_selected(o, fields, kind)]
         return 200, {"kind": f"{kind.kind}List", "apiVersion": kind.api_version, "metadata": {}, "items": items}
     if verb == "create":
         return 201, registry.create(kind, namespace, body, strict)
@@ -158,6 +185,9 @@ def _do(verb: str, kind: Kind, namespace: str | None, name: str, subresource: st
             raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted "
                            "media types include: " + ", ".join(PATCH_TYPES) + " (khatui lab stand-in)")  # fmt: skip
         return 200, registry.patch(kind, namespace, name, body, subresource, strict)
+    if kind.kind == "Namespace" and not kind.group and name in IMMORTAL:
+        raise ApiError(403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                       {"name": name, "kind": "namespaces"})  # fmt: skip
     registry.delete(kind, namespace, name)
     return 200, status(200, "", "", {"name": name, "group": kind.group, "kind": kind.resource})
 
