@@ -122,13 +122,16 @@ def test_wait_for_a_condition_times_out_as_kubectl_does(registry: Registry, caps
     assert wait(api, ["node/cp1"], "default", "condition=Ready", "1s") == 0
     assert capsys.readouterr().out == "node/cp1 condition met\n"
     with pytest.raises(KubectlError, match=r"^timed out waiting for the condition on nodes/cp2$"):
-        wait(api, ["nodes", "cp2"], "default", "condition=Ready", "0s")
+        wait(api, ["nodes", "cp2"], "default", "condition=Ready", "1s")
+    with pytest.raises(KubectlError, match=r"^condition not met for nodes/cp2$"):
+        wait(api, ["node/cp2"], "default", "condition=Ready", "0")
+    assert wait(api, ["node/cp2"], "default", "condition=ready=false", "0") == 0
 
 
 def test_a_deployment_never_becomes_available_in_the_lab(registry: Registry, tmp_path: Path) -> None:
     (tmp_path / "d.yaml").write_text(DNS)
     _apply(registry, tmp_path / "d.yaml")
-    with pytest.raises(KubectlError, match="timed out waiting for the condition on deployments/coredns"):
+    with pytest.raises(KubectlError, match=r"^condition not met for deployments.apps/coredns$"):
         wait(admin_api(registry), ["deployment/coredns"], "kube-system", "condition=Available", "0s")
 
 

@@ -51,9 +51,11 @@ def _row(mapping: Mapping, obj: dict[str, Any]) -> list[str]:
     created = age(meta.get("creationTimestamp"))
     if mapping.kind == "Node" and not mapping.group:
         prefix = "node-role.kubernetes.io/"
-        roles = sorted(k[len(prefix) :] for k in meta.get("labels") or {} if k.startswith(prefix))
+        labels = meta.get("labels") or {}
+        roles = {k[len(prefix) :] for k in labels if k.startswith(prefix) and k[len(prefix) :]}
+        roles |= {str(labels["kubernetes.io/role"])} if labels.get("kubernetes.io/role") else set()
         version = str((status.get("nodeInfo") or {}).get("kubeletVersion") or "")
-        return [meta["name"], node_status(obj), ",".join(roles) or "<none>", created, version]
+        return [meta["name"], node_status(obj), ",".join(sorted(roles)) or "<none>", created, version]
     if mapping.kind == "Deployment":
         wanted = (obj.get("spec") or {}).get("replicas", 1)
         ready = f"{status.get('readyReplicas', 0)}/{wanted}"
@@ -150,22 +152,39 @@ def _targets(discovery: Discovery, args: list[str]) -> list[tuple[Mapping, str]]
     return targets
 
 
+def met(obj: dict[str, Any], wanted: str, value: str) -> bool:
+    """kubectl's ConditionalWait check: the condition (names and values compared case-insensitively)
+    has the value, and it is not older than the object's generation (observedGeneration)."""
+    status = obj.get("status") or {}
+    for condition in status.get("conditions") or []:
+        if str(condition.get("type", "")).lower() != wanted.lower() or "status" not in condition:
+            continue
+        generation = (obj.get("metadata") or {}).get("generation")
+        observed = condition.get("observedGeneration", status.get("observedGeneration"))
+        if generation is not None and observed is not None and observed < generation:
+            return False
+        return str(condition["status"]).lower() == value.lower()
+    return False
+
+
 def wait(api: Api, args: list[str], namespace: str, condition: str, timeout: str) -> int:
-    """`kubectl wait --for=condition=C[=V] TYPE/NAME...`: 0 when every one meets it in time."""
+    """`kubectl wait --for=condition=C[=V] TYPE/NAME...`: 0 when every one meets it in time
+    (`--timeout=0` looks once: `condition not met for ...`)."""
     if not condition.startswith("condition="):
         raise KubectlError(f'unrecognized condition: "{condition}" (khatui lab stand-in: condition=... only)')
     wanted, _, value = condition[len("condition=") :].partition("=")
-    value = value or "True"
-    deadline = time.monotonic() + seconds(timeout or "30s")
+    limit = seconds(timeout or "30s")
+    deadline = time.monotonic() + limit
     for mapping, name in _targets(Discovery(api), args):
         while True:
             reply = api("GET", mapping.path(namespace, name))
             if reply.status != 200:
                 raise ServerError(reply)
-            conditions = (reply.body.get("status") or {}).get("conditions") or []
-            if any(c.get("type", "").lower() == wanted.lower() and c.get("status") == value for c in conditions):
+            if met(reply.body, wanted, value or "True"):
                 print(f"{mapping.singular}/{name} condition met")
                 break
+            if limit == 0:
+                raise KubectlError(f"condition not met for {mapping.qualified}/{name}")
             if time.monotonic() >= deadline:
                 raise KubectlError(f"timed out waiting for the condition on {mapping.resource}/{name}")
             time.sleep(1.0)
