@@ -112,7 +112,11 @@ class Registry:
         namespace = next(k for k in self.builtin if k.kind == "Namespace")
         for name in DEFAULT_NAMESPACES:
             if self.get(namespace, None, name) is None:
-                self.create(namespace, None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+                try:
+                    self.create(namespace, None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+                except ApiError as error:  # another apiserver (or request) made it first
+                    if error.code != 409:
+                        raise
         self._defaults_made = True
 
     def get(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any] | None:
