@@ -14,6 +14,7 @@ import pytest
 from khatui_lab.standins.apiserver_api import route
 from khatui_lab.standins.apiserver_registry import Registry
 from khatui_lab.standins.apiserver_schema import Schemas
+from khatui_lab.standins.apiserver_store import Etcd
 from khatui_lab.standins_install import LIB, PACKAGE, archive
 
 from .local_etcd import ADMINS, SCHEMAS, schemas
@@ -246,3 +247,10 @@ def test_the_systems_namespaces_may_not_be_deleted(registry: Registry) -> None:
     assert (code, body["reason"]) == (403, "Forbidden")
     assert body["message"] == 'namespaces "kube-system" is forbidden: this namespace may not be deleted'
     assert call(registry, "DELETE", "/api/v1/namespaces/kube-node-lease")[0] == 200
+
+
+def test_a_request_is_authorized_before_the_store_is_reached() -> None:
+    unreachable = Registry(Etcd("http://127.0.0.1:9"), SCHEMAS)  # any etcdctl call would fail
+    code, body = route("GET", "/api/v1/namespaces/kube-system/configmaps/x", "system:anonymous", frozenset(),
+                       unreachable, None)  # fmt: skip
+    assert (code, body["reason"]) == (403, "Forbidden")

@@ -142,7 +142,6 @@ def _route(method: str, url: str, user: str, groups: frozenset[str], registry: R
         return 200, group_list(registry.kinds())
     else:
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
-    registry.ensure_default_namespaces()
     if not rest:
         listing = resource_list(registry.kinds(), api_version)
         if method != "GET" or not listing["resources"]:
@@ -158,7 +157,8 @@ def _route(method: str, url: str, user: str, groups: frozenset[str], registry: R
         raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on resources of kind {kind.qualified!r}")
     if kind.namespaced and not namespace and verb not in ("list",):
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
-    authorize(user, groups, verb, kind, name, namespace, subresource)
+    authorize(user, groups, verb, kind, name, namespace, subresource)  # before the store is touched
+    registry.ensure_default_namespaces()
     strict = query.get("fieldValidation", "Warn") == "Strict"  # the server's default is Warn
     return _do(verb, kind, namespace, name, subresource, registry, body, content_type, query, strict)
 

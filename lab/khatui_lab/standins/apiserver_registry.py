@@ -95,8 +95,13 @@ class Registry:
         return [*self.builtin, *(kind for crd in crds for kind in crd_kinds(crd))]
 
     def kind(self, api_version: str, resource: str) -> Kind | None:
-        """The kind served as `resource` in `api_version` (None: not served)."""
-        return next((k for k in self.kinds() if k.api_version == api_version and k.resource == resource), None)
+        """The kind served as `resource` in `api_version` (None: not served); built-in kinds are found
+        without reading etcd, so a request can be authorized before the store is reached."""
+
+        def served(kinds: list[Kind]) -> Kind | None:
+            return next((k for k in kinds if k.api_version == api_version and k.resource == resource), None)
+
+        return served(self.builtin) or served(self.kinds())
 
     def key(self, kind: Kind, namespace: str | None, name: str = "") -> str:
         """The etcd key of an object (a prefix of its namespace or resource when `name` is '')."""
