@@ -70,7 +70,7 @@ def test_wheel_installs_into_a_fresh_venv_without_the_lab(tmp_path: Path) -> Non
     lab_wheel, lab_names = build_wheel(ROOT / "lab", tmp_path / "lab-wheels")
     assert {name.split("/", 1)[0] for name in lab_names} == {"khatui_lab", "khatui_lab-0.1.0.dist-info"}
     assert {"khatui_lab/node-init.sh", "khatui_lab/standins/kubeadm.py", "khatui_lab/command.py"} <= set(lab_names)
-    subprocess.run([venv / "bin" / "pip", "install", "-q", "--no-deps", str(lab_wheel)], check=True, env=FRESH)
+    subprocess.run([venv / "bin" / "pip", "install", "-q", str(lab_wheel)], check=True, env=FRESH)
     help_text = subprocess.run([khatui, "--help"], check=True, capture_output=True, text=True, env=FRESH).stdout
     assert commands(help_text)["lab"] == "bring up a local multi-node lab to try khatui on"
     archive = tmp_path / "standins.tar"

@@ -6,7 +6,8 @@ every module of it, found with importlib.resources wherever khatui-lab is instal
 Layout on the node, mirroring where Debian's kubeadm/kubelet packages and kubeadm's manifests put
 things, so khatui's rendered paths (/usr/bin/kubelet, kubelet.service drop-ins) work unchanged:
 
-    /usr/local/lib/khatui-lab/khatui_lab_standins/   this package (+ VERSION)
+    /usr/local/lib/khatui-lab/khatui_lab_standins/   this package (+ VERSION, and schemas.json: the
+                                                     version's API schemas, see standins_schemas)
     /usr/local/bin/{kubeadm,kubelet,kubectl,kube-apiserver,kube-controller-manager,kube-scheduler}
                                                      launchers headed "khatui lab stand-in"
     /usr/bin/kubeadm, /usr/bin/kubelet, /usr/bin/kubectl   symlinks to the launchers
@@ -23,6 +24,8 @@ import tarfile
 import time
 from importlib import resources
 from typing import Protocol
+
+from .standins_schemas import schemas_for
 
 LIB = "/usr/local/lib/khatui-lab"
 PACKAGE = "khatui_lab_standins"
@@ -107,6 +110,7 @@ def archive(version: str = "v1.31.4") -> bytes:
         for module in sorted(entry.name for entry in source.iterdir() if entry.name.endswith(".py")):
             add(f"{LIB}/{PACKAGE}/{module}", (source / module).read_bytes())
         add(f"{LIB}/{PACKAGE}/VERSION", f"{version}\n".encode())
+        add(f"{LIB}/{PACKAGE}/schemas.json", schemas_for(version))
         for name in LAUNCHERS:
             add(f"/usr/local/bin/{name}", launcher(name).encode(), 0o755)
         for name in SYMLINKS:

@@ -14,6 +14,9 @@ import paramiko
 import pytest
 
 from khatui_lab.lab import Lab, remove_lab
+from khatui_lab.standins.apiserver_registry import Registry
+from khatui_lab.standins.apiserver_store import Etcd
+from tests.lab.local_etcd import SCHEMAS, fresh_registry, local_etcd
 
 SUBNET = "10.91.0.0/24"
 NAME = "kt"
@@ -32,6 +35,19 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     finally:
         lab.down()
         _TIMES["lab"] += time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Etcd]:
+    """A loopback etcd for one module of host-side stand-in tests (not the `lab` tier)."""
+    with local_etcd(tmp_path_factory.mktemp("etcd")) as running:
+        yield running
+
+
+@pytest.fixture
+def registry(etcd: Etcd) -> Registry:
+    """The apiserver stand-in's registry over `etcd`, emptied."""
+    return fresh_registry(etcd, SCHEMAS)
 
 
 def ssh(lab: Lab, node: str, known_hosts: Path | None = None) -> paramiko.SSHClient:

@@ -42,8 +42,8 @@ def test_up_installed_launchers_that_say_they_are_stand_ins(lab: Lab, cluster_ca
         f"/usr/local/bin/{name}"
         for name in ("kubeadm", "kubelet", "kubectl", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
     ]
-    result = lab.run_in("cp3", ["kubectl", "delete", "pod", "x"], check=False)
-    assert result.returncode == 1 and b'unknown command "delete"' in result.stderr
+    result = lab.run_in("cp3", ["kubectl", "drain", "cp3"], check=False)
+    assert result.returncode == 1 and b'unknown command "drain"' in result.stderr
 
 
 def test_kubelet_runs_a_static_pod_and_restarts_it(lab: Lab, cluster_ca: Issued) -> None:

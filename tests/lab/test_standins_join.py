@@ -5,6 +5,7 @@ apply -f` of the addons folder, and `kubectl get lease`."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 
@@ -14,6 +15,7 @@ import yaml
 from khatui_lab.lab import Lab
 from tests.lab.certs import Issued, make_ca
 from tests.lab.conftest import wait_for
+from tests.lab.manifests import DNS, STORAGE
 from tests.lab.standin_cluster import (
     CP1,
     LAB_LACKS,
@@ -140,22 +142,10 @@ def test_worker_join_writes_the_ca_and_starts_the_kubelet(lab: Lab, cluster: Iss
     assert _run(lab, "cp3", "systemctl", "is-active", "kubelet").stdout == b"active\n"
 
 
-DNS = """\
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: coredns, namespace: kube-system}
-data: {Corefile: ".:53 {}"}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: coredns, namespace: kube-system}
-spec: {replicas: 2}
-"""
-STORAGE = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: local}\nprovisioner: x\n"
 BAD = "apiVersion: v1\nmetadata: {name: nameless-kind}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n"
 
 
-def test_kubectl_apply_records_a_folder_and_refuses_a_bad_document(lab: Lab, cluster: Issued) -> None:
+def test_kubectl_apply_stores_a_folder_and_refuses_a_bad_document(lab: Lab, cluster: Issued) -> None:
     lab.put_file("cp1", f"{ADDONS}/10-dns.yaml", DNS.encode())
     lab.put_file("cp1", f"{ADDONS}/20-storage.yaml", STORAGE.encode())
     apply = ["kubectl", "--kubeconfig", ADMIN, "apply", "-f", ADDONS]  # the rollout's command
@@ -172,15 +162,18 @@ def test_kubectl_apply_records_a_folder_and_refuses_a_bad_document(lab: Lab, clu
         "deployment.apps/coredns configured",
         "storageclass.storage.k8s.io/local unchanged",
     ]
+    get = ["kubectl", "--kubeconfig", ADMIN, "get", "deployment", "coredns", "-n", "kube-system", "-o", "json"]
+    stored = _run(lab, "cp1", *get).stdout  # kept in etcd: what any control plane's apiserver answers
+    assert json.loads(stored)["spec"]["replicas"] == 3
 
-    record = lab.run_in("cp1", ["cat", "/var/lib/khatui-lab-standin/kubectl-applied.json"]).stdout
     lab.put_file("cp1", f"{ADDONS}/30-bad.yaml", BAD.encode())
     result = _run(lab, "cp1", *apply)
     assert result.returncode == 1
     assert b'30-bad.yaml" (document 1): kind not set' in result.stderr
     assert b'30-bad.yaml" (document 2): metadata.name not set' in result.stderr
     assert b"nothing was applied" in result.stderr
-    assert lab.run_in("cp1", ["cat", "/var/lib/khatui-lab-standin/kubectl-applied.json"]).stdout == record
+    lab.run_in("cp1", ["rm", f"{ADDONS}/30-bad.yaml"])
+    assert _run(lab, "cp1", *get).stdout == stored
 
     wrong = discovery_conf(make_ca("kubernetes").cert, TOKEN, server=f"https://{CP1}:6443")
     lab.put_file("cp1", "/root/wrong-ca.conf", wrong)
@@ -204,5 +197,5 @@ def test_kubectl_get_lease_answers_from_the_static_pods(lab: Lab, cluster: Issue
     assert result.returncode == 1
     assert b'Error from server (NotFound): leases.coordination.k8s.io "kube-scheduler" not found' in result.stderr
     assert _run(lab, "cp1", "kubectl", "--kubeconfig", ADMIN, "get", "lease", "kube-scheduler").returncode == 1
-    result = _run(lab, "cp1", "kubectl", "--kubeconfig", ADMIN, "get", "pods")
-    assert result.returncode == 1 and b'resource type "pods"' in result.stderr
+    result = _run(lab, "cp1", "kubectl", "--kubeconfig", ADMIN, "get", "widgets")
+    assert result.returncode == 1 and b'error: the server doesn\'t have a resource type "widgets"' in result.stderr

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import ssl
 from pathlib import Path
 
 import pytest
 
-from khatui_lab.standins.apiserver_store import check_token_secret
 from khatui_lab.standins.kubeadm_token import TokenError, _short, ttl_seconds
 from khatui_lab.standins.kubeclient import _transient
-from khatui_lab.standins.kubectl import KubectlError, files_of, read_objects, resource
+from khatui_lab.standins.kubectl_api import KubectlError
+from khatui_lab.standins.kubectl_apply import files_of, read_objects, resource
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("2h", 7200), ("1h30m", 5400), ("24h0m0s", 86400), ("0", 0)])
@@ -27,24 +26,6 @@ def test_a_bad_ttl_is_refused(text: str) -> None:
 
 def test_ttls_print_as_kubeadm_does() -> None:
     assert [_short(s) for s in (-5, 30, 7199, 7200, 90000)] == ["<invalid>", "30s", "1h", "2h", "1d"]
-
-
-def _secret(name: str, token_id: str, token_secret: str) -> dict[str, object]:
-    data = {"token-id": token_id, "token-secret": token_secret}
-    return {
-        "kind": "Secret",
-        "type": "bootstrap.kubernetes.io/token",
-        "metadata": {"name": name},
-        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
-    }
-
-
-def test_only_well_formed_bootstrap_token_secrets_are_stored() -> None:
-    assert check_token_secret(_secret("bootstrap-token-abcdef", "abcdef", "0123456789abcdef")) is None
-    assert "do not form a token" in str(check_token_secret(_secret("bootstrap-token-abcdef", "abcdeg", "0" * 16)))
-    assert "do not form a token" in str(check_token_secret(_secret("bootstrap-token-abcdef", "abcdef", "short")))
-    assert "only bootstrap tokens" in str(check_token_secret(_secret("db-password", "abcdef", "0" * 16)))
-    assert check_token_secret([]) == "the body is not a Secret"
 
 
 def test_only_transient_failures_are_retried() -> None:

@@ -1,9 +1,10 @@
-"""kube-apiserver stand-in: what it stores (bootstrap tokens only), kept in etcd as the real one does.
+"""kube-apiserver stand-in: etcd through etcdctl, and bootstrap tokens (Secrets) read from it.
 
 Whichever apiserver the load balancer picks must know the tokens `kubeadm token create` made on the
-first control plane, so they cannot live in a file of one node: like the real apiserver's Secrets
-they live in etcd, under /registry/secrets/kube-system/bootstrap-token-<id> (as JSON, where the real
-apiserver writes protobuf), reached with etcdctl and the apiserver's own --etcd-* flags.
+first control plane, so they cannot live in a file of one node: like every object the stand-in
+stores (see `apiserver_registry`) they live in etcd, under /registry/secrets/kube-system/
+bootstrap-token-<id> (as JSON, where the real apiserver writes protobuf), reached with etcdctl and
+the apiserver's own --etcd-* flags.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 PREFIX = "/registry/secrets/kube-system/"
-TOKEN_TYPE = "bootstrap.kubernetes.io/token"
 TOKEN = re.compile(r"^([a-z0-9]{6})\.([a-z0-9]{16})$")
-NAME = re.compile(r"^bootstrap-token-([a-z0-9]{6})$")
 
 
 class StoreError(Exception):
@@ -52,13 +51,18 @@ class Etcd:
 
     def get(self, key: str, prefix: bool = False) -> list[bytes]:
         """The values under `key` (every key starting with it when `prefix`)."""
+        return [value for value, _revision in self.revisions(key, prefix)]
+
+    def revisions(self, key: str, prefix: bool = False) -> list[tuple[bytes, int]]:
+        """(value, modification revision) of `key` (every key starting with it when `prefix`)."""
         args = ["get", key, "-w", "json", *(["--prefix"] if prefix else [])]
         answer = json.loads(self._etcdctl(*args))
-        return [base64.b64decode(kv["value"]) for kv in answer.get("kvs") or []]
+        return [(base64.b64decode(kv["value"]), int(kv.get("mod_revision", 0))) for kv in answer.get("kvs") or []]
 
-    def put(self, key: str, value: bytes) -> None:
-        """Set `key` (the value goes through stdin: it is a secret)."""
-        self._etcdctl("put", key, input=value)
+    def put(self, key: str, value: bytes) -> int:
+        """Set `key` (the value goes through stdin: it may be a secret); the store's new revision."""
+        answer = json.loads(self._etcdctl("put", key, "-w", "json", input=value) or b"{}")
+        return int((answer.get("header") or {}).get("revision", 0))
 
     def delete(self, key: str) -> bool:
         """Delete `key`; False when it did not exist."""
@@ -85,55 +89,16 @@ def expired(secret: dict[str, Any], now: datetime.datetime | None = None) -> boo
     return when <= (now or datetime.datetime.now(datetime.UTC))
 
 
-def check_token_secret(secret: Any) -> str | None:
-    """Why `secret` is not a bootstrap-token Secret the stand-in can store (None when it is one)."""
-    if not isinstance(secret, dict) or secret.get("kind") != "Secret":
-        return "the body is not a Secret"
-    name = str((secret.get("metadata") or {}).get("name", ""))
-    match = NAME.match(name)
-    if secret.get("type") != TOKEN_TYPE or match is None:
-        return f"the khatui lab stand-in stores only bootstrap tokens (type {TOKEN_TYPE}, name bootstrap-token-<id>)"
-    try:
-        token_id, token_secret = data_field(secret, "token-id"), data_field(secret, "token-secret")
-        expiration = data_field(secret, "expiration")
-        if expiration:
-            datetime.datetime.fromisoformat(expiration.replace("Z", "+00:00"))
-    except ValueError as exc:
-        return f"Secret {name}: {exc}"
-    if token_id != match.group(1) or not TOKEN.match(f"{token_id}.{token_secret}"):
-        return f"Secret {name}: data.token-id/token-secret do not form a token [a-z0-9]{{6}}.[a-z0-9]{{16}} of that id"
-    return None
-
-
 class Tokens:
-    """Bootstrap-token Secrets in etcd."""
+    """Bootstrap-token Secrets in etcd, for authentication (the registry stores them)."""
 
     def __init__(self, etcd: Etcd) -> None:
         self.etcd = etcd
-
-    def list(self) -> list[dict[str, Any]]:
-        """Every bootstrap-token Secret."""
-        secrets = [json.loads(value) for value in self.etcd.get(PREFIX + "bootstrap-token-", prefix=True)]
-        return [s for s in secrets if isinstance(s, dict)]
 
     def get(self, name: str) -> dict[str, Any] | None:
         """The Secret `name`, None when absent."""
         values = self.etcd.get(PREFIX + name)
         return json.loads(values[0]) if values else None
-
-    def create(self, secret: dict[str, Any]) -> bool:
-        """Store `secret` (already checked); False when one of that name exists."""
-        name = str(secret["metadata"]["name"])
-        if self.get(name) is not None:
-            return False
-        stored = {**secret, "metadata": {**secret["metadata"], "namespace": "kube-system"}}
-        stored["metadata"].setdefault("creationTimestamp", _now())
-        self.etcd.put(PREFIX + name, json.dumps(stored).encode())
-        return True
-
-    def delete(self, name: str) -> bool:
-        """Delete the Secret `name`; False when absent."""
-        return self.etcd.delete(PREFIX + name)
 
     def authenticate(self, bearer: str) -> str | None:
         """The user `system:bootstrap:<id>` when `bearer` is a stored, unexpired token; else None."""
@@ -148,7 +113,3 @@ class Tokens:
         if data_field(secret, "usage-bootstrap-authentication") != "true":
             return None
         return f"system:bootstrap:{match.group(1)}"
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

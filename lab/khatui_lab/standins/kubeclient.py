@@ -146,6 +146,10 @@ def _transient(reason: object) -> bool:
     return isinstance(reason, ConnectionError | TimeoutError | EOFError)
 
 
+PATCH_TYPE = "application/strategic-merge-patch+json"
+"""What a PATCH body is unless told (client-go's kubelet patches node status so)."""
+
+
 def request(
     config: Kubeconfig,
     method: str,
@@ -153,17 +157,18 @@ def request(
     body: Any = None,
     wait: float = WAIT_SECONDS,
     say: Any = None,
-    content_type: str = "application/json",
+    content_type: str | None = None,
 ) -> Reply:
-    """`method path` on the kubeconfig's server (a body is sent as JSON, labelled `content_type`, e.g.
-    a PATCH's patch type); retries transient failures for up to `wait` seconds."""
+    """`method path` on the kubeconfig's server; retries transient failures for up to `wait` seconds.
+
+    A body goes as JSON (`content_type` names a patch's kind: merge-patch or strategic-merge-patch)."""
     context = tls_context(config)
     url = config.server + path
     headers = {"Accept": "application/json", "User-Agent": "khatui-lab-stand-in"}
     data = None
     if body is not None:
         data = json.dumps(body).encode()
-        headers["Content-Type"] = content_type
+        headers["Content-Type"] = content_type or (PATCH_TYPE if method == "PATCH" else "application/json")
     if config.token:
         headers["Authorization"] = f"Bearer {config.token}"
     deadline = time.monotonic() + wait

@@ -1,48 +1,35 @@
-"""Stand-in for kubectl: `apply -f`, `get lease`, `version`; anything else is refused by name.
+"""Stand-in for kubectl: `apply -f`, `get`, `wait`, `delete`, `version`; anything else is refused by name.
 
-`apply -f PATH` (a file, or the *.yaml/*.yml/*.json files of a directory, in name order) parses
-every YAML document and refuses the whole set, applying nothing, when one lacks apiVersion, kind or
-metadata.name (stricter than kubectl, which would apply the others). It then checks the kubeconfig's
-server answers /healthz over TLS verified with the kubeconfig's CA, as its user, and records the
-objects in this node's APPLIED file, printing `kind.group/name created|configured|unchanged` as
-kubectl does: the apiserver stand-in stores no such objects.
-
-`get lease` answers from this node (see `kubectl_lease`).
+Every command but `version --client` talks to the kubeconfig's server (HTTPS verified with its CA,
+as its user): the apiserver stand-ins store the objects (see `kubectl_apply`, `kubectl_get`).
+`get lease` alone answers from this node (see `kubectl_lease`): nothing in the lab renews leases.
+Errors print as kubectl prints them: `error: ...`, or `Error from server (NotFound): ...`; exit 1.
 """
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .common import parse_flags, version
-from .kubeclient import ClientError, load_kubeconfig, request
+from .kubeclient import ClientError, Reply, load_kubeconfig, request
+from .kubectl_api import Api, KubectlError
+from .kubectl_apply import apply
+from .kubectl_get import delete, get, wait
+from .kubectl_lease import RESOURCES as LEASES
 from .kubectl_lease import get_leases
 
-APPLIED = Path("/var/lib/khatui-lab-standin/kubectl-applied.json")
-SUFFIXES = (".yaml", ".yml", ".json")
-BOOLEANS = frozenset({"client", "help", "h"})
+BOOLEANS = frozenset({"client", "help", "h", "A", "all-namespaces", "ignore-not-found"})
+COMMON = {"kubeconfig", "namespace", "n", "v"}
 COMMANDS = {
-    "apply": {"kubeconfig", "namespace", "n", "f", "filename", "v"},
-    "get": {"kubeconfig", "namespace", "n", "v"},
+    "apply": COMMON | {"f", "filename", "validate"},
+    "get": COMMON | {"A", "all-namespaces", "o", "output", "l", "selector"},
+    "wait": COMMON | {"for", "timeout"},
+    "delete": COMMON | {"f", "filename", "ignore-not-found"},
     "version": {"kubeconfig", "client", "v"},
 }
-CLUSTER_SCOPED = frozenset({
-    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "StorageClass", "CSIDriver",
-    "CSINode", "CustomResourceDefinition", "PriorityClass", "APIService", "IngressClass", "RuntimeClass",
-    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "VolumeSnapshotClass",
-})  # fmt: skip
-
-
-class KubectlError(Exception):
-    """kubectl fails with this message (exit code 1)."""
 
 
 def main(argv: list[str]) -> int:
@@ -50,26 +37,54 @@ def main(argv: list[str]) -> int:
     try:
         flags, positional = parse_flags(argv, BOOLEANS)
         if not positional or "help" in flags or "h" in flags:
-            raise KubectlError("khatui lab stand-in for kubectl: supports apply -f, get lease, version only")
+            raise KubectlError("khatui lab stand-in for kubectl: supports apply -f, get, wait, delete, version")
         command = positional[0]
         if command not in COMMANDS:
             raise KubectlError(
-                f'unknown command "{command}" for "kubectl" (khatui lab stand-in: apply, get lease, version)'
+                f'unknown command "{command}" for "kubectl" (khatui lab stand-in: apply, get, wait, delete, version)'
             )
         unknown = sorted(set(flags) - COMMANDS[command])
         if unknown:
             raise KubectlError(
                 f"unknown flag: --{unknown[0]} (khatui lab stand-in: kubectl {command} does not support it)"
             )
-        if command == "version":
-            return show_version(flags)
-        if command == "get":
-            kubeconfig(flags)  # kubectl needs one; the answer itself comes from this node
-            return get_leases(positional[1:], flags.get("namespace") or flags.get("n") or "default")
-        return apply(flags, positional[1:])
+        return run(command, flags, positional[1:])
     except (KubectlError, ClientError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        text = str(exc)
+        print(text if text.startswith("Error from server") else f"error: {text}", file=sys.stderr)
         return 1
+
+
+def run(command: str, flags: dict[str, str], args: list[str]) -> int:
+    """One kubectl command with its flags and arguments."""
+    if command == "version":
+        return show_version(flags)
+    namespace = flags.get("namespace") or flags.get("n")
+    if command == "get" and args and args[0] in LEASES:
+        kubeconfig(flags)  # kubectl needs one; the answer itself comes from this node
+        return get_leases(args, namespace or "default")
+    api = client(flags)
+    if command == "get":
+        everywhere = "A" in flags or "all-namespaces" in flags
+        output = flags.get("o") or flags.get("output") or ""
+        return get(api, args, namespace or "default", everywhere, output, flags.get("l") or flags.get("selector") or "")
+    if command == "wait":
+        if not flags.get("for"):
+            raise KubectlError("--for must be specified")
+        return wait(api, args, namespace or "default", flags["for"], flags.get("timeout", "30s"))
+    path = flags.get("f") or flags.get("filename")
+    if command == "delete":
+        return delete(api, args, namespace, path, "ignore-not-found" in flags)
+    if args:
+        raise KubectlError(f"unexpected arguments {' '.join(args)} (kubectl apply takes -f PATH)")
+    if not path:
+        raise KubectlError("must specify one of -f and -k")
+    if flags.get("validate", "strict") not in ("strict", "true"):
+        raise KubectlError("khatui lab stand-in: kubectl apply validates strictly (--validate=strict) only")
+    errors = apply(api, path, namespace)
+    for error in errors:
+        print(error, file=sys.stderr)
+    return 1 if errors else 0
 
 
 def kubeconfig(flags: dict[str, str]) -> str:
@@ -79,6 +94,16 @@ def kubeconfig(flags: dict[str, str]) -> str:
     if not Path(path).is_file():
         raise KubectlError(f"kubeconfig {path}: no such file (pass --kubeconfig; khatui lab stand-in)")
     return path
+
+
+def client(flags: dict[str, str]) -> Api:
+    """Requests to the kubeconfig's server."""
+    config = load_kubeconfig(kubeconfig(flags))
+
+    def api(method: str, path: str, body: Any = None, content_type: str | None = None) -> Reply:
+        return request(config, method, path, body, content_type=content_type)
+
+    return api
 
 
 def show_version(flags: dict[str, str]) -> int:
@@ -91,102 +116,3 @@ def show_version(flags: dict[str, str]) -> int:
             raise KubectlError(f"the server answered /version with HTTP {reply.status}: {reply.message}")
         print(f"Server Version: {server}")
     return 0
-
-
-def files_of(path: str) -> list[Path]:
-    """The file `path`, or the manifest files directly in the directory `path`, sorted."""
-    target = Path(path)
-    if target.is_dir():
-        return sorted(p for p in target.iterdir() if p.is_file() and p.suffix in SUFFIXES)
-    if not target.is_file():
-        raise KubectlError(f'the path "{path}" does not exist')
-    return [target]
-
-
-def read_objects(files: list[Path]) -> list[tuple[str, dict[str, Any]]]:
-    """(source, object) of every document; `KubectlError` listing every invalid one."""
-    objects: list[tuple[str, dict[str, Any]]] = []
-    problems: list[str] = []
-    for file in files:
-        try:
-            documents = list(yaml.safe_load_all(file.read_text()))
-        except (OSError, yaml.YAMLError) as exc:
-            problems.append(f'error parsing "{file}": {exc}')
-            continue
-        for index, doc in enumerate(documents, 1):
-            if doc is None:
-                continue
-            items = doc.get("items") if isinstance(doc, dict) and doc.get("kind") == "List" else [doc]
-            for item in items if isinstance(items, list) else [items]:
-                missing = _missing(item)
-                if missing or not isinstance(item, dict):
-                    problems.append(f'error validating "{file}" (document {index}): {", ".join(missing)} not set')
-                else:
-                    objects.append((f"{file}#{index}", item))
-    if problems:
-        raise KubectlError("\n".join(problems) + "\nnothing was applied (khatui lab stand-in)")
-    return objects
-
-
-def _missing(item: Any) -> list[str]:
-    if not isinstance(item, dict):
-        return ["apiVersion", "kind", "metadata.name"]
-    name = (item.get("metadata") or {}).get("name") if isinstance(item.get("metadata"), dict) else None
-    return [key for key, value in (("apiVersion", item.get("apiVersion")), ("kind", item.get("kind")),
-                                   ("metadata.name", name)) if not value]  # fmt: skip
-
-
-def resource(item: dict[str, Any]) -> str:
-    """kubectl's `kind.group` of an object (`deployment.apps`, `configmap`)."""
-    group = str(item["apiVersion"]).rpartition("/")[0]
-    return str(item["kind"]).lower() + (f".{group}" if group else "")
-
-
-def apply(flags: dict[str, str], rest: list[str]) -> int:
-    """`kubectl apply -f PATH`."""
-    if rest:
-        raise KubectlError(f"unexpected arguments {' '.join(rest)} (kubectl apply takes -f PATH)")
-    path = flags.get("f") or flags.get("filename")
-    if not path:
-        raise KubectlError("must specify one of -f and -k")
-    objects = read_objects(files_of(path))
-    if not objects:
-        raise KubectlError("no objects passed to apply")
-    namespace = flags.get("namespace") or flags.get("n")
-    config = load_kubeconfig(kubeconfig(flags))
-    reply = request(config, "GET", "/healthz")
-    if reply.status != 200:
-        raise KubectlError(f"the API server at {config.server} is not healthy: HTTP {reply.status}: {reply.message}")
-    try:
-        applied: dict[str, Any] = json.loads(APPLIED.read_text())
-    except (OSError, ValueError):
-        applied = {}
-    lines = []
-    for _source, item in objects:
-        own = item["metadata"].get("namespace")
-        if item["kind"] in CLUSTER_SCOPED:
-            where = ""
-        elif namespace and own and own != namespace:
-            raise KubectlError(
-                f'the namespace from the provided object "{own}" does not match the namespace "{namespace}". '
-                f"You must pass '--namespace={own}' to perform this operation."
-            )
-        else:
-            where = str(own or namespace or "default")
-        key = f"{resource(item)}/{where}/{item['metadata']['name']}"
-        digest = hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()
-        before = applied.get(key) or {}
-        verb = "created" if not before else "unchanged" if before.get("digest") == digest else "configured"
-        stamp = before.get("applied") if verb == "unchanged" else _now()
-        applied[key] = {"digest": digest, "object": item, "applied": stamp}
-        lines.append(f"{resource(item)}/{item['metadata']['name']} {verb}")
-    APPLIED.parent.mkdir(parents=True, exist_ok=True)
-    temporary = APPLIED.with_suffix(".tmp")
-    temporary.write_text(json.dumps(applied, indent=2, sort_keys=True) + "\n")
-    temporary.replace(APPLIED)
-    print("\n".join(lines))
-    return 0
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
