@@ -67,3 +67,14 @@ def test_not_root_or_not_linux_is_a_clear_error(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr("sys.platform", "darwin")
     with pytest.raises(KhatuiError, match="the lab needs Linux .*; this is darwin"):
         preflight.require_linux_root()
+
+
+def test_the_lab_spec_declares_its_deviations_and_sets_what_they_need(tmp_path: Path) -> None:
+    from khatui_lab.deviations import DEVIATIONS, describe
+    from khatui_lab.labspec import lab_spec_yaml
+
+    layout = plan_layout("khatui", SUBNET, 5)
+    text = lab_spec_yaml(layout, tmp_path / "id_ed25519", tmp_path / "lab.yaml")
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert all(f"# - {line}" in header for line in describe()) and len(describe()) == len(DEVIATIONS)
+    assert lab_spec_data(layout, tmp_path / "id_ed25519")["spec"]["controlPlane"] == {"imagePullPolicy": "Never"}
