@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
@@ -54,3 +55,14 @@ def fail(message: str) -> int:
 def log(program: str, message: str) -> None:
     """One log line on stderr (journald keeps it for stand-ins run as services)."""
     print(f"[{program} khatui-lab-stand-in] {message}", file=sys.stderr, flush=True)
+
+
+def default_address() -> str:
+    """The address of the default route's interface: kubeadm's default advertise address, and the
+    kubelet's node IP without --node-ip."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("10.255.255.255", 9))
+            return str(sock.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"

@@ -30,7 +30,7 @@ import yaml
 from . import kubeadm_config as kc
 from . import kubeadm_files as kf
 from . import kubeadm_token
-from .common import version
+from .common import default_address, version
 from .kubeadm_checklists import image_pull, init_checks, join_checks
 from .kubeadm_discovery import DiscoveryError, discover
 from .kubeadm_pki import Leaf, PKIError, ensure_leaf, ensure_service_account
@@ -273,7 +273,7 @@ def run_init(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
     init, cluster = config.get("InitConfiguration"), config.get("ClusterConfiguration")
     local = init.get("localAPIEndpoint") or {}
     node = str((init.get("nodeRegistration") or {}).get("name") or socket.gethostname())
-    address = str(local.get("advertiseAddress") or _default_address())
+    address = str(local.get("advertiseAddress") or default_address())
     port = int(local.get("bindPort", 6443))
     if "preflight" not in skipped:
         say("[preflight] Running pre-flight checks")
@@ -301,7 +301,7 @@ def run_join(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
         run_checks([privileged()], ignored)
         run_checks(join_checks(Node(), join), ignored)
     local = (control_plane or {}).get("localAPIEndpoint") or {}
-    address = str(local.get("advertiseAddress") or _default_address())
+    address = str(local.get("advertiseAddress") or default_address())
     port = int(local.get("bindPort", 6443))
     try:
         discovered = discover(join, ca_cert)
@@ -334,13 +334,3 @@ def run_join(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
         wait_healthz(ca_cert.parent, address, port)
     announce_api_only(JOIN_PHASES, skipped)
     say("This node has joined the cluster (khatui lab stand-in)")
-
-
-def _default_address() -> str:
-    """The address of the default route's interface (kubeadm's default advertise address)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.connect(("10.255.255.255", 9))
-            return str(sock.getsockname()[0])
-        except OSError:
-            return "127.0.0.1"

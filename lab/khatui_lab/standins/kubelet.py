@@ -39,7 +39,7 @@ from typing import Any
 import yaml
 
 from . import kubelet_status as ks
-from .common import fail, log, parse_flags, version
+from .common import default_address, fail, log, parse_flags, version
 from .kubelet_node import NodeReporter, NodeSettings
 
 PROGRAM = "kubelet"
@@ -316,7 +316,7 @@ def node_settings(flags: dict[str, str], config: dict[str, Any], root: Path = Pa
     endpoint = flags.get("container-runtime-endpoint") or config.get("containerRuntimeEndpoint")
     return NodeSettings(
         name=(flags.get("hostname-override") or socket.gethostname()).lower(),
-        address=flags.get("node-ip") or _default_address(),
+        address=flags.get("node-ip") or default_address(),
         kubeconfig=flags.get("kubeconfig", ""),
         runtime_endpoint=str(endpoint or ks.DEFAULT_RUNTIME_ENDPOINT),
         root=root,
@@ -340,16 +340,6 @@ def pod_refusal(reporter: NodeReporter, cgroup_driver: str) -> Refusal:
         return mismatch or ks.sandbox_error(root, pod.host_network, reporter.network)
 
     return refusal
-
-
-def _default_address() -> str:
-    """The address of the default route's interface (the kubelet's node IP without --node-ip)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.connect(("10.255.255.255", 9))
-            return str(sock.getsockname()[0])
-        except OSError:
-            return "127.0.0.1"
 
 
 def main(argv: list[str]) -> int:
