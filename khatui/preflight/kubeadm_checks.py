@@ -19,14 +19,15 @@ from khatui.spec.components import EtcdRunAs
 from khatui.spec.nodes import Node, Role
 
 PACKAGES = {
-    "crictl": "cri-tools",
+    "crictl": "cri-tools (from the Kubernetes package repository, pkgs.k8s.io)",
     "ip": "iproute2",
     "tc": "iproute2",
     "mount": "util-linux",
     "nsenter": "util-linux",
     "touch": "coreutils",
 }
-"""Debian/Ubuntu packages of the executables whose package is not named after them."""
+"""Debian/Ubuntu packages of the executables whose package is not named after them (cri-tools is in
+neither distribution: the Kubernetes project publishes it beside kubeadm)."""
 
 
 def _text(version: tuple[int, int, int]) -> str:
