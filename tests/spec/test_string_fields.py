@@ -55,6 +55,7 @@ FULL_SPEC: dict[str, Any] = {
         "podCIDR": "10.244.0.0/16",
         "serviceCIDR": "10.96.0.0/12",
         "dnsDomain": "cluster.local",
+        "imagePullPolicy": "Never",
     },
     "kubeProxy": {"mode": "ipvs", "ipvsScheduler": "rr"},
     "dns": {"memoryLimit": "512Mi", "nodeLocalDNS": {"enabled": True, "address": "169.254.20.10"}},
