@@ -211,7 +211,8 @@ class Folder:
             with self._opened(parts[:-1]) as parent:
                 fd = os.open(
                     parts[-1],
-                    os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                    # O_NONBLOCK: a FIFO planted at the name is refused (ENXIO), never waited on.
+                    os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK,
                     mode,
                     dir_fd=parent,
                 )

@@ -7,6 +7,7 @@ line, and that nothing outside the folder (or nothing khatui did not write) chan
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from khatui.cli.render_index import INDEX, INDEX_HEADER
+from khatui.errors import KhatuiError
 from khatui.journal import open_journal
 from khatui.localfs import Folder, UnsafePathError
 from khatui.rollout.records import save_token
@@ -259,6 +261,9 @@ def test_rollout_logs_are_appended_to_but_never_through_a_symlink(tmp_path: Path
         (logs / "r2.log").symlink_to(outside / "victim")
         with pytest.raises(UnsafePathError, match="is a symlink"):
             folder.append("r2.log")
+        os.mkfifo(logs / "r3.log")
+        with pytest.raises(KhatuiError):
+            folder.append("r3.log")  # refused at once, never waiting for a reader
     assert (logs / "r1.log").read_bytes() == b"one\ntwo\n"
     assert stat.S_IMODE((logs / "r1.log").stat().st_mode) == 0o600
     assert (outside / "victim").read_text() == "keep me\n"
