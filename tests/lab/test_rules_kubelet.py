@@ -221,3 +221,20 @@ def test_no_kubeconfig_no_registration(tmp_path: Path) -> None:
     node = reporter(tmp_path, "/etc/kubernetes/kubelet.conf")
     node.post(node.status(node.probe(1.0)))
     assert not node.registered
+
+
+def test_kubelet_exits_while_the_runtime_does_not_answer(tmp_path: Path) -> None:
+    endpoint = "unix:///run/containerd/containerd.sock"
+    refused = ks.runtime_refusal(endpoint, tmp_path)
+    assert refused == (
+        "failed to run Kubelet: validate service connection: validate CRI v1 runtime API for endpoint "
+        '"unix:///run/containerd/containerd.sock": rpc error: code = Unavailable desc = connection error: '
+        'desc = "transport: Error while dialing: dial unix /run/containerd/containerd.sock: connect: '
+        'no such file or directory"'
+    )
+    (tmp_path / "run/containerd").mkdir(parents=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(tmp_path / "run/containerd/containerd.sock"))
+        assert str(ks.runtime_refusal(endpoint, tmp_path)).endswith('connect: connection refused"')
+        server.listen(1)
+        assert ks.runtime_refusal(endpoint, tmp_path) is None

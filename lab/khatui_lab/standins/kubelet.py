@@ -12,7 +12,8 @@ starts again; its systemd unit uses KillMode=process for the same reason. Contai
 /var/log/pods/<namespace>_<pod>/<container>.log.
 
 It refuses what the real kubelet refuses (rules with their upstream sources in
-lab/khatui_lab/rules/kubelet.yaml): it does not start with swap on (failSwapOn), a pod without
+lab/khatui_lab/rules/kubelet.yaml): it does not start with swap on (failSwapOn) or while its
+container runtime does not answer, a pod without
 hostNetwork waits for the node's network (a CNI configuration and its plugin binaries), no
 container starts while the kubelet's cgroup driver and containerd's differ, and the Node it
 registers with the API server (`kubelet_node`) is Ready only when the runtime answers and the
@@ -353,7 +354,11 @@ def main(argv: list[str]) -> int:
     if refused:
         return fail(f"{PROGRAM}: {refused}")
     folder = manifest_folder(flags, config)
-    reporter = NodeReporter(node_settings(flags, config))
+    settings = node_settings(flags, config)
+    refused = ks.runtime_refusal(settings.runtime_endpoint, settings.root)
+    if refused:  # systemd starts it again (Restart=always), as it does the real kubelet
+        return fail(f"{PROGRAM}: {refused}")
+    reporter = NodeReporter(settings)
     refusal = pod_refusal(reporter, str(flags.get("cgroup-driver") or config.get("cgroupDriver") or "cgroupfs"))
     running = True
     stopped = threading.Event()

@@ -145,6 +145,20 @@ def runtime_answers(endpoint: str, root: Path) -> bool:
     return True
 
 
+def runtime_refusal(endpoint: str, root: Path) -> str | None:
+    """Why the kubelet exits at start when its CRI endpoint does not answer (cri-client's
+    NewRemoteRuntimeService validates the runtime before the kubelet runs); None when it answers."""
+    if runtime_answers(endpoint, root):
+        return None
+    path = "/" + str(runtime_socket(endpoint, root).relative_to(root))
+    reason = "connection refused" if runtime_socket(endpoint, root).exists() else "no such file or directory"
+    return (
+        f'failed to run Kubelet: validate service connection: validate CRI v1 runtime API for endpoint "{endpoint}": '
+        f'rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: '
+        f'dial unix {path}: connect: {reason}"'
+    )
+
+
 def runtime_cgroup_driver(root: Path) -> str | None:
     """containerd's runc cgroup driver (SystemdCgroup in config.toml, default false); None without containerd."""
     config = root / CONTAINERD_CONFIG
