@@ -67,16 +67,13 @@ def _kubeadm(ctx: PlanContext, phase: str, n: PlanNode, first: bool) -> Step:
 
 
 def _token(ctx: PlanContext, phase: str, n: PlanNode) -> Step:
-    token_id = ctx.token.split(".")[0]
-    # A create that was cut off (the engine killed mid-step) may still finish on the node while the
-    # resumed rollout runs this again: a token that exists already is this rollout's own (its id is
-    # random per rollout), so finding it in the list is success too.
-    command = sh.seq(
-        sh.quiet(sh.cmd("kubeadm", "token", "delete", token_id, "--kubeconfig", ADMIN)),
-        sh.or_(
-            sh.cmd("kubeadm", "token", "create", ctx.token, "--ttl", "2h", "--kubeconfig", ADMIN),
-            sh.pipe(sh.cmd("kubeadm", "token", "list", "--kubeconfig", ADMIN), sh.cmd("grep", "-qF", ctx.token)),
-        ),
+    # No `token delete` first: a create cut off by a killed engine may still be running on the node
+    # (an SSH exec channel leaves its command running) while the resumed rollout runs this again, and a
+    # late delete would take away the token the resumed run just made. A token that exists already is
+    # this rollout's own (its id is random per rollout), so finding it in the list is success too.
+    command = sh.or_(
+        sh.cmd("kubeadm", "token", "create", ctx.token, "--ttl", "2h", "--kubeconfig", ADMIN),
+        sh.pipe(sh.cmd("kubeadm", "token", "list", "--kubeconfig", ADMIN), sh.cmd("grep", "-qF", ctx.token)),
     )
     create = Run(command, description="create the bootstrap token for joining nodes")
     return Step(phase, n.name, "token", "bootstrap token for joining nodes", (create,))
