@@ -15,6 +15,7 @@ from pydantic import Field
 from khatui.spec import API_VERSION, KIND
 from khatui.spec.base import Name, SpecModel
 from khatui.spec.components import DNS, PKI, ControlPlane, Etcd, KubeProxy
+from khatui.spec.install import Install
 from khatui.spec.loadbalancer import LoadBalancer
 from khatui.spec.nodes import Node, Role
 from khatui.spec.persistence import Persistence
@@ -52,6 +53,8 @@ class ClusterSpec(SpecModel):
     persistence: Persistence = Persistence()
     """Storage classes; `backend` is one of local, nfs, iscsi, glusterfs, ceph-rbd, aws-ebs,
     gce-pd, azure-disk."""
+    install: Install = Install()
+    """What khatui installs on the nodes (runtime, kube tools, etcd, packages) and from where."""
 
     def with_role(self, role: Role) -> list[Node]:
         """Nodes holding `role`, in spec order."""

@@ -68,8 +68,12 @@ def _emit_model(
         if value is None:
             lines.append(f"{prefix}# {key}:")
         elif isinstance(value, BaseModel):
-            lines.append(f"{prefix}{key}:")
-            _emit_model(value, depth + 1, lines, comments=comments)
+            inner: list[str] = []
+            _emit_model(value, depth + 1, inner, comments=comments)
+            # A model with every field unset would read back as null: write it as an empty mapping.
+            empty = all(line.lstrip().startswith("#") for line in inner)
+            lines.append(f"{prefix}{key}: {{}}" if empty else f"{prefix}{key}:")
+            lines.extend(inner)
         elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
             lines.append(f"{prefix}{key}:")
             for index, item in enumerate(value):

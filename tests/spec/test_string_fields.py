@@ -87,6 +87,26 @@ FULL_SPEC: dict[str, Any] = {
         ]
     },
 }
+FULL_SPEC["install"] = {
+    "binaries": {
+        "fetchOn": "nodes",
+        "mirror": "https://files.example.com/k8s",
+        "checksums": "sums.txt",
+        "containerd": "1.7.24",
+        "runc": "1.2.3",
+        "cniPlugins": "1.6.1",
+        "crictl": "v1.31.1",
+    },
+    "packages": {
+        "mirror": {
+            "url": "https://deb.example.com/debian",
+            "key": "mirror.asc",
+            "suite": "bookworm",
+            "components": ["main"],
+        }
+    },
+    "images": {"mirrors": {"registry.k8s.io": ["https://registry.example.com"]}},
+}
 for _klass in FULL_SPEC["persistence"]["classes"]:
     _klass.setdefault("reclaimPolicy", "Delete")
 LOAD_BALANCERS = [
@@ -104,6 +124,8 @@ DOCUMENTS = [
     }
     for lb in LOAD_BALANCERS
 ]
+# A bundle is the only source when given (no mirrors beside it).
+DOCUMENTS[-1]["spec"]["install"] = {"bundle": "/srv/khatui-bundle"}
 
 
 def text_leaves(data: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
