@@ -115,7 +115,7 @@ LOAD_BALANCERS = [
     {"mode": "external", "address": "lb.example.com"},
     {"mode": "local-proxy", "implementation": "nginx"},
 ]
-DOCUMENTS = [
+DOCUMENTS: list[dict[str, Any]] = [
     {
         "apiVersion": "khatui/v1",
         "kind": "Cluster",
