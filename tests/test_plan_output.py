@@ -94,3 +94,33 @@ def test_the_apply_preview_masks_the_token(
     token = TOKEN.fullmatch(seen[0])
     assert token is not None
     assert seen[0] not in out + err and token.group(1) not in out + err
+
+
+def test_text_plan_lines_are_never_wrapped_and_follow_the_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A long line stays one line (to copy a command whole; and a 2,000-node plan prints as fast as
+    its JSON), under the tree's guides; the text carries no ANSI codes when stdout is not a terminal."""
+    monkeypatch.setenv("KHATUI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "60")
+    assert main(["plan", "--offline", str(example_spec(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b[" not in out
+    lines = out.splitlines()
+    sans = [line for line in lines if "CN=kube-apiserver [" in line]
+    assert sans and all(len(line) > 60 and line.rstrip().endswith(tuple("0123456789abcdef")) for line in sans)
+    assert all(line.startswith(("│", "├", "└", " ")) for line in sans)
+    assert lines[-1].endswith("nodes")  # the summary is last
+
+
+def test_write_plan_styles_with_the_consoles_colours() -> None:
+    import io
+
+    from khatui.views.preview import write_plan
+
+    out = io.StringIO()
+    write_plan(out, [("+added", "green"), ("plain", "")], "truecolor")
+    assert out.getvalue() == "\x1b[32m+added\x1b[0m\nplain\n"
+    out = io.StringIO()
+    write_plan(out, [("+added", "green")], None)
+    assert out.getvalue() == "+added\n"

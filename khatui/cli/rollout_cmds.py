@@ -161,7 +161,7 @@ def _open(args: argparse.Namespace) -> Rollout:
 
 def _plan(args: argparse.Namespace) -> int:
     from khatui.views.checks import render_checks
-    from khatui.views.preview import plan_to_json, render_plan
+    from khatui.views.preview import plan_lines, plan_to_json, write_plan
 
     console = _console()
     with _open(args) as rollout:
@@ -176,7 +176,8 @@ def _plan(args: argparse.Namespace) -> int:
             json.dump(data, sys.stdout, indent=2)
             sys.stdout.write("\n")
             return 0
-        console.print(render_plan(plan, facts, show_diffs=not args.no_diff))
+        console.file.flush()
+        write_plan(console.file, plan_lines(plan, facts, show_diffs=not args.no_diff), console.color_system)
         if observed:
             console.print(render_checks(observed.checks, observed.unreachable))
             if observed.unreachable:
@@ -239,7 +240,7 @@ def _gate(observed: Observed, console: Console) -> None:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from khatui.views.preview import render_plan, summary
+    from khatui.views.preview import plan_lines, summary, write_plan
 
     console = _console()
     with _open(args) as rollout:
@@ -250,7 +251,7 @@ def _apply(args: argparse.Namespace) -> int:
             console.print(summary(plan))
             return 0
         if not args.yes:
-            console.print(render_plan(plan, observed.facts))
+            write_plan(console.file, plan_lines(plan, observed.facts), console.color_system)
         _confirm(f"apply: {summary(plan)}?", args.yes)
         record = rollout.start()
         console.print(f"rollout {record.id} (log: {record.log_path})")

@@ -140,8 +140,8 @@ class PlanContext:
         return [n for n in self.nodes.values() if n.node.has(role)]
 
     def first_control_plane(self) -> PlanNode:
-        """The node that runs `kubeadm init` and applies the addons."""
-        return self.with_role(Role.CONTROL_PLANE)[0]
+        """The node that runs `kubeadm init` and applies the addons (asked once per node: no list)."""
+        return next(n for n in self.nodes.values() if n.node.has(Role.CONTROL_PLANE))
 
     def joiners(self) -> list[PlanNode]:
         """Control planes and workers other than the first that kubeadm has not joined yet."""

@@ -11,16 +11,26 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from typing import Any
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
 
+from rich.color import ColorSystem
 from rich.console import Group, RenderableType
-from rich.syntax import Syntax
+from rich.style import Style
 from rich.text import Text
-from rich.tree import Tree
 
 from khatui.facts.model import NodeFacts
 from khatui.plan.model import Plan, Run, Step, Upload, WaitFor
 from khatui.redact import Redactor
+
+_COLOR_SYSTEMS = {
+    "standard": ColorSystem.STANDARD,
+    "256": ColorSystem.EIGHT_BIT,
+    "truecolor": ColorSystem.TRUECOLOR,
+    "windows": ColorSystem.WINDOWS,
+}
+"""Rich's `Console.color_system` names, to its enum."""
 
 
 def content_diff(action: Upload, facts: NodeFacts | None) -> str:
@@ -54,46 +64,101 @@ def summary(plan: Plan) -> str:
     return text + (f"; {converged} node{'s' * (converged != 1)} already converged" if converged else "")
 
 
-def _step_tree(step: Step, facts: NodeFacts | None, show_diffs: bool, redact: Redactor) -> Tree:
+Line = tuple[str, str]
+"""One line of the preview and its Rich style ('' for none)."""
+_BRANCH, _LAST, _PIPE, _SPACE = "├── ", "└── ", "│   ", "    "
+
+
+@dataclass
+class _Branch:
+    """A node of the preview tree: its label lines (the first is the label, the rest continue it)."""
+
+    lines: list[Line]
+    children: list[_Branch] = field(default_factory=list)
+
+
+def _walk(branch: _Branch, prefix: str, first: str, rest: str) -> Iterator[Line]:
+    """The lines of `branch` under `prefix`, drawn with Rich's tree guides."""
+    for index, (text, style) in enumerate(branch.lines):
+        yield (prefix + (first if index == 0 else rest)) + text, style
+    for index, child in enumerate(branch.children):
+        last = index == len(branch.children) - 1
+        yield from _walk(child, prefix + rest, _LAST if last else _BRANCH, _SPACE if last else _PIPE)
+
+
+def _diff_style(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return "bold"
+    if line.startswith("@@"):
+        return "cyan"
+    return "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+
+
+def _step_branch(step: Step, facts: NodeFacts | None, show_diffs: bool, redact: Redactor) -> _Branch:
     if step.is_noop:
-        return Tree(Text.assemble(("= ", "dim"), (step.title, "dim"), (f"  ({step.noop_reason})", "dim italic")))
+        return _Branch([(f"= {step.title}  ({step.noop_reason})", "dim")])
     if step.read_only:
-        tree = Tree(
-            Text.assemble(("? ", "cyan bold"), (step.title, "cyan"), ("  (check only, changes nothing)", "dim italic"))
-        )
+        branch = _Branch([(f"? {step.title}  (check only, changes nothing)", "cyan")])
     else:
-        tree = Tree(Text.assemble(("~ ", "yellow bold"), (step.title, "bold")))
+        branch = _Branch([(f"~ {step.title}", "bold")])
     for action in step.actions:
         if isinstance(action, Upload):
-            label = Text(redact(action.describe()))
+            label = redact(action.describe())
             if action.secret or action.summary:
-                label.append(f"  {action.summary or 'secret'} {fingerprint(action.content)}", "cyan")
-            node = tree.add(label)
+                label += f"  {action.summary or 'secret'} {fingerprint(action.content)}"
+            child = _Branch([(label, "")])
             diff = redact(content_diff(action, facts)) if show_diffs else ""
             if diff:
-                node.add(Syntax(diff, "diff", theme="ansi_dark", word_wrap=True, background_color="default"))
+                child.children.append(_Branch([(line, _diff_style(line)) for line in diff.splitlines()]))
+            branch.children.append(child)
         elif isinstance(action, Run):
-            tree.add(Text.assemble(("$ ", "green"), redact(action.command)))
+            branch.children.append(_Branch([(f"$ {redact(action.command)}", "green")]))
         elif isinstance(action, WaitFor):
-            tree.add(Text(redact(action.describe()), "magenta"))
-    return tree
+            branch.children.append(_Branch([(redact(action.describe()), "magenta")]))
+    return branch
+
+
+def plan_lines(plan: Plan, facts: dict[str, NodeFacts] | None = None, show_diffs: bool = True) -> Iterator[Line]:
+    """The preview, line by line: the plan's notes, each phase with per node its steps and actions
+    (diffs included), then the summary. Lines are never wrapped: a 2,000-node plan prints as fast
+    as its JSON, and a long command stays one line to copy."""
+    facts = facts or {}
+    redact = Redactor(plan.secrets)
+    for note in plan.notes:
+        yield f"note: {note}", "yellow"
+    for phase in plan.phases:
+        root = _Branch([(phase.title, "bold underline")])
+        by_node: dict[str, _Branch] = {}
+        for step in phase.steps:
+            if step.node not in by_node:
+                by_node[step.node] = _Branch([(step.node, "bold blue")])
+                root.children.append(by_node[step.node])
+            by_node[step.node].children.append(_step_branch(step, facts.get(step.node), show_diffs, redact))
+        yield from _walk(root, "", "", "")
+    yield summary(plan), "bold"
 
 
 def render_plan(plan: Plan, facts: dict[str, NodeFacts] | None = None, show_diffs: bool = True) -> RenderableType:
-    """The preview as a rich renderable: phases, then per node its steps and actions."""
-    facts = facts or {}
-    redact = Redactor(plan.secrets)
-    parts: list[RenderableType] = [Text(f"note: {note}", "yellow") for note in plan.notes]
-    for phase in plan.phases:
-        root = Tree(Text(f"{phase.title}", "bold underline"))
-        for node in phase.nodes():
-            branch = root.add(Text(node, "bold blue"))
-            for step in phase.steps:
-                if step.node == node:
-                    branch.add(_step_tree(step, facts.get(node), show_diffs, redact))
-        parts.append(root)
-    parts.append(Text(summary(plan), "bold"))
-    return Group(*parts)
+    """The preview as a Rich renderable (the wizard's review): `plan_lines`, one Text each, wrapped
+    at the pane's width."""
+    return Group(*(Text(text, style) for text, style in plan_lines(plan, facts, show_diffs)))
+
+
+def write_plan(out: IO[str], lines: Iterable[Line], color_system: str | None) -> None:
+    """Write preview lines to a stream, styled with ANSI codes when `color_system` is set (a Rich
+    console's), one write per line: Rich's layout engine is not needed for lines that never wrap."""
+    ansi: dict[str, tuple[str, str]] = {}
+    for text, style in lines:
+        if color_system and style:
+            if style not in ansi:
+                before, _, after = (
+                    Style.parse(style).render("\0", color_system=_COLOR_SYSTEMS[color_system]).partition("\0")
+                )
+                ansi[style] = (before, after)
+            before, after = ansi[style]
+            out.write(f"{before}{text}{after}\n")
+        else:
+            out.write(text + "\n")
 
 
 def plan_to_json(plan: Plan, facts: dict[str, NodeFacts] | None = None) -> dict[str, Any]:
