@@ -124,3 +124,20 @@ def test_write_plan_styles_with_the_consoles_colours() -> None:
     out = io.StringIO()
     write_plan(out, [("+added", "green")], None)
     assert out.getvalue() == "+added\n"
+
+
+def test_each_node_shows_its_own_certificates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Per-node leaves (etcd peer and server) carry each node's own subject, not the last node's."""
+    monkeypatch.setenv("KHATUI_DATA_DIR", str(tmp_path / "data"))
+    assert main(["plan", "--offline", "--output", "json", str(example_spec(tmp_path))]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    seen = 0
+    for phase in plan["phases"]:
+        for step in phase["steps"]:
+            for action in step["actions"]:
+                if action.get("path") == "/etc/kubernetes/pki/etcd/peer.crt":
+                    assert f"CN={step['node']} " in action["summary"], (step["node"], action["summary"])
+                    seen += 1
+    assert seen == 3

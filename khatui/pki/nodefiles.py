@@ -18,13 +18,13 @@ from khatui.spec.nodes import Node
 
 
 class StorePKI:
-    """Reads the node files of a complete store; `summaries` maps on-node cert paths to one line."""
+    """Reads the node files of a complete store; `summaries` maps (node, on-node cert path) to one line."""
 
     def __init__(self, catalog: Catalog, store: Store, now: datetime) -> None:
         self.catalog = catalog
         self.store = store
         self.now = now
-        self.summaries: dict[str, str] = {}
+        self.summaries: dict[tuple[str, str], str] = {}
 
     def files_for(self, cluster: Cluster, node: Node) -> list[RenderedFile]:
         files = []
@@ -39,7 +39,7 @@ class StorePKI:
                 cert = load_certificate(data, placement.file)
                 sans = ", ".join(subject_alternative_names(cert)) or "no SANs"
                 days = (cert.not_valid_after_utc - self.now).days
-                self.summaries[str(placement.dest)] = (
+                self.summaries[node.name, str(placement.dest)] = (
                     f"certificate {cert.subject.rfc4514_string()} [{sans}] expires {cert.not_valid_after_utc:%Y-%m-%d} ({days} days)"
                 )
         return files

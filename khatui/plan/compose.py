@@ -48,7 +48,7 @@ def build_plan(
     spec_hash: str,
     facts: dict[str, NodeFacts] | None = None,
     token: str | None = None,
-    cert_summaries: dict[str, str] | None = None,
+    cert_summaries: dict[tuple[str, str], str] | None = None,
     secrets_: Sequence[str] = (),
     redo: frozenset[str] = frozenset(),
     phases: Sequence[PhaseRule] = ROLLOUT,

@@ -109,7 +109,8 @@ class PlanContext:
     """Ids of steps that failed or were cut off in the rollout being resumed: never no-ops."""
     offline: bool = False
     """Planned without facts: every node is taken as empty."""
-    cert_summaries: dict[str, str] = field(default_factory=dict)
+    cert_summaries: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Certificate one-liners keyed (node, on-node path)."""
     """Certificate path -> what the preview shows instead of its content."""
 
     @classmethod
@@ -120,7 +121,7 @@ class PlanContext:
         facts: dict[str, NodeFacts] | None,
         token: str,
         redo: frozenset[str] = frozenset(),
-        cert_summaries: dict[str, str] | None = None,
+        cert_summaries: dict[tuple[str, str], str] | None = None,
     ) -> PlanContext:
         """The context of `cluster` with its rendered `files` and the `facts` gathered (None: offline)."""
         by_node: dict[str, list[RenderedFile]] = {}
@@ -180,5 +181,5 @@ class PlanContext:
         if not files or not changed:
             what = ", ".join(sorted({f.path.rsplit("/", 1)[-1] for f in files})) or "nothing"
             return Step(phase, n.name, name, title, noop_reason=f"{what} already up to date")
-        uploads = tuple(upload_action(f, self.cert_summaries.get(f.path, "")) for f in changed)
+        uploads = tuple(upload_action(f, self.cert_summaries.get((n.name, f.path), "")) for f in changed)
         return Step(phase, n.name, name, title, (*uploads, *then), check=None if then else hash_check(files))

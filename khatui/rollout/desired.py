@@ -30,7 +30,8 @@ class Desired:
     spec_hash: str
     base_dir: str
     files: list[RenderedFile]
-    cert_summaries: dict[str, str]
+    cert_summaries: dict[tuple[str, str], str]
+    """One line per certificate, keyed (node, on-node path): each node has its own leaves."""
     warnings: list[Problem] = field(default_factory=list)
     pki_note: str = ""
 

@@ -9,7 +9,7 @@ A fixture (YAML) has:
   place, kubeadm done, its services active — (`converged: example` converges it to the example before
   `set`; `contents: true` records the non-secret contents too, so header-only changes are seen), then
   `nodes: {name: {stale: [paths], missing: [paths], services: {unit: state}, kubeadm: false}}` edits it.
-- `token`, `cert_summaries`, `redo` ([step ids]) and `phases` ([names]: compose those phases only).
+- `token`, `cert_summaries` ({node: {path: summary}}), `redo` ([step ids]) and `phases` ([names]: compose those phases only).
 - `expect`: `phases` (non-empty phases in order), `requires` ({phase: [phases]}), `nodes` ({phase: [nodes
   with steps]}), `changes`, `noops` (every no-op step -> its reason, exactly), `absent` ([step ids]),
   `secrets`, `essential`, and `steps` ({step id: {noop, check, actions}}): `actions` is the exact list
@@ -115,7 +115,7 @@ def plan_of(case: dict[str, Any]) -> Plan:
         "spec-hash",
         facts_of(case, cluster),
         case.get("token", TOKEN),
-        case.get("cert_summaries", {}),
+        {(node, path): text for node, paths in case.get("cert_summaries", {}).items() for path, text in paths.items()},
         redo=frozenset(case.get("redo", [])),
         phases=phases,
     )

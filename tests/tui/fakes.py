@@ -173,10 +173,14 @@ class FakeServices:
         report = validate_file(spec_path)
         assert report.cluster is not None, report.problems
         text = Path(spec_path).read_text()
+        pki = "/etc/kubernetes/pki/"
         summaries = {
-            "kubernetes CA": "CN=kubernetes, ecdsa-p256, expires 2035-06-15",
-            "etcd CA": "CN=etcd-ca, ecdsa-p256, expires 2035-06-15",
-            "apiserver": "CN=kube-apiserver, SANs api.prod.example.com, expires 2030-06-15",
+            ("cp1", pki + "ca.crt"): "CN=kubernetes, ecdsa-p256, expires 2035-06-15",
+            ("cp2", pki + "ca.crt"): "CN=kubernetes, ecdsa-p256, expires 2035-06-15",
+            ("cp1", pki + "etcd/ca.crt"): "CN=etcd-ca, ecdsa-p256, expires 2035-06-15",
+            ("cp1", pki + "apiserver.crt"): "CN=kube-apiserver, SANs api.prod.example.com, expires 2030-06-15",
+            ("cp1", pki + "etcd/peer.crt"): "CN=cp1, SANs 10.0.0.11, expires 2030-06-15",
+            ("cp2", pki + "etcd/peer.crt"): "CN=cp2, SANs 10.0.0.12, expires 2030-06-15",
         }
         desired = Desired(report.cluster, spec_path, text, "hash", str(Path(spec_path).parent), [], summaries)
         return FakeRollout(desired, options, self)

@@ -45,8 +45,15 @@ def certificates(desired: Desired) -> Table:
     table = Table(title="Certificates", title_justify="left", show_edge=False, expand=True)
     table.add_column("certificate (/etc/kubernetes/pki/)", ratio=1, overflow="fold")
     table.add_column("summary", ratio=2)
-    for name, text in sorted(desired.cert_summaries.items()):
-        table.add_row(Text(name.removeprefix("/etc/kubernetes/pki/")), Text(text))  # Text: never read as markup
+    by_path: dict[str, dict[str, list[str]]] = {}
+    for (node, path), text in sorted(desired.cert_summaries.items()):
+        by_path.setdefault(path, {}).setdefault(text, []).append(node)
+    for path, texts in sorted(by_path.items()):
+        name = path.removeprefix("/etc/kubernetes/pki/")
+        for text, nodes in texts.items():
+            # One row when every node has the same certificate (a CA); else one per node's own leaf.
+            label = name if len(texts) == 1 else f"{name} ({', '.join(nodes)})"
+            table.add_row(Text(label), Text(text))  # Text: never read as markup
     return table
 
 
