@@ -163,12 +163,11 @@ def nfs_provisioner(klass: NFSClass) -> list[dict[str, Any]]:
         {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": ["get", "list", "watch"]},
         {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "update", "patch"]},
     ]
+    # Its leader lock, as upstream's deploy/rbac.yaml grants it (kubernetes-sigs/nfs-subdir-external-provisioner
+    # @55d05cc: Role leader-locking-nfs-client-provisioner): an Endpoints lock, and leases.
     lease_rules = [
-        {
-            "apiGroups": ["coordination.k8s.io"],
-            "resources": ["leases"],
-            "verbs": ["get", "list", "watch", "create", "update", "patch"],
-        }
+        {"apiGroups": [""], "resources": ["endpoints"], "verbs": ["get", "list", "watch", "create", "update", "patch"]},
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]},
     ]
     rbac = "rbac.authorization.k8s.io/v1"
     labels = {"app": name}

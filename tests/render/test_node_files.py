@@ -221,3 +221,16 @@ def test_glusterfs_is_refused() -> None:
     }
     with pytest.raises(RenderError, match="GlusterFS"):
         render_cluster(Cluster.model_validate(data))
+
+
+def test_nfs_provisioner_may_take_its_leader_lock() -> None:
+    """The provisioner's leader election uses an Endpoints lock: its Role grants endpoints as well as
+    leases, as upstream's deploy/rbac.yaml does (leases alone: the provisioner never becomes leader)."""
+    files = rendered()["stacked-haproxy-ipvs-nfs"]
+    documents = [d for f in files if f.kind is FileKind.ADDON for d in yaml.safe_load_all(f.text) if d]
+    roles = [d for d in documents if d.get("kind") == "Role" and d["metadata"]["name"].startswith("nfs-provisioner-")]
+    assert roles
+    for role in roles:
+        granted = {(r["apiGroups"][0], res): set(r["verbs"]) for r in role["rules"] for res in r["resources"]}
+        assert {"get", "create", "update"} <= granted[("", "endpoints")]
+        assert {"get", "create", "update"} <= granted[("coordination.k8s.io", "leases")]
