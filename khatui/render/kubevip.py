@@ -4,13 +4,18 @@ the leader holds the VIP (ARP), so the API address survives the loss of any mast
 The VIP is added as a /32 (/128): kube-vip announces one address, it does not own the subnet, and a
 host route avoids a second connected route for the subnet on the holder.
 
-On the first control plane the pod mounts kubeadm's super-admin.conf: from Kubernetes v1.29 admin.conf
-only gets its rights from an RBAC binding that kubeadm creates *after* the API is reachable through
-the VIP — which kube-vip has to bring up first (kube-vip's documented workaround).
+Every control plane's manifest, as rendered, mounts admin.conf: that is the steady state, put in
+place after kubeadm. Only for `kubeadm init` does the first control plane run a bootstrap variant
+(`bootstrap_pod`) that mounts super-admin.conf: from Kubernetes v1.29 admin.conf only gets its rights
+from an RBAC binding that kubeadm creates *after* the API is reachable through the VIP — which
+kube-vip has to bring up first. kube-vip's documentation then switches the pod back to admin.conf
+once the cluster is up (https://kube-vip.io/docs/installation/static/, "kube-vip with k8s v1.29+"),
+so super-admin.conf, which bypasses RBAC, is not mounted for ever.
 """
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
 from khatui import nodepaths
@@ -26,9 +31,15 @@ def _env(name: str, value: str) -> dict[str, str]:
     return {"name": name, "value": value}
 
 
-def static_pod(ctx: RenderContext, lb: KubeVip, node: Node) -> dict[str, Any]:
-    """The kube-vip pod for control plane `node`."""
-    kubeconfig = nodepaths.SUPER_ADMIN_KUBECONFIG if ctx.is_first_control_plane(node) else nodepaths.ADMIN_KUBECONFIG
+def bootstrap_pod(ctx: RenderContext, lb: KubeVip, node: Node) -> dict[str, Any]:
+    """The first control plane's pod during `kubeadm init`: super-admin.conf as its kubeconfig."""
+    return static_pod(ctx, lb, node, nodepaths.SUPER_ADMIN_KUBECONFIG)
+
+
+def static_pod(
+    ctx: RenderContext, lb: KubeVip, node: Node, kubeconfig: PurePosixPath = nodepaths.ADMIN_KUBECONFIG
+) -> dict[str, Any]:
+    """The kube-vip pod for control plane `node` (admin.conf: the steady state)."""
     host_prefix = "32" if lb.vip.version == 4 else "128"
     return {
         "apiVersion": "v1",

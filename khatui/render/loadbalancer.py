@@ -30,9 +30,10 @@ def node_files(ctx: RenderContext, node: Node) -> list[RenderedFile]:
         ]
     if isinstance(lb, KubeVip) and node.has(Role.CONTROL_PLANE):
         body = yamltext.dump(kubevip.static_pod(ctx, lb, node))
-        # The first control plane needs the VIP for `kubeadm init`; the others join through it and
-        # get kube-vip afterwards (join refuses a non-empty manifests folder; admin.conf comes with join).
-        stage = Stage.BEFORE_KUBEADM if ctx.is_first_control_plane(node) else Stage.AFTER_KUBEADM
+        # After kubeadm everywhere: the others join through the VIP and get kube-vip afterwards (join
+        # refuses a non-empty manifests folder; admin.conf comes with join); the first control plane
+        # runs kubevip.bootstrap_pod for `kubeadm init` (the plan's kubeadm step) and this one after it.
+        stage = Stage.AFTER_KUBEADM
         return [ctx.config(node, kubevip.MANIFEST_PATH, body, "kube-vip", FileKind.MANIFEST, 0o600, stage)]
     if isinstance(lb, LocalProxy) and ctx.runs_kubelet(node):
         if lb.implementation == "nginx":

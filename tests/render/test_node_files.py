@@ -164,7 +164,7 @@ def test_stages() -> None:
     assert external[("etcd1", "20-khatui-standalone.conf")] is Stage.BEFORE_KUBEADM
     vip = {(f.node, PurePosixPath(f.path).name): f.stage for f in rendered()["kube-vip-nftables"]}
     assert (
-        vip[("cp1", "kube-vip.yaml")] is Stage.BEFORE_KUBEADM and vip[("cp2", "kube-vip.yaml")] is Stage.AFTER_KUBEADM
+        vip[("cp1", "kube-vip.yaml")] is Stage.AFTER_KUBEADM and vip[("cp2", "kube-vip.yaml")] is Stage.AFTER_KUBEADM
     )
 
 

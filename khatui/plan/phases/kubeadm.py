@@ -11,15 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from khatui import nodepaths
-from khatui.plan.context import ADMIN, KUBEADM_DONE, PlanContext, PlanNode
+from khatui.plan.context import ADMIN, KUBEADM_DONE, PlanContext, PlanNode, upload_action
 from khatui.plan.model import Action, Run, Step, Upload
 from khatui.plan.phases.rule import PhaseRule
 from khatui.quoting import shell as sh
+from khatui.render import kubevip, yamltext
+from khatui.render.context import RenderContext
 from khatui.render.files import FileKind, Stage
 from khatui.render.kubeadm import INIT_PATH, JOIN_PATH
 from khatui.render.kubeconfig import discovery_kubeconfig
 from khatui.render.kubelet import STANDALONE_CONFIG, STANDALONE_DROPIN
 from khatui.spec.components import EtcdRunAs
+from khatui.spec.loadbalancer import KubeVip
 from khatui.spec.nodes import Role
 
 
@@ -44,6 +47,17 @@ def _prepare(ctx: PlanContext, phase: str, n: PlanNode) -> Step:
     return ctx.upload_step(phase, n, "prepare", "kubeadm configuration and node settings", files, settle)
 
 
+def _kube_vip_bootstrap(ctx: PlanContext, n: PlanNode) -> list[Action]:
+    """With kube-vip, the VIP `kubeadm init` needs: the bootstrap pod on super-admin.conf (the
+    kubelet step after init puts the rendered admin.conf pod in its place, see render.kubevip)."""
+    lb = ctx.cluster.spec.load_balancer
+    if not isinstance(lb, KubeVip):
+        return []
+    render = RenderContext.of(ctx.cluster)
+    body = yamltext.dump(kubevip.bootstrap_pod(render, lb, n.node))
+    return [upload_action(render.config(n.node, kubevip.MANIFEST_PATH, body, "kube-vip", FileKind.MANIFEST, 0o600), "")]
+
+
 def _kubeadm(ctx: PlanContext, phase: str, n: PlanNode, first: bool) -> Step:
     if n.has(KUBEADM_DONE):
         return Step(phase, n.name, "kubeadm", "kubeadm", noop_reason="node already initialised by kubeadm")
@@ -57,6 +71,7 @@ def _kubeadm(ctx: PlanContext, phase: str, n: PlanNode, first: bool) -> Step:
     # refuse them. kubeadm's phases overwrite what they write, so a redo skips the preflight.
     again = ["--ignore-preflight-errors=all"] if f"{phase}/{n.name}/kubeadm" in ctx.redo else []
     if first:
+        actions.extend(_kube_vip_bootstrap(ctx, n))
         actions.append(Run(sh.cmd("kubeadm", "init", "--config", INIT_PATH, *again), timeout=600))
     else:
         summary = "discovery kubeconfig with a bootstrap token"
