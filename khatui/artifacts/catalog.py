@@ -71,7 +71,12 @@ them (/usr/bin), containerd, runc and crictl where their upstream install guides
 CNI_BIN_DIR = "/opt/cni/bin"
 
 _PAIRED = {
-    "1.31": {Component.CONTAINERD: "1.7.24", Component.RUNC: "1.2.3", Component.CNI_PLUGINS: "1.4.0", Component.CRICTL: "1.31.1"},
+    "1.31": {
+        Component.CONTAINERD: "1.7.24",
+        Component.RUNC: "1.2.3",
+        Component.CNI_PLUGINS: "1.4.0",
+        Component.CRICTL: "1.31.1",
+    },
 }
 """Kubernetes minor -> the versions Kubespray v2.27 ships with it (its README, Supported Components)."""
 

@@ -19,7 +19,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from khatui.facts.model import NodeFacts
-from khatui.plan.model import Plan, Run, Step, Upload, WaitFor
+from khatui.plan.model import Action, Plan, Run, Step, Transfer, Upload, WaitFor
 from khatui.redact import Redactor
 
 
@@ -76,6 +76,8 @@ def _step_tree(step: Step, facts: NodeFacts | None, show_diffs: bool, redact: Re
             tree.add(Text.assemble(("$ ", "green"), redact(action.command)))
         elif isinstance(action, WaitFor):
             tree.add(Text(redact(action.describe()), "magenta"))
+        else:
+            tree.add(Text(redact(action.describe()), "blue"))
     return tree
 
 
@@ -101,7 +103,7 @@ def plan_to_json(plan: Plan, facts: dict[str, NodeFacts] | None = None) -> dict[
     facts = facts or {}
     redact = Redactor(plan.secrets)
 
-    def action(act: Upload | Run | WaitFor, node: str) -> dict[str, Any]:
+    def action(act: Action, node: str) -> dict[str, Any]:
         if isinstance(act, Upload):
             out: dict[str, Any] = {"type": "upload", "path": act.path, "mode": f"{act.mode:04o}", "owner": act.owner}
             out["sha256"] = act.sha256
@@ -112,6 +114,14 @@ def plan_to_json(plan: Plan, facts: dict[str, NodeFacts] | None = None) -> dict[
             return out
         if isinstance(act, Run):
             return {"type": "run", "command": redact(act.command), "timeout": act.timeout}
+        if isinstance(act, Transfer):
+            return {
+                "type": "transfer",
+                "path": act.path,
+                "url": act.url,
+                "sha256": act.sha256,
+                "mode": f"{act.mode:04o}",
+            }
         return {"type": "wait", "command": redact(act.command), "timeout": act.timeout}
 
     return {

@@ -34,7 +34,7 @@ import yaml
 from khatui.facts.model import NodeFacts
 from khatui.plan.compose import build_plan
 from khatui.plan.context import KUBEADM_DONE
-from khatui.plan.model import Action, Plan, Run, Step, Upload
+from khatui.plan.model import Action, Plan, Run, Step, Transfer, Upload
 from khatui.plan.phases import ROLLOUT
 from khatui.render import render_cluster
 from khatui.render.files import FileKind, RenderedFile
@@ -133,6 +133,8 @@ def action_record(action: Action, expected: dict[str, Any]) -> dict[str, Any]:
             assert expected["contains"].encode() in action.content, f"{action.path} lacks {expected['contains']!r}"
             record["contains"] = expected["contains"]
         return record
+    if isinstance(action, Transfer):
+        return {"transfer": action.path, "url": action.url}
     return {"run" if isinstance(action, Run) else "wait": str(action.command)}
 
 
