@@ -22,7 +22,7 @@ import hashlib
 import os
 import secrets
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -39,8 +39,8 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
-Files = Mapping[str, tuple[bytes, int | None]]
-"""Member name -> (content, mode); mode None: a new file's usual mode (0666 less the umask), or the
+Files = Mapping[str, tuple[bytes | Iterable[bytes], int | None]]
+"""Member name -> (content, or its chunks as they arrive; mode); mode None: a new file's usual mode (0666 less the umask), or the
 mode of the regular file it replaces."""
 
 
@@ -139,8 +139,9 @@ class Folder:
         """The path of `member` below this folder, for messages (checked like every member)."""
         return self.path.joinpath(*member_parts(member))
 
-    def write(self, files: Files, replace: bool = True) -> list[Path]:
-        """Write `files` atomically: every one is staged before the first is renamed into place.
+    def write(self, files: Files, replace: bool = True, keep: Callable[[], bool] | None = None) -> list[Path]:
+        """Write `files` atomically: every one is staged before the first is renamed into place, and
+        only when `keep()` (asked once all are staged: a download's digest) is true, else none ([]).
 
         Refuses (`UnsafePathError`) a name that is a symlink, a folder or anything but a regular file,
         or any existing file when not `replace`; on any error no staged file is left behind.
@@ -160,6 +161,8 @@ class Folder:
                 temporary = f".khatui-{secrets.token_hex(8)}.tmp"
                 staged.append((parent, temporary, name, path))
                 _stage(parent, temporary, data, existing if mode is None else mode)
+            if keep is not None and not keep():
+                return []
             for parent, temporary, name, path in staged:
                 self._existing_mode(parent, name, path, replace)
                 os.rename(temporary, name, src_dir_fd=parent, dst_dir_fd=parent)
@@ -343,13 +346,14 @@ class Folder:
         return KhatuiError(f"{path}: {exc.strerror}")
 
 
-def _stage(parent: int, temporary: str, data: bytes, mode: int | None) -> None:
+def _stage(parent: int, temporary: str, data: bytes | Iterable[bytes], mode: int | None) -> None:
     """Create `temporary` (0600, or 0666 less the umask for mode None), fill it, give it `mode`, fsync."""
     fd = os.open(temporary, _CREATE_FLAGS, 0o666 if mode is None else PRIVATE_FILE, dir_fd=parent)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        for chunk in [data] if isinstance(data, bytes) else data:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
         if mode is not None:
             os.fchmod(fd, mode)
         os.fsync(fd)

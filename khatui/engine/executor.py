@@ -28,6 +28,7 @@ from pathlib import Path
 from khatui.engine import rollout_lock
 from khatui.engine.holds import HoldDecision, Holds
 from khatui.engine.retry import StepFailed, reconnecting, wait_until_ready
+from khatui.engine.transfer import transfer
 from khatui.engine.transport import ConnectionLost, Transport
 from khatui.errors import KhatuiError
 from khatui.events import (
@@ -46,7 +47,7 @@ from khatui.events import (
 )
 from khatui.journal import Journal, RolloutRecord, StepRecord
 from khatui.localfs import PRIVATE_DIR, Folder
-from khatui.plan.model import Action, Phase, Plan, Run, Step, Upload
+from khatui.plan.model import Action, Phase, Plan, Run, Step, Transfer, Upload
 from khatui.redact import Redactor
 
 TAIL_LINES = 20
@@ -353,6 +354,8 @@ class Executor:
         if isinstance(action, Upload):
             transport.upload(action.path, action.content, action.mode, action.owner)
             self._line(step, "stdout", f"khatui: wrote {action.path}")
+        elif isinstance(action, Transfer):
+            transfer(transport, action, step.node, lambda s, line: self._line(step, s, line))
         elif isinstance(action, Run):
             result = transport.run(action.command, lambda stream, line: self._line(step, stream, line), action.timeout)
             if result.exit_code != 0:

@@ -26,6 +26,8 @@ class NodeFacts:
     os_version: str = ""
     os_pretty: str = ""
     kernel: str = ""
+    arch: str = ""
+    """`uname -m`: x86_64, aarch64."""
     cpus: int = 0
     memory_mib: int = 0
     swap_devices: tuple[str, ...] = ()
@@ -38,6 +40,10 @@ class NodeFacts:
     sysctls: dict[str, str] = field(default_factory=dict)
     binaries: dict[str, str] = field(default_factory=dict)
     """Binary name -> first line of its version output (present binaries only)."""
+    cni_version: str = ""
+    """The CNI plugins' version line (`CNI loopback plugin v1.4.0`); "" when none is installed."""
+    cni_plugins: frozenset[str] = frozenset()
+    """The plugins in /opt/cni/bin."""
     file_hashes: dict[str, str] = field(default_factory=dict)
     """Absolute path -> sha256 of every file khatui would write that exists now."""
     file_contents: dict[str, bytes] = field(default_factory=dict)

@@ -30,6 +30,8 @@ BINARIES = (
     "keepalived",
     "nginx",
     "containerd",
+    "runc",
+    "crictl",
     "systemctl",
 )
 SYSCTLS = (
@@ -61,6 +63,7 @@ CRI_SOCKETS = (
 )
 """The container runtime sockets kubeadm knows (cmd/kubeadm/app/constants/constants_unix.go)."""
 CONTAINERD_CONFIG = "/etc/containerd/config.toml"
+CNI_BIN_DIR = "/opt/cni/bin"
 SERVICES = ("etcd", "kubelet", "haproxy", "keepalived", "nginx", "containerd")
 _VERSION_FLAGS = {
     "haproxy": "-v",
@@ -68,6 +71,7 @@ _VERSION_FLAGS = {
     "nginx": "-v",
     "etcdctl": "version",
     "kubectl": "version --client",
+    "kubeadm": "version -o short",
 }
 
 
@@ -242,6 +246,12 @@ def parse_systemd_cgroup(lines: list[str]) -> str:
     return driver
 
 
+def _cni(facts: NodeFacts, r: Reading) -> NodeFacts:
+    version = r.lines[0] if r.lines and r.lines[0].startswith("CNI ") else ""
+    plugins = _words(r.lines[1:] if version else r.lines)
+    return replace(facts, cni_version=version, cni_plugins=plugins)
+
+
 def _content(facts: NodeFacts, r: Reading) -> NodeFacts:
     if not r.argument:
         return facts
@@ -264,12 +274,17 @@ ETCD_MEMBERS = (
     'else curl -s --max-time 4 --cacert "$ETCDCTL_CACERT" --cert "$ETCDCTL_CERT" --key "$ETCDCTL_KEY" '
     '-X POST -d "{}" "${ETCDCTL_ENDPOINTS%%,*}/v3/cluster/member/list"; fi ) | tr -d "\\n"; echo; fi'
 )
+CNI_PLUGINS = f"[ -x {CNI_BIN_DIR}/loopback ] && {CNI_BIN_DIR}/loopback 2>&1 | head -n 1; ls {CNI_BIN_DIR}"
+"""The CNI plugins' version (a plugin run without CNI_COMMAND prints `CNI loopback plugin v1.4.0`),
+then the plugins installed."""
 _CONTENT = """khatui_content() { [ -f "$1" ] && { printf '@@content %s\\n' "$1"; base64 -w0 "$1"; echo; }; }"""
 """Prints one file's section; the path reaches it as an argument, never as script text."""
 
 SECTIONS: tuple[Section, ...] = (
     Section("time", "date +%s.%N", _time),
     Section("os", "cat /etc/os-release", _os),
+    Section("arch", "uname -m", lambda f, r: replace(f, arch=_first(r.lines))),
+    Section("cni", CNI_PLUGINS, _cni),
     Section("kernel", "uname -r", lambda f, r: replace(f, kernel=_first(r.lines))),
     Section("cpus", "nproc", lambda f, r: replace(f, cpus=int(_first(r.lines)) if _first(r.lines).isdigit() else 0)),
     Section("memory", "grep MemTotal /proc/meminfo", lambda f, r: replace(f, memory_mib=parse_memory(r.lines))),

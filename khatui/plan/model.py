@@ -61,7 +61,23 @@ class WaitFor:
         return self.description or f"wait until `{self.command}` succeeds (up to {self.timeout:.0f} s)"
 
 
-Action = Upload | Run | WaitFor
+@dataclass(frozen=True)
+class Transfer:
+    """Put a release file from the operator's verified cache at `path` on the node: uploaded over
+    the SSH session, checked there with sha256sum, and only then renamed into place (a no-op when
+    the node already holds it)."""
+
+    sha256: str
+    url: str
+    """Where the operator's cache fetches it from when it does not hold it yet."""
+    path: str
+    mode: int = 0o600
+
+    def describe(self) -> str:
+        return f"upload {self.url.rsplit('/', 1)[-1]} to {self.path} (from the operator's cache, sha256 {self.sha256[:12]})"
+
+
+Action = Upload | Run | WaitFor | Transfer
 
 
 @dataclass(frozen=True)

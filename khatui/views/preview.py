@@ -21,7 +21,7 @@ from rich.style import Style
 from rich.text import Text
 
 from khatui.facts.model import NodeFacts
-from khatui.plan.model import Plan, Run, Step, Upload, WaitFor
+from khatui.plan.model import Action, Plan, Run, Step, Transfer, Upload, WaitFor
 from khatui.redact import Redactor
 
 _COLOR_SYSTEMS = {
@@ -115,6 +115,8 @@ def _step_branch(step: Step, facts: NodeFacts | None, show_diffs: bool, redact: 
             branch.children.append(_Branch([(f"$ {redact(action.command)}", "green")]))
         elif isinstance(action, WaitFor):
             branch.children.append(_Branch([(redact(action.describe()), "magenta")]))
+        else:
+            branch.children.append(_Branch([(redact(action.describe()), "blue")]))
     return branch
 
 
@@ -166,7 +168,7 @@ def plan_to_json(plan: Plan, facts: dict[str, NodeFacts] | None = None) -> dict[
     facts = facts or {}
     redact = Redactor(plan.secrets)
 
-    def action(act: Upload | Run | WaitFor, node: str) -> dict[str, Any]:
+    def action(act: Action, node: str) -> dict[str, Any]:
         if isinstance(act, Upload):
             out: dict[str, Any] = {"type": "upload", "path": act.path, "mode": f"{act.mode:04o}", "owner": act.owner}
             out["sha256"] = act.sha256
@@ -177,6 +179,14 @@ def plan_to_json(plan: Plan, facts: dict[str, NodeFacts] | None = None) -> dict[
             return out
         if isinstance(act, Run):
             return {"type": "run", "command": redact(act.command), "timeout": act.timeout}
+        if isinstance(act, Transfer):
+            return {
+                "type": "transfer",
+                "path": act.path,
+                "url": act.url,
+                "sha256": act.sha256,
+                "mode": f"{act.mode:04o}",
+            }
         return {"type": "wait", "command": redact(act.command), "timeout": act.timeout}
 
     return {

@@ -9,6 +9,9 @@ A fixture (YAML) has:
   place, kubeadm done, its services active — (`converged: example` converges it to the example before
   `set`; `contents: true` records the non-secret contents too, so header-only changes are seen), then
   `nodes: {name: {stale: [paths], missing: [paths], services: {unit: state}, kubeadm: false}}` edits it.
+- `install: true` plans the install phases (left out otherwise, so other fixtures need not list
+  their no-ops); a node's `binaries: {name: version line}` edits what it reports, `bare: true` says
+  it has no release binary at all.
 - `token`, `cert_summaries` ({node: {path: summary}}), `redo` ([step ids]) and `phases` ([names]: compose those phases only).
 - `expect`: `phases` (non-empty phases in order), `requires` ({phase: [phases]}), `nodes` ({phase: [nodes
   with steps]}), `changes`, `noops` (every no-op step -> its reason, exactly), `absent` ([step ids]),
@@ -34,7 +37,7 @@ import yaml
 from khatui.facts.model import NodeFacts
 from khatui.plan.compose import build_plan
 from khatui.plan.context import KUBEADM_DONE
-from khatui.plan.model import Action, Plan, Run, Step, Upload
+from khatui.plan.model import Action, Plan, Run, Step, Transfer, Upload
 from khatui.plan.phases import ROLLOUT
 from khatui.render import render_cluster
 from khatui.render.files import FileKind, RenderedFile
@@ -45,6 +48,15 @@ from tests.conftest import ROOT
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(FIXTURES.glob("*.yaml"))
 TOKEN = "abcdef.0123456789abcdef"
+INSTALLED = {
+    "kubeadm": "v1.31.4",
+    "kubelet": "Kubernetes v1.31.4",
+    "kubectl": "Client Version: v1.31.4",
+    "containerd": "containerd github.com/containerd/containerd v1.7.24 88bf19b2105c8b17560993bee28a01ddc2f97182",
+    "runc": "runc version 1.2.3",
+    "crictl": "crictl version v1.31.1",
+}
+"""What a converged node's release binaries print: the versions khatui installs by default."""
 SERVICES = {"etcd": "active", "haproxy": "active", "keepalived": "active", "nginx": "active", "kubelet": "active"}
 
 
@@ -56,6 +68,7 @@ def example_data(name: str) -> dict[str, Any]:
 def cluster_of(case: dict[str, Any], edited: bool = True) -> Cluster:
     """The fixture's spec (`edited=False`: before `set` and `remove_nodes`)."""
     data = copy.deepcopy(case["spec"]) if "spec" in case else example_data(case["example"])
+    data["spec"].setdefault("install", {}).setdefault("enabled", bool(case.get("install", False)))
     if edited:
         for dotted, value in case.get("set", {}).items():
             *parents, key = dotted.split(".")
@@ -101,7 +114,18 @@ def facts_of(case: dict[str, Any], cluster: Cluster) -> dict[str, NodeFacts] | N
             hashes[KUBEADM_DONE] = "0" * 64
         contents = {f.path: f.data for f in mine if f.kind is not FileKind.KEY} if spec.get("contents") else {}
         services = SERVICES | edit.get("services", {})
-        facts[node.name] = NodeFacts(node.name, file_hashes=hashes, file_contents=contents, services=services)
+        bare = edit.get("bare", False)
+        binaries = {} if bare else {**INSTALLED, "etcd": f"etcd Version: {cluster.spec.etcd.version}"}
+        binaries |= edit.get("binaries", {})
+        facts[node.name] = NodeFacts(
+            node.name,
+            arch="x86_64",
+            binaries=binaries,
+            cni_version="" if bare else "CNI loopback plugin v1.4.0",
+            file_hashes=hashes,
+            file_contents=contents,
+            services=services,
+        )
     return facts
 
 
@@ -133,6 +157,8 @@ def action_record(action: Action, expected: dict[str, Any]) -> dict[str, Any]:
             assert expected["contains"].encode() in action.content, f"{action.path} lacks {expected['contains']!r}"
             record["contains"] = expected["contains"]
         return record
+    if isinstance(action, Transfer):
+        return {"transfer": action.path, "url": action.url}
     return {"run" if isinstance(action, Run) else "wait": str(action.command)}
 
 

@@ -8,6 +8,7 @@ composes its own tuple and passes it to `build_plan(..., phases=...)`.
 
 from khatui.plan.phases.addons import Addons
 from khatui.plan.phases.etcd import Etcd, EtcdHealth
+from khatui.plan.phases.install import KubeTools, Runtime
 from khatui.plan.phases.kubeadm import ControlPlaneInit, ControlPlaneJoin, Workers
 from khatui.plan.phases.loadbalancer import LoadBalancer
 from khatui.plan.phases.pki import Pki
@@ -16,6 +17,8 @@ from khatui.plan.phases.verify import Verify
 
 ROLLOUT: tuple[PhaseRule, ...] = (
     Pki(),
+    Runtime(),
+    KubeTools(),
     Etcd(),
     EtcdHealth(),
     LoadBalancer(),

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from khatui import nodepaths
 from khatui.plan.context import KUBEADM_DONE, PlanContext, PlanNode, reload_and
 from khatui.plan.model import Run, Step, WaitFor
+from khatui.plan.phases.install import etcd_binary
 from khatui.plan.phases.rule import PhaseRule
 from khatui.quoting import shell as sh
 from khatui.quoting.shell import Script
@@ -39,7 +40,7 @@ class Etcd(PhaseRule):
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
         if ctx.cluster.spec.etcd.run_as is EtcdRunAs.STATIC_POD:
             return [self._static_pod(ctx, node)]
-        return [self._systemd(ctx, node)]
+        return [*etcd_binary(ctx, self.name, node), self._systemd(ctx, node)]
 
     def _static_pod(self, ctx: PlanContext, n: PlanNode) -> Step:
         # The kubelet that runs the etcd pod: for good on etcd-only nodes (stage before-kubeadm),

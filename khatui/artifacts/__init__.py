@@ -1,0 +1,1 @@
+"""Release binaries: the catalog of what khatui installs from upstream, and their published sums."""

@@ -1,0 +1,135 @@
+"""`runtime` and `kube-tools`: the release binaries each node's roles need, at the spec's versions.
+
+One module for both phases (and the etcd binary the etcd phase installs first) because they decide
+the same way: the version a node reports against the version the spec wants, a no-op saying so when
+they agree, else the file from the catalog — uploaded from the operator's verified cache
+(`fetchOn: operator`, a `Transfer`) or fetched by the node itself with curl and checked with
+sha256sum (`fetchOn: nodes`) — into /var/lib/khatui/artifacts/<sha256>, then installed from there.
+Without facts (offline) every binary is planned; without `install.enabled` nothing is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from khatui.artifacts import sums
+from khatui.artifacts.catalog import ARCHES, CNI_BIN_DIR, Artifact, Component, artifact, found_version, version_of
+from khatui.plan.context import PlanContext, PlanNode
+from khatui.plan.model import Action, Run, Step, Transfer
+from khatui.plan.phases.rule import PhaseRule
+from khatui.quoting import shell as sh
+from khatui.quoting.shell import Script
+from khatui.spec.components import EtcdRunAs
+from khatui.spec.install import Fetcher
+from khatui.spec.nodes import Role
+
+STAGING = "/var/lib/khatui/artifacts"
+"""Where a node keeps the release files it was given, by sha256 (a rerun finds them there)."""
+_UNPACK = "/var/lib/khatui/unpack"
+
+
+def runs_kubelet(ctx: PlanContext, n: PlanNode) -> bool:
+    """Control planes, workers, and etcd members run as static pods (a standalone kubelet)."""
+    static_etcd = n.node.has(Role.ETCD) and ctx.cluster.spec.etcd.run_as is EtcdRunAs.STATIC_POD
+    return n.node.has(Role.CONTROL_PLANE) or n.node.has(Role.WORKER) or static_etcd
+
+
+def installed(n: PlanNode, component: Component) -> str | None:
+    """The version of `component` the node reports, None when it has none (or nothing is known)."""
+    if n.facts is None:
+        return None
+    line = n.facts.cni_version if component is Component.CNI_PLUGINS else n.facts.binaries.get(component.value, "")
+    return found_version(line)
+
+
+def _verify(sha256: str, path: str) -> sh.Pipeline:
+    return sh.pipe(sh.cmd("printf", "%s  %s\\n", sha256, path), sh.cmd("sha256sum", "-c", "--quiet", "--status"))
+
+
+def fetch(ctx: PlanContext, art: Artifact) -> Action:
+    """Get `art` to the node's staging path: from the operator's cache, or downloaded by the node."""
+    binaries = ctx.cluster.spec.install.binaries
+    url, staged = art.url(binaries.mirror), f"{STAGING}/{art.sha256}"
+    if binaries.fetch_on is Fetcher.OPERATOR:
+        return Transfer(art.sha256, url, staged)
+    part = f"{staged}.part"
+    download = sh.and_(
+        sh.cmd("mkdir", "-p", STAGING),
+        sh.cmd("curl", "-fsSL", "--retry", "3", "-o", part, url),
+        _verify(art.sha256, part),
+        sh.cmd("mv", "-f", part, staged),
+    )
+    return Run(
+        sh.or_(_verify(art.sha256, staged), sh.cmd("sh", "-c", download)),
+        description=f"download {url} on the node and check its sha256 ({art.sha256[:12]})",
+    )
+
+
+def install_command(art: Artifact) -> Script:
+    """Put the staged file's members where they belong (binaries 0755)."""
+    staged = f"{STAGING}/{art.sha256}"
+    if not art.is_archive:
+        return sh.and_(*(sh.cmd("install", "-D", "-m", "0755", staged, m.target) for m in art.members))
+    if not art.members:
+        return sh.and_(sh.cmd("mkdir", "-p", CNI_BIN_DIR), sh.cmd("tar", "-xzf", staged, "-C", CNI_BIN_DIR))
+    scratch = f"{_UNPACK}/{art.sha256}"
+    return sh.and_(
+        sh.cmd("rm", "-rf", scratch),
+        sh.cmd("mkdir", "-p", scratch),
+        sh.cmd("tar", "-xzf", staged, "-C", scratch, *(m.source for m in art.members)),
+        *(sh.cmd("install", "-D", "-m", "0755", f"{scratch}/{m.source}", m.target) for m in art.members),
+        sh.cmd("rm", "-rf", scratch),
+    )
+
+
+def binary_step(ctx: PlanContext, phase: str, n: PlanNode, component: Component) -> Step:
+    """Install `component` at the wanted version, or a no-op when the node has it."""
+    binaries = ctx.cluster.spec.install.binaries
+    wanted = version_of(ctx.cluster, component)
+    arch = ARCHES.get(n.facts.arch, n.facts.arch) if n.facts and n.facts.arch else "amd64"
+    art = artifact(component, wanted, arch, sums.table(binaries.checksums))
+    found = installed(n, component)
+    name = component.value
+    if found == wanted and f"{phase}/{n.name}/{name}" not in ctx.redo:
+        return Step(phase, n.name, name, f"{name} {wanted}", noop_reason=f"{name} {wanted} already installed")
+    source = "the operator's cache" if binaries.fetch_on is Fetcher.OPERATOR else "a download on the node"
+    title = f"install {name} {wanted} ({f'found {found}' if found else 'not installed'}; {art.name} via {source})"
+    return Step(phase, n.name, name, title, (fetch(ctx, art), Run(install_command(art))))
+
+
+class Runtime(PhaseRule):
+    """containerd, runc, the CNI plugins and crictl on every node that runs a kubelet."""
+
+    name = "runtime"
+    title = "container runtime binaries"
+    requires: tuple[str, ...] = ()
+
+    def targets(self, ctx: PlanContext) -> Sequence[PlanNode]:
+        if not ctx.cluster.spec.install.enabled:
+            return []
+        return [n for n in ctx.all() if runs_kubelet(ctx, n)]
+
+    def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
+        components = (Component.CONTAINERD, Component.RUNC, Component.CNI_PLUGINS, Component.CRICTL)
+        return [binary_step(ctx, self.name, node, c) for c in components]
+
+
+class KubeTools(PhaseRule):
+    """kubeadm, kubelet and kubectl at exactly kubernetesVersion (the kubelet alone on etcd-only nodes)."""
+
+    name = "kube-tools"
+    title = "kubeadm, kubelet, kubectl"
+    requires: tuple[str, ...] = ()
+
+    def targets(self, ctx: PlanContext) -> Sequence[PlanNode]:
+        return Runtime().targets(ctx)
+
+    def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
+        kubeadm = node.node.has(Role.CONTROL_PLANE) or node.node.has(Role.WORKER)
+        components = (Component.KUBEADM, Component.KUBELET, Component.KUBECTL) if kubeadm else (Component.KUBELET,)
+        return [binary_step(ctx, self.name, node, c) for c in components]
+
+
+def etcd_binary(ctx: PlanContext, phase: str, n: PlanNode) -> list[Step]:
+    """etcd, etcdctl and etcdutl at spec.etcd.version for a systemd-run member (none when not installing)."""
+    return [binary_step(ctx, phase, n, Component.ETCD)] if ctx.cluster.spec.install.enabled else []
