@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from khatui.spec.cluster import Cluster
+from khatui.spec.components import ProxyMode
+from khatui.spec.loadbalancer import HAProxyKeepalived, LocalProxy
+from khatui.spec.nodes import Node, Role
+
 
 class Family(StrEnum):
     """How a node installs distribution packages."""
@@ -40,9 +45,32 @@ NEEDS: dict[str, dict[Family, tuple[str, ...]]] = {
     "nfs": {Family.DEBIAN: ("nfs-common",), Family.RHEL: ("nfs-utils",)},
     "iscsi": {Family.DEBIAN: ("open-iscsi",), Family.RHEL: ("iscsi-initiator-utils",)},
 }
-"""What a node needs (see `khatui.plan.package_needs`) -> the packages that provide it, per family."""
+"""What a node needs (`needs`) -> the packages that provide it, per family."""
 
 
 def names(family: Family) -> tuple[str, ...]:
     """Every package name of `family` in the table, each once (what the probe asks about)."""
     return tuple(dict.fromkeys(name for per_family in NEEDS.values() for name in per_family[family]))
+
+
+def needs(cluster: Cluster, node: Node) -> list[str]:
+    """The `NEEDS` keys of what `node`'s roles and the spec need, in install order."""
+    spec, found = cluster.spec, []
+    kubernetes = node.has(Role.CONTROL_PLANE) or node.has(Role.WORKER)
+    if kubernetes:
+        found.append("kubernetes")
+        if spec.kube_proxy.mode is ProxyMode.IPVS:
+            found.append("ipvs")
+    lb = spec.load_balancer
+    if isinstance(lb, HAProxyKeepalived) and node.has(Role.LB):
+        found.append("haproxy-keepalived")
+    if isinstance(lb, LocalProxy) and kubernetes:
+        found.append(lb.implementation)
+    backends = {c.backend for c in spec.persistence.classes} if kubernetes else set()
+    found += [backend for backend in ("nfs", "iscsi") if backend in backends]
+    return found
+
+
+def packages_for(cluster: Cluster, node: Node, family: Family) -> list[str]:
+    """The distribution packages `node` needs on `family`, each once."""
+    return list(dict.fromkeys(name for need in needs(cluster, node) for name in NEEDS[need][family]))

@@ -254,6 +254,10 @@ def _content(facts: NodeFacts, r: Reading) -> NodeFacts:
     return replace(facts, file_contents={**facts.file_contents, r.argument: data})
 
 
+def _lines_parser(parse: Callable[[NodeFacts, list[str]], NodeFacts]) -> Parser:
+    return lambda facts, reading: parse(facts, reading.lines)
+
+
 _BINARY_LINES = "\n".join(
     f"command -v {name} >/dev/null && printf '%s\\t%s\\n' {name} \"$({name} {_VERSION_FLAGS.get(name, '--version')} 2>&1 | head -n 1)\""
     for name in BINARIES
@@ -317,10 +321,7 @@ SECTIONS: tuple[Section, ...] = (
         lambda f, r: replace(f, containerd_cgroup=parse_systemd_cgroup(r.lines)),
     ),
     Section("etcd-members", ETCD_MEMBERS, _etcd_members, marks_itself=True),
-    *(
-        Section(name, command, lambda f, r, parse=parse: parse(f, r.lines))
-        for name, command, parse in install_sections.ROWS
-    ),
+    *(Section(name, command, _lines_parser(parse)) for name, command, parse in install_sections.ROWS),
 )
 """The sections every node reports, in script order."""
 HASHES = Section("hashes", "", lambda f, r: replace(f, file_hashes=parse_hashes(r.lines)))
