@@ -53,3 +53,16 @@ ETCDCTL_ENV = KHATUI_DIR / "etcdctl.env"
 """ETCDCTL_* variables (endpoint + healthcheck client cert) for probing the local etcd member."""
 ADDONS_DIR = KHATUI_DIR / "addons"
 """Kubernetes objects the engine applies with kubectl from the first control plane."""
+
+# The package mirror of spec.install.packages.mirror (the `packages` phase writes them; the probe hashes them).
+APT_MIRROR_SOURCES = PurePosixPath("/etc/apt/sources.list.d/khatui-mirror.sources")
+APT_KEYRINGS = PurePosixPath("/etc/apt/keyrings")
+DNF_MIRROR_REPO = PurePosixPath("/etc/yum.repos.d/khatui-mirror.repo")
+DNF_MIRROR_KEY = PurePosixPath("/etc/pki/rpm-gpg/RPM-GPG-KEY-khatui-mirror")
+PACKAGE_MIRROR_FILES = (
+    APT_MIRROR_SOURCES,
+    APT_KEYRINGS / "khatui-mirror.asc",
+    APT_KEYRINGS / "khatui-mirror.gpg",
+    DNF_MIRROR_REPO,
+    DNF_MIRROR_KEY,
+)

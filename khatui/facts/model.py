@@ -25,6 +25,8 @@ class NodeFacts:
     os_id: str = ""
     os_version: str = ""
     os_pretty: str = ""
+    os_codename: str = ""
+    """VERSION_CODENAME of /etc/os-release (bookworm, jammy, noble; empty on RHEL)."""
     kernel: str = ""
     arch: str = ""
     """`uname -m`: x86_64, aarch64."""
@@ -63,7 +65,25 @@ class NodeFacts:
     """The running etcd cluster as this node's member lists it; None where no member answered."""
     etcd_members_error: str = ""
     """Why a node set up as an etcd member (it has khatui's etcdctl.env) did not list the members."""
+    package_manager: str = ""
+    """"apt-get", "dnf", or "none" (neither found); "" when not reported."""
+    packages: dict[str, str] = field(default_factory=dict)
+    """Installed package (of `distro.names`) -> its version, as dpkg or rpm reports it."""
+    fstab_swap: tuple[str, ...] = ()
+    """The /etc/fstab lines that mount swap now (not commented out)."""
+    swap_units: dict[str, str] = field(default_factory=dict)
+    """swap.target -> its enablement (static, masked); each swap unit -> its ActiveState."""
+    modules_builtin: frozenset[str] = frozenset()
+    """Modules built into the running kernel (modules.builtin): never in /proc/modules, always there."""
+    disk_free_mib: dict[str, int] = field(default_factory=dict)
+    """Path binaries and images go to -> MiB free on its file system."""
+    package_locks: tuple[str, ...] = ()
+    """Package database locks held now: 'PATH held by COMMAND (pid N)'."""
 
     def has_module(self, name: str) -> bool:
-        """Loaded, or available to load."""
-        return name in self.modules_loaded or name in self.modules_available
+        """Loaded, built in, or available to load."""
+        return name in self.modules_loaded or name in self.modules_builtin or name in self.modules_available
+
+    def module_in_use(self, name: str) -> bool:
+        """Loaded now or built into the kernel."""
+        return name in self.modules_loaded or name in self.modules_builtin

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from khatui import nodepaths
+from khatui.facts import install_sections
 from khatui.facts.model import EtcdMember, NodeFacts
 from khatui.quoting import shell as sh
 
@@ -223,7 +224,8 @@ def _time(facts: NodeFacts, r: Reading) -> NodeFacts:
 
 def _os(facts: NodeFacts, r: Reading) -> NodeFacts:
     os_id, version, pretty = parse_os(r.lines)
-    return replace(facts, os_id=os_id, os_version=version, os_pretty=pretty)
+    codename = parse_key_values(r.lines).get("VERSION_CODENAME", "").strip('"')
+    return replace(facts, os_id=os_id, os_version=version, os_pretty=pretty, os_codename=codename)
 
 
 def _etcd_members(facts: NodeFacts, r: Reading) -> NodeFacts:
@@ -260,6 +262,10 @@ def _content(facts: NodeFacts, r: Reading) -> NodeFacts:
     except ValueError:
         return facts
     return replace(facts, file_contents={**facts.file_contents, r.argument: data})
+
+
+def _lines_parser(parse: Callable[[NodeFacts, list[str]], NodeFacts]) -> Parser:
+    return lambda facts, reading: parse(facts, reading.lines)
 
 
 _BINARY_LINES = "\n".join(
@@ -301,11 +307,6 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section("modules", "cut -d' ' -f1 /proc/modules", lambda f, r: replace(f, modules_loaded=_words(r.lines))),
     Section(
-        "available",
-        "find /lib/modules/$(uname -r) -name '*.ko*' 2>/dev/null | sed 's|.*/||; s|\\.ko.*||'",
-        lambda f, r: replace(f, modules_available=_words(r.lines)),
-    ),
-    Section(
         "sysctl",
         "for k in " + " ".join(SYSCTLS) + "; do printf '%s=%s\\n' $k \"$(sysctl -n $k)\"; done",
         lambda f, r: replace(f, sysctls=parse_key_values(r.lines)),
@@ -335,6 +336,7 @@ SECTIONS: tuple[Section, ...] = (
         lambda f, r: replace(f, containerd_cgroup=parse_systemd_cgroup(r.lines)),
     ),
     Section("etcd-members", ETCD_MEMBERS, _etcd_members, marks_itself=True),
+    *(Section(name, command, _lines_parser(parse)) for name, command, parse in install_sections.ROWS),
 )
 """The sections every node reports, in script order."""
 HASHES = Section("hashes", "", lambda f, r: replace(f, file_hashes=parse_hashes(r.lines)))
@@ -347,7 +349,7 @@ _PARSERS = {section.name: section.parse for section in (*SECTIONS, HASHES, CONTE
 def script(paths: Iterable[str], content_paths: Iterable[str], extra: str = "") -> str:
     """The probe for a node that would receive `paths` (hashes) and `content_paths` (contents too);
     `extra` (more read-only probing, such as the network mesh) runs in the same round trip."""
-    hashed = sorted(set(paths))
+    hashed = sorted(set(paths) | {str(p) for p in nodepaths.PACKAGE_MIRROR_FILES})
     hashes = replace(HASHES, command=sh.cmd("sha256sum", "--", *hashed) if hashed else "")
     lines = ["exec 2>/dev/null", *(section.script() for section in SECTIONS), hashes.script(), CONTENT.script()]
     lines += [sh.cmd("khatui_content", path) for path in sorted(set(content_paths))]

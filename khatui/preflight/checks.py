@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from khatui.facts.model import NodeFacts
-from khatui.preflight import kubeadm_checks
+from khatui.preflight import install_checks, kubeadm_checks
 from khatui.preflight.results import Check as Check
 from khatui.preflight.results import CheckResult as CheckResult
 from khatui.preflight.results import Status as Status
@@ -20,7 +20,9 @@ from khatui.spec.components import EtcdRunAs, ProxyMode
 from khatui.spec.loadbalancer import HAProxyKeepalived, LocalProxy
 from khatui.spec.nodes import Node, Role
 
-SUPPORTED_OS = {"debian", "ubuntu", "rhel", "rocky", "almalinux", "centos", "fedora", "sles", "opensuse-leap", "amzn"}
+SUPPORTED_OS = {"debian", "ubuntu", "rhel", "rocky", "almalinux", "centos", "fedora"}
+"""Distributions khatui installs on: apt-get (Debian, Ubuntu) or dnf (the RHEL family). SUSE (zypper)
+and Amazon Linux 2 (yum) are left out: khatui has no installer for them (`facts.distro.MANAGER_FAMILY`)."""
 KUBELET_PORT = 10250
 
 
@@ -34,6 +36,8 @@ def _os(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Status
 def _swap(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Status, str]]:
     if not _kubelet_node(node):
         yield Status.PASS, "no kubelet on this node"
+    elif facts.swap_devices and cluster.spec.install.enabled:
+        yield Status.WARN, f"swap is on ({', '.join(facts.swap_devices)}); the rollout turns it off, now and at boot"
     elif facts.swap_devices:
         yield (
             Status.FAIL,
@@ -112,7 +116,8 @@ def _ipvs(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Stat
     if missing:
         yield (
             Status.FAIL,
-            f"IPVS kernel modules missing: {', '.join(missing)} (kernel {facts.kernel or 'unknown'}); use kube-proxy mode iptables or a kernel with IPVS",
+            f"IPVS kernel modules that cannot be loaded (neither loaded, built in nor in modules.dep): "
+            f"{', '.join(missing)} (kernel {facts.kernel or 'unknown'}); use kube-proxy mode iptables or a kernel with IPVS",
         )
     else:
         yield Status.PASS, "IPVS modules: " + ", ".join(needed)
@@ -197,6 +202,7 @@ CHECKS: dict[str, Check] = {
     "ip-forward": _forwarding,
     "etcd-members": _etcd_members,
     **kubeadm_checks.CHECKS,
+    **install_checks.CHECKS,
 }
 
 

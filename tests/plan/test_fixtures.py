@@ -8,7 +8,9 @@ A fixture (YAML) has:
 - `facts`: absent -> planned offline. Otherwise every node starts converged — every file of the spec in
   place, kubeadm done, its services active — (`converged: example` converges it to the example before
   `set`; `contents: true` records the non-secret contents too, so header-only changes are seen), then
-  `nodes: {name: {stale: [paths], missing: [paths], services: {unit: state}, kubeadm: false}}` edits it.
+  `nodes: {name: {stale: [paths], missing: [paths], services: {unit: state}, kubeadm: false,
+  uninstalled: [packages], facts: {NodeFacts field: value}}}` edits it. A converged node has apt-get,
+  every package of `distro.names` (version 1.0), no swap and every module of its modules-load.d files loaded.
 - `install: true` plans the install phases (left out otherwise, so other fixtures need not list
   their no-ops); a node's `binaries: {name: version line}` edits what it reports, `bare: true` says
   it has no release binary at all.
@@ -28,17 +30,20 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from khatui.facts.distro import Family, names
 from khatui.facts.model import NodeFacts
 from khatui.plan.compose import build_plan
 from khatui.plan.context import KUBEADM_DONE
 from khatui.plan.model import Action, Plan, Run, Step, Transfer, Upload
 from khatui.plan.phases import ROLLOUT
+from khatui.plan.phases.node_settings import MODULES_DIR, modules_of
 from khatui.render import render_cluster
 from khatui.render.files import FileKind, RenderedFile
 from khatui.spec.cluster import Cluster
@@ -95,6 +100,12 @@ def files_of(cluster: Cluster) -> list[RenderedFile]:
     return [*render_cluster(cluster), *ca, *keys]
 
 
+def _as_field(name: str, value: Any) -> Any:
+    """A fixture's YAML list as the NodeFacts field `name` holds it (a frozenset or a tuple)."""
+    default = getattr(NodeFacts("n"), name)
+    return type(default)(value) if isinstance(default, frozenset | tuple) else value
+
+
 def facts_of(case: dict[str, Any], cluster: Cluster) -> dict[str, NodeFacts] | None:
     """The nodes as the fixture describes them (None: offline)."""
     spec = case.get("facts")
@@ -117,7 +128,9 @@ def facts_of(case: dict[str, Any], cluster: Cluster) -> dict[str, NodeFacts] | N
         bare = edit.get("bare", False)
         binaries = {} if bare else {**INSTALLED, "etcd": f"etcd Version: {cluster.spec.etcd.version}"}
         binaries |= edit.get("binaries", {})
-        facts[node.name] = NodeFacts(
+        installed = {p: "1.0" for family in Family for p in names(family) if p not in edit.get("uninstalled", [])}
+        modules = frozenset(m for f in mine if f.path.startswith(MODULES_DIR) for m in modules_of(f))
+        converged = NodeFacts(
             node.name,
             arch="x86_64",
             binaries=binaries,
@@ -125,7 +138,11 @@ def facts_of(case: dict[str, Any], cluster: Cluster) -> dict[str, NodeFacts] | N
             file_hashes=hashes,
             file_contents=contents,
             services=services,
+            package_manager="apt-get",
+            packages=installed,
+            modules_loaded=modules,
         )
+        facts[node.name] = replace(converged, **{k: _as_field(k, v) for k, v in edit.get("facts", {}).items()})
     return facts
 
 
@@ -200,7 +217,10 @@ def outcome(plan: Plan, expect: dict[str, Any]) -> dict[str, Any]:
 def test_plan_fixture(path: Path) -> None:
     case = yaml.safe_load(path.read_text())
     expect = case["expect"]
-    assert outcome(plan_of(case), expect) == expect
+    plan = plan_of(case)
+    ids = [s.id for s in plan.steps()]
+    assert len(ids) == len(set(ids)), f"step ids twice: {sorted({i for i in ids if ids.count(i) > 1})}"
+    assert outcome(plan, expect) == expect
 
 
 def test_a_node_not_in_the_plan_is_reported_as_missing() -> None:

@@ -41,6 +41,8 @@ def healthy(node: str) -> NodeFacts:
         in_path=IN_PATH,
         sockets=frozenset({SOCKET}),
         containerd_cgroup="systemd",
+        package_manager="apt-get",
+        disk_free_mib={"/usr/local": 30000, "/var/lib/containerd": 30000, "/opt": 30000},
     )
 
 
@@ -90,7 +92,41 @@ CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
         Status.WARN,
         "Gentoo is not a tested distribution",
     ),
-    "swap on a master": ("cp1", {"swap_devices": ("/dev/sda3",)}, "swap", Status.FAIL, "swap is on (/dev/sda3)"),
+    "swap on a master": (
+        "cp1",
+        {"swap_devices": ("/dev/sda3",)},
+        "swap",
+        Status.WARN,
+        "swap is on (/dev/sda3); the rollout turns it off, now and at boot",
+    ),
+    "no package manager": (
+        "lb1",
+        {"package_manager": "none", "os_pretty": "Alpine Linux v3.20"},
+        "package-manager",
+        Status.FAIL,
+        "neither apt-get nor dnf found (Alpine Linux v3.20): khatui cannot install haproxy, keepalived",
+    ),
+    "dnf node": (
+        "worker1",
+        {"package_manager": "dnf", "packages": {"curl": "7.76.1"}},
+        "package-manager",
+        Status.PASS,
+        "dnf; to install: conntrack, socat, iptables, ebtables, ipset, ca-certificates, ipvsadm, nfs-utils",
+    ),
+    "package lock held": (
+        "cp2",
+        {"package_locks": ("/var/lib/dpkg/lock-frontend held by unattended-upgr (pid 812)",)},
+        "package-lock",
+        Status.WARN,
+        "held by unattended-upgr (pid 812): the install waits up to 300 s for it",
+    ),
+    "little disk": (
+        "cp3",
+        {"disk_free_mib": {"/usr/local": 900, "/opt": 9000}},
+        "disk",
+        Status.FAIL,
+        "/usr/local 900 MiB free, /opt 9000 MiB free; binaries and images need at least 2048 MiB on /usr/local",
+    ),
     "swap on an lb node": ("lb1", {"swap_devices": ("/dev/sda3",)}, "swap", Status.PASS, "no kubelet"),
     "small master": (
         "cp1",
@@ -122,7 +158,7 @@ CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
         {"modules_available": frozenset(), "kernel": "6.1.0-lab"},
         "ipvs-modules",
         Status.FAIL,
-        "IPVS kernel modules missing: ip_vs, ip_vs_rr, ip_vs_sh, ip_vs_wrr, nf_conntrack (kernel 6.1.0-lab)",
+        "IPVS kernel modules that cannot be loaded (neither loaded, built in nor in modules.dep): ip_vs, ip_vs_rr, ip_vs_sh, ip_vs_wrr, nf_conntrack (kernel 6.1.0-lab)",
     ),
     "ipvs not needed on lb": ("lb1", {"modules_available": frozenset()}, "ipvs-modules", Status.PASS, "ipvs"),
     "kubeadm missing": (
@@ -249,7 +285,7 @@ def test_unreachable_node_fails_every_check_and_waivers_unblock() -> None:
     results = preflight(STACKED, facts)
     worker = [r for r in results if r.node == "worker2"]
     assert worker and all(r.status is Status.FAIL and r.blocks for r in worker)
-    swap = replace(healthy("cp1"), swap_devices=("/swapfile",))
-    waived = preflight(STACKED, {**facts, "worker2": healthy("worker2"), "cp1": swap}, frozenset({"swap:cp1"}))
-    (cell,) = [r for r in waived if r.node == "cp1" and r.check == "swap"]
+    small = replace(healthy("cp1"), cpus=1)
+    waived = preflight(STACKED, {**facts, "worker2": healthy("worker2"), "cp1": small}, frozenset({"resources:cp1"}))
+    (cell,) = [r for r in waived if r.node == "cp1" and r.check == "resources"]
     assert cell.status is Status.FAIL and cell.waived and not cell.blocks

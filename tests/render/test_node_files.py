@@ -163,9 +163,7 @@ def test_stages() -> None:
     external = {(f.node, PurePosixPath(f.path).name): f.stage for f in rendered()["v1beta3-external-static-pod"]}
     assert external[("etcd1", "20-khatui-standalone.conf")] is Stage.BEFORE_KUBEADM
     vip = {(f.node, PurePosixPath(f.path).name): f.stage for f in rendered()["kube-vip-nftables"]}
-    assert (
-        vip[("cp1", "kube-vip.yaml")] is Stage.AFTER_KUBEADM and vip[("cp2", "kube-vip.yaml")] is Stage.AFTER_KUBEADM
-    )
+    assert vip[("cp1", "kube-vip.yaml")] is Stage.AFTER_KUBEADM and vip[("cp2", "kube-vip.yaml")] is Stage.AFTER_KUBEADM
 
 
 def test_preflight_errors_ignored_only_where_khatui_causes_them() -> None:

@@ -1,6 +1,7 @@
 """The phases of a plan, one module each, and the orders they are composed in.
 
-`ROLLOUT` is the guide's order for a full rollout: certificates everywhere, etcd members in
+`ROLLOUT` is the guide's order for a full rollout: certificates everywhere, the distribution
+packages and the node settings (swap, kernel modules, sysctls), etcd members in
 parallel, an etcd health barrier, the load balancer, the first control plane, the other control
 planes and the workers, the addons, and a verification. A later operation (a day-2 change, a test)
 composes its own tuple and passes it to `build_plan(..., phases=...)`.
@@ -11,12 +12,16 @@ from khatui.plan.phases.etcd import Etcd, EtcdHealth
 from khatui.plan.phases.install import KubeTools, Runtime
 from khatui.plan.phases.kubeadm import ControlPlaneInit, ControlPlaneJoin, Workers
 from khatui.plan.phases.loadbalancer import LoadBalancer
+from khatui.plan.phases.node_settings import NodeSettings
+from khatui.plan.phases.packages import Packages
 from khatui.plan.phases.pki import Pki
 from khatui.plan.phases.rule import PhaseRule
 from khatui.plan.phases.verify import Verify
 
 ROLLOUT: tuple[PhaseRule, ...] = (
     Pki(),
+    Packages(),
+    NodeSettings(),
     Runtime(),
     KubeTools(),
     Etcd(),

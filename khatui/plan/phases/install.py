@@ -82,19 +82,21 @@ def install_command(art: Artifact) -> Script:
     )
 
 
-def binary_step(ctx: PlanContext, phase: str, n: PlanNode, component: Component) -> Step:
-    """Install `component` at the wanted version, or a no-op when the node has it."""
+def binary_step(ctx: PlanContext, phase: str, n: PlanNode, component: Component, step: str = "") -> Step:
+    """Install `component` at the wanted version, or a no-op when the node has it (step name: `step`,
+    else the component's)."""
     binaries = ctx.cluster.spec.install.binaries
     wanted = version_of(ctx.cluster, component)
     arch = ARCHES.get(n.facts.arch, n.facts.arch) if n.facts and n.facts.arch else "amd64"
     art = artifact(component, wanted, arch, sums.table(binaries.checksums))
     found = installed(n, component)
     name = component.value
-    if found == wanted and f"{phase}/{n.name}/{name}" not in ctx.redo:
-        return Step(phase, n.name, name, f"{name} {wanted}", noop_reason=f"{name} {wanted} already installed")
+    step = step or name
+    if found == wanted and f"{phase}/{n.name}/{step}" not in ctx.redo:
+        return Step(phase, n.name, step, f"{name} {wanted}", noop_reason=f"{name} {wanted} already installed")
     source = "the operator's cache" if binaries.fetch_on is Fetcher.OPERATOR else "a download on the node"
     title = f"install {name} {wanted} ({f'found {found}' if found else 'not installed'}; {art.name} via {source})"
-    return Step(phase, n.name, name, title, (fetch(ctx, art), Run(install_command(art))))
+    return Step(phase, n.name, step, title, (fetch(ctx, art), Run(install_command(art))))
 
 
 class Runtime(PhaseRule):
@@ -132,4 +134,5 @@ class KubeTools(PhaseRule):
 
 def etcd_binary(ctx: PlanContext, phase: str, n: PlanNode) -> list[Step]:
     """etcd, etcdctl and etcdutl at spec.etcd.version for a systemd-run member (none when not installing)."""
-    return [binary_step(ctx, phase, n, Component.ETCD)] if ctx.cluster.spec.install.enabled else []
+    # Its own step name: `etcd` is the member's unit step of the same phase.
+    return [binary_step(ctx, phase, n, Component.ETCD, "etcd-binary")] if ctx.cluster.spec.install.enabled else []

@@ -1,7 +1,7 @@
 """`control-plane-init`, `control-plane-join`, `workers`: the nodes kubeadm sets up, in the guide's order.
 
 One module for the three because every node goes through the same four steps — kubeadm's
-configuration and kernel settings, `kubeadm init` or `join`, the kubelet pointed at the load balancer,
+configuration (the kernel settings come before, in `node-settings`), `kubeadm init` or `join`, the kubelet pointed at the load balancer,
 and on the first control plane the bootstrap token the others join with — and they differ only in
 which nodes and which kubeadm command.
 """
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from khatui import nodepaths
 from khatui.plan.context import ADMIN, KUBEADM_DONE, PlanContext, PlanNode, upload_action
 from khatui.plan.model import Action, Run, Step, Upload
+from khatui.plan.phases.node_settings import is_node_setting
 from khatui.plan.phases.rule import PhaseRule
 from khatui.quoting import shell as sh
 from khatui.render import kubevip, yamltext
@@ -34,17 +35,8 @@ def discovery(ctx: PlanContext) -> bytes:
 
 def _prepare(ctx: PlanContext, phase: str, n: PlanNode) -> Step:
     files = n.pick(components=("kubeadm", "kube-proxy", "kube-vip"), stage=Stage.BEFORE_KUBEADM)
-    files = [f for f in files if f.kind is not FileKind.ADDON]
-    settle: list[Action] = [
-        Run(sh.cmd("sysctl", "-q", "-p", f.path), description=f"apply {f.path}")
-        for f in files
-        if f.path.startswith("/etc/sysctl.d/")
-    ]
-    if any(f.path.startswith("/etc/modules-load.d/") for f in files):
-        settle.append(
-            Run(sh.cmd("systemctl", "restart", "systemd-modules-load"), description="load the kernel modules")
-        )
-    return ctx.upload_step(phase, n, "prepare", "kubeadm configuration and node settings", files, settle)
+    files = [f for f in files if f.kind is not FileKind.ADDON and not is_node_setting(f)]
+    return ctx.upload_step(phase, n, "prepare", "kubeadm configuration", files)
 
 
 def _kube_vip_bootstrap(ctx: PlanContext, n: PlanNode) -> list[Action]:

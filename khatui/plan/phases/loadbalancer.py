@@ -22,7 +22,7 @@ class LoadBalancer(PhaseRule):
 
     name = "lb"
     title = "Load balancer"
-    requires = ("pki",)
+    requires = ("pki", "packages")
 
     def targets(self, ctx: PlanContext) -> Sequence[PlanNode]:
         return [n for n in ctx.all() if n.pick(components=tuple(SERVICE_OF))]
