@@ -73,9 +73,7 @@ def _kubespray_load_balancer(reader: av.VarReader, result: ImportResult) -> None
         )
     implementation = reader.text((kind,))
     if implementation is not None:
-        put_load_balancer(
-            result, _where(reader, (kind,)), {"mode": "local-proxy", "implementation": implementation}
-        )
+        put_load_balancer(result, _where(reader, (kind,)), {"mode": "local-proxy", "implementation": implementation})
 
 
 def _kubeasz_load_balancer(inventory: Inventory, lb: list[str], result: ImportResult) -> None:

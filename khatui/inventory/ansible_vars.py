@@ -45,7 +45,17 @@ VIP_PORT = ("EX_APISERVER_PORT",)
 MEMBER_NAME = ("NODE_NAME",)
 """kubeasz's etcd member name, written on each etcd host."""
 IMPORTED = frozenset(
-    HOST + USER + PORT + KEY + BECOME + NODE_IP + tuple(SETTINGS) + (EXTERNAL_LB,) + LOCAL_LB + VIP + VIP_PORT
+    HOST
+    + USER
+    + PORT
+    + KEY
+    + BECOME
+    + NODE_IP
+    + tuple(SETTINGS)
+    + (EXTERNAL_LB,)
+    + LOCAL_LB
+    + VIP
+    + VIP_PORT
     + MEMBER_NAME
 )
 

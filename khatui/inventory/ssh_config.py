@@ -215,9 +215,7 @@ def _identity(options: list[Option], hostname: str, result: ImportResult) -> str
     return first
 
 
-def _jump(
-    config: SSHConfig, option: Option | None, alias: str, result: ImportResult
-) -> tuple[str | None, str | None]:
+def _jump(config: SSHConfig, option: Option | None, alias: str, result: ImportResult) -> tuple[str | None, str | None]:
     """ProxyJump with each hop's alias resolved through the config, as ssh resolves it, and the
     hops' own IdentityFile (a node has one key for all its hops: the first hop's that has one)."""
     value = _value(option, result, alias)
