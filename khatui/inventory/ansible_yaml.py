@@ -8,7 +8,8 @@ read, such as Ansible Vault's `!vault`, are kept as opaque and reported instead 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import yaml
 
@@ -22,12 +23,22 @@ MAX_NODES = 100_000
 MAX_DEPTH = 64
 """Bound on nested child groups."""
 _GROUP_KEYS = ("hosts", "vars", "children")
+_T = TypeVar("_T")
 
 
 def compose(text: str, source: str, what: str = "YAML inventory") -> yaml.Node | None:
     """The YAML node tree of `text`; broken YAML is an `InputError` with file and line."""
+    return _guarded(lambda: yaml.compose(text, Loader=yaml.SafeLoader), source, what)
+
+
+def compose_all(text: str, source: str, what: str) -> list[yaml.Node]:
+    """The YAML node trees of every document of `text`, guarded the same way."""
+    return _guarded(lambda: list(yaml.compose_all(text, Loader=yaml.SafeLoader)), source, what)
+
+
+def _guarded(read: Callable[[], _T], source: str, what: str) -> _T:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return read()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
