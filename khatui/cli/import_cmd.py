@@ -1,4 +1,5 @@
-"""`khatui import`: turn an existing inventory (Ansible/Kubespray, ~/.ssh/config) into a cluster spec.
+"""`khatui import`: turn an existing inventory (Ansible: Kubespray/kubeasz, ~/.ssh/config, k0sctl,
+KubeKey) into a cluster spec.
 
 The spec is always written, even when it has errors (a host known only by hostname has no IP
 address yet): the operator then fixes a handful of lines instead of typing the whole spec. Notices
@@ -10,11 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from khatui.cli.output import check_destination, write_text
 from khatui.errors import InputError
 from khatui.inventory.ansible import import_ansible
 from khatui.inventory.assemble import cluster_document
+from khatui.inventory.k0sctl import import_k0sctl
+from khatui.inventory.kubekey import import_kubekey
 from khatui.inventory.naming import cluster_name
 from khatui.inventory.result import ImportResult
 from khatui.inventory.ssh_config import Selection, import_ssh_config
@@ -57,11 +61,28 @@ example:
   khatui import ssh-config ./ssh_config --hosts 'k8s-*' --control-plane k8s-cp1 --address k8s-cp1=10.0.0.11"""
 
 
+K0SCTL_DESCRIPTION = """\
+Import a k0sctl cluster file (k0sctl.yaml). Role controller becomes control-plane + etcd, worker a
+worker, controller+worker and single both; ssh address/user/port/keyPath map to the node's ssh
+settings and ssh.bastion to ssh.jumpHost and ssh.jumpIdentityFile; privateAddress is the node
+address. From spec.k0s.config.spec: network podCIDR, serviceCIDR, clusterDomain, kubeProxy.mode,
+api.sans (pki.extraSANs) and api.externalAddress (an external load balancer); the k0s version gives
+the Kubernetes version. Everything else is reported as a notice with its line."""
+
+KUBEKEY_DESCRIPTION = """\
+Import a KubeKey cluster config (config-sample.yaml). spec.hosts become nodes (internalAddress is the
+node address, address where to connect; a password is reported, never copied), roleGroups give the
+roles (etcd, control-plane or master, worker; ranges like node[1:3]). controlPlaneEndpoint:
+internalLoadbalancer haproxy -> local-proxy, kube-vip -> kube-vip at its address, an address alone
+-> an external load balancer. kubernetes version/proxyMode/clusterName (the DNS domain), etcd.type
+and network kubePodsCIDR/kubeServiceCIDR map too; the network plugin and the rest are reported."""
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `import ansible` and `import ssh-config`."""
     parser = sub.add_parser(
         "import",
-        help="turn an Ansible inventory or an ssh config into a cluster spec",
+        help="turn an Ansible inventory, an ssh config, a k0sctl or KubeKey file into a cluster spec",
         description="Turn an existing inventory into a cluster spec. Notices about anything not imported "
         "go to stderr as FILE:LINE: notice: ...; the spec is validated and written. "
         "Exit code 0: valid spec; 2: the input is unusable or the spec still has errors (it is written anyway).",
@@ -106,8 +127,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _common_arguments(ssh)
     ssh.set_defaults(run=_run_ssh_config)
 
+    for source, importer, help_text, description in (
+        ("k0sctl", import_k0sctl, "import a k0sctl cluster file (k0sctl.yaml)", K0SCTL_DESCRIPTION),
+        ("kubekey", import_kubekey, "import a KubeKey cluster config (config-sample.yaml)", KUBEKEY_DESCRIPTION),
+    ):
+        parser_ = sources.add_parser(
+            source,
+            help=help_text,
+            description=description,
+            epilog=f"example:\n  khatui import {source} {source}.yaml -o cluster.yaml",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        parser_.add_argument("file", metavar="FILE", help=f"the {source} file")
+        _common_arguments(parser_, addresses=False)
+        parser_.set_defaults(run=_cluster_file_runner(importer, source))
 
-def _common_arguments(parser: argparse.ArgumentParser) -> None:
+
+def _common_arguments(parser: argparse.ArgumentParser, addresses: bool = True) -> None:
     parser.add_argument("-o", "--output", metavar="OUT", help="write the spec to OUT instead of standard output")
     parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     parser.add_argument("--name", help="cluster name (default: from the file name or its folder)")
@@ -117,6 +153,8 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
         type=_vip,
         help="virtual IP: use haproxy-keepalived on the lb nodes instead of the default local-proxy",
     )
+    if not addresses:
+        return
     parser.add_argument(
         "--address",
         metavar="NAME=IP",
@@ -175,6 +213,14 @@ def _run_ssh_config(args: argparse.Namespace) -> int:
     return _finish(args, import_ssh_config(args.file, selection), "ssh-config")
 
 
+def _cluster_file_runner(importer: Callable[[str], ImportResult], source: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        _refuse_overwrite(args)
+        return _finish(args, importer(args.file), source)
+
+    return run
+
+
 def _refuse_overwrite(args: argparse.Namespace) -> None:
     # Checked before importing, so a refused OUT never comes after a screen of notices.
     if args.output not in (None, "-"):
@@ -184,7 +230,7 @@ def _refuse_overwrite(args: argparse.Namespace) -> None:
 def _finish(args: argparse.Namespace, result: ImportResult, source: str) -> int:
     """Write the spec, then report notices and validation problems; 0 if the spec is valid, else 2."""
     target = None if args.output in (None, "-") else args.output
-    document = cluster_document(result, args.name or cluster_name(args.file), args.vip)
+    document = cluster_document(result, args.name or result.name or cluster_name(args.file), args.vip)
     header = f"# Imported from {args.file} by `khatui import {source}`; check it with `khatui validate`.\n"
     text = header + dump(document)
     problems = _located(validate_data(document).problems, text, target or "<stdout>")

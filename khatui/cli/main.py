@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("spec_cmds", "write a commented example cluster spec"),
     "validate": ("spec_cmds", "check a cluster spec and list every problem"),
     "schema": ("spec_cmds", "print the JSON Schema of the cluster spec"),
-    "import": ("import_cmd", "turn an Ansible inventory or an ssh config into a cluster spec"),
+    "import": ("import_cmd", "turn an Ansible inventory, an ssh config, a k0sctl or KubeKey file into a cluster spec"),
     "certs": ("certs", "create, inspect and renew the cluster's certificates"),
     "render": ("render_cmd", "write every node's configuration files to a folder"),
     "plan": ("rollout_cmds", "dry run: show exactly what apply would change, per node"),

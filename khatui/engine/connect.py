@@ -44,6 +44,7 @@ def targets(cluster: Cluster, spec_dir: str, environ: Mapping[str, str] = os.env
                     f"node {node.name}: environment variable {ssh.sudo_password_env} (sudoPasswordEnv) is not set"
                 )
         identity = str(resolve_local_path(ssh.identity_file, spec_dir)) if ssh.identity_file else None
+        jump_identity = str(resolve_local_path(ssh.jump_identity_file, spec_dir)) if ssh.jump_identity_file else None
         found[node.name] = Target(
             node.name,
             ssh.host or str(node.address),
@@ -53,6 +54,7 @@ def targets(cluster: Cluster, spec_dir: str, environ: Mapping[str, str] = os.env
             ssh.jump_host,
             ssh.sudo,
             password,
+            jump_identity_file=jump_identity,
         )
     return found
 

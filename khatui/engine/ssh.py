@@ -59,6 +59,8 @@ class Target:
     sudo: bool = False
     sudo_password: str | None = field(default=None, repr=False)
     connect_timeout: float = 10.0
+    jump_identity_file: str | None = None
+    """The key offered to the jump hosts; None: they are offered `identity_file`."""
 
 
 @dataclass(frozen=True)
@@ -111,10 +113,12 @@ class Session:
         self._no_shell = False
         """The node would not start a shell on the current connection: commands get channels of their own."""
 
-    def _make(self, host: str, port: int, user: str | None, gateway: Connection | None) -> Connection:
+    def _make(
+        self, host: str, port: int, user: str | None, gateway: Connection | None, identity: str | None
+    ) -> Connection:
         connect_kwargs: dict[str, Any] = {"banner_timeout": self.target.connect_timeout}
-        if self.target.identity_file:
-            connect_kwargs["key_filename"] = [self.target.identity_file]
+        if identity:
+            connect_kwargs["key_filename"] = [identity]
         conn = Connection(
             host,
             user=user,
@@ -141,8 +145,10 @@ class Session:
             if self.target.jump_host:
                 for hop in self.target.jump_host.split(","):
                     user, host, port = _parse_jump(hop)
-                    gateway = self._make(host, port, user, gateway)
-            conn = self._make(self.target.host, self.target.port, self.target.user, gateway)
+                    hop_key = self.target.jump_identity_file or self.target.identity_file
+                    gateway = self._make(host, port, user, gateway, hop_key)
+            target = self.target
+            conn = self._make(target.host, target.port, target.user, gateway, target.identity_file)
             try:
                 conn.open()
             except paramiko.BadHostKeyException as exc:

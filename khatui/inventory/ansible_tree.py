@@ -23,6 +23,8 @@ class Var:
     line: int | None
     tag: str | None = None
     """A YAML tag khatui cannot read (e.g. `!vault`); `value` is then None."""
+    file: str | None = None
+    """The file it was written in when that is not the inventory itself (a group_vars file)."""
 
 
 @dataclass

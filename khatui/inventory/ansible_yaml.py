@@ -8,7 +8,8 @@ read, such as Ansible Vault's `!vault`, are kept as opaque and reported instead 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import yaml
 
@@ -22,18 +23,28 @@ MAX_NODES = 100_000
 MAX_DEPTH = 64
 """Bound on nested child groups."""
 _GROUP_KEYS = ("hosts", "vars", "children")
+_T = TypeVar("_T")
 
 
-def compose(text: str, source: str) -> yaml.Node | None:
+def compose(text: str, source: str, what: str = "YAML inventory") -> yaml.Node | None:
     """The YAML node tree of `text`; broken YAML is an `InputError` with file and line."""
+    return _guarded(lambda: yaml.compose(text, Loader=yaml.SafeLoader), source, what)
+
+
+def compose_all(text: str, source: str, what: str) -> list[yaml.Node]:
+    """The YAML node trees of every document of `text`, guarded the same way."""
+    return _guarded(lambda: list(yaml.compose_all(text, Loader=yaml.SafeLoader)), source, what)
+
+
+def _guarded(read: Callable[[], _T], source: str, what: str) -> _T:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return read()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
-        raise InputError(f"{where}: not a valid YAML inventory: {exc.problem or exc.context}") from None
+        raise InputError(f"{where}: not a valid {what}: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
-        raise InputError(f"{source}: not a valid YAML inventory: {exc}") from None
+        raise InputError(f"{source}: not a valid {what}: {exc}") from None
     except RecursionError:
         raise InputError(f"{source}: the document nests too deeply") from None
 
@@ -53,6 +64,13 @@ def parse_yaml(root: yaml.Node | None, result: ImportResult) -> Inventory:
     return reader.inventory
 
 
+def parse_vars(root: yaml.Node | None, file: str, result: ImportResult) -> dict[str, Var]:
+    """The variables of a group_vars or host_vars file, each remembering `file` and its line."""
+    if root is None:
+        return {}
+    return _Reader(result, file).variables(root, f"the variables file {file}")
+
+
 def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
@@ -64,8 +82,10 @@ def _is_null(node: yaml.Node) -> bool:
 class _Reader:
     """Walks group nodes into an `Inventory`, counting nodes against `MAX_NODES`."""
 
-    def __init__(self, result: ImportResult) -> None:
+    def __init__(self, result: ImportResult, file: str | None = None) -> None:
         self.result = result
+        self.file = file
+        """The file being read when it is not the inventory (its variables remember it)."""
         self.inventory = Inventory()
         self.visited = 0
         self.constructor = yaml.SafeLoader("")
@@ -81,7 +101,7 @@ class _Reader:
         self.count()
         if not isinstance(node, yaml.ScalarNode):
             raise InputError(
-                f"{self.result.source}:{_line(node)}: a group, host or variable name must be a plain value"
+                f"{self.file or self.result.source}:{_line(node)}: a group, host or variable name must be a plain value"
             )
         return str(node.value)
 
@@ -139,19 +159,19 @@ class _Reader:
         if _is_null(node):
             return {}
         if not isinstance(node, yaml.MappingNode):
-            self.result.notice(_line(node), f"{owner} must be a mapping of variables; ignored")
+            self.result.notice(_line(node), f"{owner} must be a mapping of variables; ignored", self.file)
             return {}
         return {self.scalar(key): self.value(value, _line(key)) for key, value in node.value}
 
     def value(self, node: yaml.Node, line: int) -> Var:
         if node.tag.startswith("!"):
-            return Var(None, line, tag=node.tag)
+            return Var(None, line, tag=node.tag, file=self.file)
         self.count(self._size(node))
         try:
             data: Any = self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError:
-            return Var(None, line, tag=node.tag)
-        return Var(data, line)
+            return Var(None, line, tag=node.tag, file=self.file)
+        return Var(data, line, file=self.file)
 
     def _size(self, node: yaml.Node) -> int:
         """Nodes in the value `node`, aliases counted each time they are used (bounded)."""

@@ -39,6 +39,7 @@ class SSHValues:
     host: str | None = None
     identity_file: str | None = None
     jump_host: str | None = None
+    jump_identity_file: str | None = None
     sudo: bool | None = None
 
     def to_data(self) -> dict[str, Any]:
@@ -49,6 +50,7 @@ class SSHValues:
             ("host", self.host),
             ("identityFile", self.identity_file),
             ("jumpHost", self.jump_host),
+            ("jumpIdentityFile", self.jump_identity_file),
             ("sudo", self.sudo),
         )
         return {key: value for key, value in pairs if value is not None}
@@ -85,6 +87,13 @@ class ImportResult:
     source: str
     nodes: list[ImportedNode] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Cluster settings by spec section (`controlPlane`, `kubeProxy`, ...), YAML key names, each
+    value already accepted by the spec's model (`khatui.inventory.settings` puts them here)."""
+    load_balancer: dict[str, Any] | None = None
+    """spec.loadBalancer when the input describes one; None leaves the choice to `assemble`."""
+    name: str | None = None
+    """The cluster's name when the input gives one (a DNS label)."""
     _seen: set[Notice] = field(default_factory=set, repr=False, compare=False)
 
     def notice(self, line: int | None, message: str, file: str | None = None) -> None:

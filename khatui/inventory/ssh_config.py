@@ -152,7 +152,7 @@ def _node(config: SSHConfig, alias: str, roles: list[Role], address: str | None,
     user = _value(_first(options, "user"), result, alias, allowed="")
     port = _port(_first(options, "port"), result)
     identity = _identity(options, hostname, result)
-    jump = _jump(config, _first(options, "proxyjump"), alias, result)
+    jump, jump_identity = _jump(config, _first(options, "proxyjump"), alias, result)
     _report_unused(options, result)
     if address is None and looks_like_ip(hostname):
         reason = node_address_problem(hostname)
@@ -182,6 +182,7 @@ def _node(config: SSHConfig, alias: str, roles: list[Role], address: str | None,
         host=hostname if hostname != address else None,
         identity_file=identity,
         jump_host=jump,
+        jump_identity_file=jump_identity,
         # ssh configs say nothing about privileges; khatui needs root, so a non-root user uses sudo.
         sudo=True if user not in (None, "root") else None,
     )
@@ -214,12 +215,14 @@ def _identity(options: list[Option], hostname: str, result: ImportResult) -> str
     return first
 
 
-def _jump(config: SSHConfig, option: Option | None, alias: str, result: ImportResult) -> str | None:
-    """ProxyJump with each hop's alias resolved through the config, as ssh resolves it."""
+def _jump(config: SSHConfig, option: Option | None, alias: str, result: ImportResult) -> tuple[str | None, str | None]:
+    """ProxyJump with each hop's alias resolved through the config, as ssh resolves it, and the
+    hops' own IdentityFile (a node has one key for all its hops: the first hop's that has one)."""
     value = _value(option, result, alias)
     if value is None or value.lower() == "none":
-        return None
+        return None, None
     hops = []
+    keys: list[str] = []
     for hop in value.split(","):
         user, _, rest = hop.strip().removeprefix("ssh://").rpartition("@")
         host, port = _host_port(rest)
@@ -229,7 +232,17 @@ def _jump(config: SSHConfig, option: Option | None, alias: str, result: ImportRe
         port = port or str(_port(_first(options, "port"), result) or "")
         shown = f"[{hostname}]" if ":" in hostname else hostname
         hops.append(f"{user + '@' if user else ''}{shown}{':' + port if port and port != '22' else ''}")
-    return ",".join(hops)
+        key = _identity(options, hostname, result)
+        if key is not None and key not in keys:
+            keys.append(key)
+    if len(keys) > 1 and option is not None:
+        result.notice(
+            option.line,
+            f"the jump hosts use different IdentityFiles; khatui offers {keys[0]} to every hop, "
+            "ssh-agent can offer the others",
+            option.file,
+        )
+    return ",".join(hops), keys[0] if keys else None
 
 
 def _host_port(text: str) -> tuple[str, str]:

@@ -92,6 +92,10 @@ class SSHSettings(SpecModel):
     keys khatui pinned (relative to the spec file's folder; '~' is expanded)."""
     jump_host: JumpHost | None = None
     """Bastion to go through, as [user@]host[:port] (OpenSSH ProxyJump syntax; hops separated by ',')."""
+    jump_identity_file: str | None = None
+    """Private key file for the jump hosts (every hop); relative paths are taken from the spec file's
+    folder, '~' is expanded. Without it, the hops are offered identityFile, then ssh-agent and
+    ~/.ssh/config decide."""
     sudo: bool = False
     """Run privileged commands with sudo (needed when the user is not root)."""
     sudo_password_env: EnvName | None = None

@@ -27,7 +27,11 @@ from khatui.spec.problems import Path, Problem, error, has_errors, sort_problems
 from khatui.spec.repair import data_path, repair
 from khatui.spec.yamlio import LoadedYAML, load_file
 
-FILE_READS: tuple[Path, ...] = ((*rules.NODE, "ssh", "identityFile"), ("spec", "pki", "ca"))
+FILE_READS: tuple[Path, ...] = (
+    (*rules.NODE, "ssh", "identityFile"),
+    (*rules.NODE, "ssh", "jumpIdentityFile"),
+    ("spec", "pki", "ca"),
+)
 """What `check_files` reads, for skipping it like a rule when one of those is unusable."""
 
 _SECRET_KEYS = {
@@ -95,9 +99,9 @@ def check_files(cluster: Cluster, base_dir: str) -> list[Problem]:
     """Problems with local files the spec names: SSH identity files and CA files to import."""
     problems: list[Problem] = []
     for index, node in enumerate(cluster.spec.nodes):
-        if node.ssh.identity_file:
-            where = ("spec", "nodes", index, "ssh", "identityFile")
-            problems += _file_problems(where, node.ssh.identity_file, base_dir, private=True)
+        for key, value in (("identityFile", node.ssh.identity_file), ("jumpIdentityFile", node.ssh.jump_identity_file)):
+            if value:
+                problems += _file_problems(("spec", "nodes", index, "ssh", key), value, base_dir, private=True)
     for name in ("etcd", "kubernetes", "frontProxy"):
         source = getattr(cluster.spec.pki.ca, "front_proxy" if name == "frontProxy" else name)
         if source.mode == "import":

@@ -264,18 +264,6 @@ def test_lb_hosts_and_address_overrides(tmp_path: Path) -> None:
         import_ansible(path, lb_hosts=["lb9"])
 
 
-def test_group_vars_folder_next_to_the_inventory_is_reported(tmp_path: Path) -> None:
-    (tmp_path / "group_vars").mkdir()
-    path = write(tmp_path, "hosts.ini", "[kube_control_plane]\ncp1 ansible_host=10.0.0.1 ansible_user=root\n")
-    assert notices(import_ansible(path)) == [
-        (
-            None,
-            f"{tmp_path / 'group_vars'} is not read: SSH settings kept there (ansible_user, "
-            "ansible_ssh_private_key_file, ...) are not imported; check the nodes' ssh settings",
-        )
-    ]
-
-
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [

@@ -33,6 +33,7 @@ FULL_SPEC: dict[str, Any] = {
                 "identityFile": "~/.ssh/id_ed25519",
                 "knownHostsFile": "~/.ssh/known_hosts",
                 "jumpHost": "ops@bastion:2222",
+                "jumpIdentityFile": "~/.ssh/bastion_ed25519",
                 "sudo": True,
                 "sudoPasswordEnv": "SUDO_PASSWORD",
             },
