@@ -216,12 +216,15 @@ def _confirm(question: str, yes: bool) -> None:
 
 
 def _execute(args: argparse.Namespace, rollout: Rollout) -> int:
+    from khatui.views.outcome import closing_line
     from khatui.views.progress import ProgressView
 
-    with ProgressView(verbose=args.verbose) as view:
+    with ProgressView(verbose=args.verbose, plan=rollout.plan) as view:
         result = rollout.execute(view)
+    console, style = _console(), "green" if result.ok else "red"
     if view.is_live:  # the live table does not print the summary line itself
-        _console().print(result.summary, style="green" if result.ok else "red")
+        console.print(result.summary, style=style)
+    console.print(closing_line(view.board), style=style)
     return 0 if result.ok else 1
 
 
@@ -265,9 +268,11 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _attach(args: argparse.Namespace) -> int:
+    from khatui.events import Outcome
     from khatui.journal import open_journal
     from khatui.rollout.background import follow
-    from khatui.rollout.records import find_unfinished
+    from khatui.rollout.records import find_unfinished, state_now
+    from khatui.views.outcome import record_line
 
     record = find_unfinished(args.rollout)
     console = _console()
@@ -278,8 +283,11 @@ def _attach(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             console.print(f"stopped following; the rollout goes on (khatui attach {record.id})")
             return 0
-    console.print(final.failure or f"rollout {final.id}: {final.state}")
-    return 0 if final.state == "done" else 1
+    outcome = Outcome(state_now(final))
+    if outcome is Outcome.INTERRUPTED:
+        console.print(f"the process that ran rollout {final.id} (pid {final.pid}) is gone", style="red")
+    console.print(record_line(final, outcome), style="green" if outcome is Outcome.DONE else "red")
+    return 0 if outcome is Outcome.DONE else 1
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -318,6 +326,7 @@ def _diagnose(args: argparse.Namespace) -> int:
 def _rollouts(args: argparse.Namespace) -> int:
     from rich.table import Table
 
+    from khatui.events import Outcome
     from khatui.rollout.records import rollouts
 
     records = rollouts()
@@ -334,6 +343,8 @@ def _rollouts(args: argparse.Namespace) -> int:
         failure = (
             (r.failure or "").splitlines()[0].split(": ", 1)[0].removeprefix(f"rollout {r.id} ") if r.failure else ""
         )
+        if r.state == Outcome.INTERRUPTED:
+            failure = f"its process is gone; continue it: khatui resume {r.id}"
         table.add_row(r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure)
     _console().print(table if records else "no rollouts yet")
     return 0
