@@ -125,11 +125,12 @@ def _spec_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _console(stderr: bool = False) -> Console:
-    """stdout (results) or stderr (notes and warnings, one line each); markup off, see the module docstring."""
+def _console(stderr: bool = False, lines: bool = False) -> Console:
+    """stdout (results) or stderr (notes and warnings, one line each); `lines`: stdout's lines are not
+    wrapped either (a log, a command to copy); markup off, see the module docstring."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=stderr)
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=stderr or lines)
 
 
 def _options(args: argparse.Namespace) -> RolloutOptions:
@@ -221,7 +222,7 @@ def _execute(args: argparse.Namespace, rollout: Rollout) -> int:
 
     with ProgressView(verbose=args.verbose, plan=rollout.plan) as view:
         result = rollout.execute(view)
-    console, style = _console(), "green" if result.ok else "red"
+    console, style = _console(lines=True), "green" if result.ok else "red"
     if view.is_live:  # the live table does not print the summary line itself
         console.print(result.summary, style=style)
     console.print(closing_line(view.board), style=style)
@@ -275,7 +276,7 @@ def _attach(args: argparse.Namespace) -> int:
     from khatui.views.outcome import record_line
 
     record = find_unfinished(args.rollout)
-    console = _console()
+    console = _console(lines=True)
     console.print(f"following rollout {record.id} ({record.state}); Ctrl-C stops following, not the rollout")
     with open_journal() as journal:
         try:
@@ -334,17 +335,23 @@ def _rollouts(args: argparse.Namespace) -> int:
         json.dump([{k: v for k, v in vars(r).items() if k != "spec_yaml"} for r in records], sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    table = Table(show_edge=False)
-    for column in ("id", "cluster", "state", "age"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("failure", no_wrap=True, overflow="ellipsis")
-    now = time.time()
+    now, rows = time.time(), []
     for r in records:
         failure = (
             (r.failure or "").splitlines()[0].split(": ", 1)[0].removeprefix(f"rollout {r.id} ") if r.failure else ""
         )
         if r.state == Outcome.INTERRUPTED:
-            failure = f"its process is gone; continue it: khatui resume {r.id}"
-        table.add_row(r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure)
-    _console().print(table if records else "no rollouts yet")
+            failure = "its process is gone (killed, crashed or rebooted)"
+        rows.append((r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure))
+    table = Table(show_edge=False)
+    for index, column in enumerate(("id", "cluster", "state", "age")):  # whole: only the failure is cut short
+        table.add_column(column, no_wrap=True, min_width=max(len(column), *(len(row[index]) for row in rows)))
+    table.add_column("failure", no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*row)
+    console = _console(lines=True)
+    console.print(table if records else "no rollouts yet")
+    for r in records:  # whole, never cut short: the command to copy
+        if r.state == Outcome.INTERRUPTED:
+            console.print(f"rollout {r.id} was interrupted; continue it: khatui resume {r.id}")
     return 0
