@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     plan.add_argument("--offline", action="store_true", help="do not connect: plan as if every node were empty")
     plan.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
     plan.add_argument("--no-diff", action="store_true", help="list files without their diffs")
+    _waive_arg(plan)
     plan.set_defaults(run=_plan)
 
     apply = sub.add_parser(
@@ -49,13 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _spec_args(apply)
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--concurrency", type=int, default=100, metavar="N", help="nodes worked on at once (100)")
-    apply.add_argument(
-        "--waive",
-        action="append",
-        default=[],
-        metavar="CHECK[:NODE]",
-        help="let a failed preflight check pass (repeatable)",
-    )
+    _waive_arg(apply)
     apply.add_argument("--verbose", "-v", action="store_true", help="print every output line (non-terminal output)")
     apply.add_argument(
         "--detach",
@@ -84,9 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     resume.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     resume.add_argument("--accept-new-host-keys", action="store_true", help="accept and pin unknown host keys")
     resume.add_argument("--concurrency", type=int, default=100, metavar="N", help="nodes worked on at once (100)")
-    resume.add_argument(
-        "--waive", action="append", default=[], metavar="CHECK[:NODE]", help="let a failed preflight check pass"
-    )
+    _waive_arg(resume)
     resume.add_argument("--verbose", "-v", action="store_true", help="print every output line")
     resume.set_defaults(run=_resume)
 
@@ -111,6 +104,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     rollouts.add_argument("--output", choices=("table", "json"), default="table", help="output format")
     rollouts.set_defaults(run=_rollouts)
+
+
+def _waive_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--waive",
+        action="append",
+        default=[],
+        metavar="CHECK[:NODE]",
+        help="let a failed preflight check pass (repeatable)",
+    )
 
 
 def _spec_args(parser: argparse.ArgumentParser) -> None:
@@ -161,6 +164,7 @@ def _open(args: argparse.Namespace) -> Rollout:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    """Exit 0: the plan can be applied; 1: a preflight check fails (not waived) or a node is unreachable."""
     from khatui.views.checks import render_checks
     from khatui.views.preview import plan_to_json, render_plan
 
@@ -176,17 +180,26 @@ def _plan(args: argparse.Namespace) -> int:
                 data["unreachable"] = observed.unreachable
             json.dump(data, sys.stdout, indent=2)
             sys.stdout.write("\n")
-            return 0
-        console.print(render_plan(plan, facts, show_diffs=not args.no_diff))
-        if observed:
-            console.print(render_checks(observed.checks, observed.unreachable))
-            if observed.unreachable:
-                console.print(
-                    f"{len(observed.unreachable)} node(s) could not be reached: their part of the plan assumes empty nodes",
-                    style="red",
-                )
-                return 1
+        else:
+            console.print(render_plan(plan, facts, show_diffs=not args.no_diff))
+            if observed:
+                console.print(render_checks(observed.checks, observed.unreachable))
+    if observed is None or not (observed.unreachable or observed.blocking):
         return 0
+    notes = _console(stderr=True)
+    if observed.unreachable:
+        notes.print(
+            f"{len(observed.unreachable)} node(s) could not be reached: their part of the plan assumes empty nodes",
+            style="red",
+        )
+    if observed.blocking:
+        names = _failing(observed)
+        notes.print(
+            f"preflight: {len(names)} check(s) fail ({', '.join(names)}): apply would refuse; fix the nodes or "
+            f"waive with --waive {names[0]}",
+            style="red",
+        )
+    return 1
 
 
 def _ask_sudo_passwords(desired: Desired) -> None:
@@ -234,12 +247,17 @@ def _gate(observed: Observed, console: Console) -> None:
 
     if observed.unreachable or observed.blocking:
         console.print(render_checks(observed.checks, observed.unreachable))
-        names = ", ".join(sorted({f"{c.check}:{c.node}" for c in observed.blocking}))
+        names = _failing(observed)
         raise InputError(
             "preflight failed"
             + (f" ({len(observed.unreachable)} node(s) unreachable)" if observed.unreachable else "")
-            + (f"; fix the nodes or waive with --waive {names.split(', ')[0]}" if names else "")
+            + (f"; fix the nodes or waive with --waive {names[0]}" if names else "")
         )
+
+
+def _failing(observed: Observed) -> list[str]:
+    """The failed, unwaived checks as `--waive` takes them: CHECK:NODE, sorted."""
+    return sorted({f"{c.check}:{c.node}" for c in observed.blocking})
 
 
 def _apply(args: argparse.Namespace) -> int:
