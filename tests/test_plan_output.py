@@ -110,7 +110,12 @@ def observed_with_a_failed_check(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("extra", "code"),
-    [((), 1), (("--output", "json"), 1), (("--waive", "swap:cp1"), 0), (("--output", "json", "--waive", "swap:cp1"), 0)],
+    [
+        ((), 1),
+        (("--output", "json"), 1),
+        (("--waive", "swap:cp1"), 0),
+        (("--output", "json", "--waive", "swap:cp1"), 0),
+    ],
 )
 def test_plan_exits_1_when_a_preflight_check_fails_so_ci_can_gate_on_it(
     tmp_path: Path,
