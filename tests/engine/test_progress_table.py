@@ -9,13 +9,15 @@ import re
 
 from rich.console import Console
 
-from khatui.events import Event
+from khatui.engine.holds import HoldDecision
+from khatui.events import Event, Outcome, RolloutFinished
 from khatui.plan.model import Plan
 from khatui.views.outcome import closing_line
 from khatui.views.progress import ProgressView
-from tests.engine.conftest import Start
+from tests.engine.conftest import Background, Start
 from tests.engine.fake_transport import FakeNodes, Reply
 from tests.engine.plans import phase, plan_of, run, step
+from tests.engine.test_executor_holds import hold_b
 
 UP_TO_DATE = "already in place"
 
@@ -93,3 +95,21 @@ def test_the_closing_line_says_the_outcome_the_total_duration_and_the_steps(star
         view(event)
     assert closing_line(view.board).endswith(f"(6/6 steps); continue it: khatui resume {failed.rollout.id}")
     assert f"rollout {failed.rollout.id} failed after " in closing_line(view.board)
+
+
+def test_a_rollout_finished_without_a_skipped_node_is_incomplete_in_every_view(
+    start: Start, nodes: FakeNodes, background: Background
+) -> None:
+    executor, recorder, future = hold_b(start, nodes, background)
+    assert executor.decide("b", HoldDecision.SKIP) is None
+    future.result(timeout=10)
+    (finished,) = recorder.of(RolloutFinished)
+    record = executor.journal.rollout(executor.rollout.id)
+    assert record is not None and finished.state == record.state == Outcome.INCOMPLETE
+    rows = final_table(executor.plan, recorder.events)
+    assert {node: cells[0] for node, cells in rows.items()} == {"a": "done", "b": "skipped", "c": "done"}
+    view = ProgressView(Console(file=io.StringIO()), plan=executor.plan)
+    for event in recorder.events:
+        view(event)
+    assert view.board.outcome is Outcome.INCOMPLETE
+    assert f"rollout {executor.rollout.id} incomplete after " in closing_line(view.board)
