@@ -23,6 +23,19 @@ class StepState(StrEnum):
     FAILED = "failed"
 
 
+class Outcome(StrEnum):
+    """Where a rollout stands: the one word every view (CLI, TUI, journal) says for it."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    ABORTED = "aborted"
+    INCOMPLETE = "incomplete"
+    """Finished without the nodes the operator skipped after a failure."""
+    INTERRUPTED = "interrupted"
+    """Recorded as running, but the process that ran it is gone (killed, crashed, machine rebooted)."""
+
+
 @dataclass(frozen=True)
 class RolloutStarted:
     rollout_id: str
@@ -63,6 +76,9 @@ class StepFinished:
     detail: str = ""
     exit_code: int | None = None
     seconds: float = 0.0
+    left_out: bool = False
+    """Not run because its node or a phase it needs stopped (or the rollout was aborted), not because
+    it was already up to date: the node is not done."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,13 @@ class RolloutFinished:
     ok: bool
     summary: str
     log_path: str
+    outcome: Outcome | None = None
+    """How it ended (None: `done` when ok, else `failed`)."""
+
+    @property
+    def state(self) -> Outcome:
+        """How the rollout ended, in the word every view uses."""
+        return self.outcome or (Outcome.DONE if self.ok else Outcome.FAILED)
 
 
 Event = (
@@ -116,3 +139,33 @@ Event = (
     | RolloutFinished
 )
 EventSink = Callable[[Event], None]
+
+
+def describe(event: Event) -> str:
+    """The event as one readable line (the rollout log, `attach`, the headless view without a terminal);
+    a rollout's end is its summary, which may span lines."""
+    if isinstance(event, OutputLine):
+        return f"{event.node} {event.step_id} | {event.line}"
+    if isinstance(event, StepStarted):
+        return f"{event.node}: {event.title} ..." + (f" (attempt {event.attempt})" if event.attempt > 1 else "")
+    if isinstance(event, StepFinished):
+        took = f" in {event.seconds:.1f} s" if event.state is StepState.DONE and event.seconds else ""
+        return f"{event.node}: {event.step_id} {event.state}{took}" + (f" ({event.detail})" if event.detail else "")
+    if isinstance(event, NodeFailed):
+        code = f" (exit code {event.exit_code})" if event.exit_code is not None else ""
+        held = "; held: retry, skip the node or give up" if event.held else ""
+        return f"{event.node}: FAILED at {event.step_id}: {event.reason}{code}; command: {event.command}{held}"
+    if isinstance(event, FailureResolved):
+        return f"{event.node}: {event.step_id}: the operator chose {event.decision}"
+    if isinstance(event, PhaseStarted):
+        return f"== {event.title} ({', '.join(event.nodes)})"
+    if isinstance(event, PhaseFinished):
+        if event.blocked:
+            return f"== {event.phase} not started: a phase it needs failed"
+        return f"== {event.phase} {'done' if event.ok else 'failed'}"
+    if isinstance(event, RolloutStarted):
+        return (
+            f"rollout {event.rollout_id} of {event.cluster} started: {event.steps} steps on "
+            f"{len(event.nodes)} nodes (log: {event.log_path})"
+        )
+    return event.summary

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from khatui.cli.main import main
+from khatui.preflight.results import CheckResult, Status
 from khatui.rollout.nodes import Observed
 from khatui.rollout.rollout import Rollout
 from tests.test_error_boundary import EXAMPLE, khatui
@@ -141,3 +142,40 @@ def test_each_node_shows_its_own_certificates(
                     assert f"CN={step['node']} " in action["summary"], (step["node"], action["summary"])
                     seen += 1
     assert seen == 3
+
+
+def observed_with_a_failed_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nodes observed with one failing preflight check on cp1, waived when `--waive swap:cp1` is given."""
+
+    def observe(rollout: Rollout) -> Observed:
+        waived = "swap:cp1" in rollout.options.waivers
+        rollout.observed = Observed({}, {}, {}, [CheckResult("cp1", "swap", Status.FAIL, "swap is on", waived)])
+        return rollout.observed
+
+    monkeypatch.setattr(Rollout, "observe", observe)
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        ((), 1),
+        (("--output", "json"), 1),
+        (("--waive", "swap:cp1"), 0),
+        (("--output", "json", "--waive", "swap:cp1"), 0),
+    ],
+)
+def test_plan_exits_1_when_a_preflight_check_fails_so_ci_can_gate_on_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    extra: tuple[str, ...],
+    code: int,
+) -> None:
+    observed_with_a_failed_check(monkeypatch)
+    assert main(["plan", str(example_spec(tmp_path)), *extra]) == code
+    out, err = capsys.readouterr()
+    if "json" in extra:
+        assert json.loads(out)["preflight"][0]["check"] == "swap"  # stdout stays JSON alone
+    if code:
+        assert "preflight: 1 check(s) fail (swap:cp1): apply would refuse" in err
+        assert "--waive swap:cp1" in err

@@ -60,7 +60,8 @@ etcd with TLS, kube-apiservers behind a load balancer, kubeadm masters with lead
 Every answer lives in a declarative cluster spec (YAML) that the commands below read."""
 
 EPILOG = """\
-exit codes: 0 success, 1 failure while working, 2 invalid input (spec, flags, files), 130 interrupted
+exit codes: 0 success, 1 failure while working (plan: a preflight check fails), 2 invalid input
+            (spec, flags, files), 130 interrupted
 start here:  khatui init -o cluster.yaml && khatui validate cluster.yaml"""
 
 

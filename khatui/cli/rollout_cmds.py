@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     plan.add_argument("--offline", action="store_true", help="do not connect: plan as if every node were empty")
     plan.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
     plan.add_argument("--no-diff", action="store_true", help="list files without their diffs")
+    _waive_arg(plan)
     plan.set_defaults(run=_plan)
 
     apply = sub.add_parser(
@@ -49,13 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _spec_args(apply)
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--concurrency", type=int, default=100, metavar="N", help="nodes worked on at once (100)")
-    apply.add_argument(
-        "--waive",
-        action="append",
-        default=[],
-        metavar="CHECK[:NODE]",
-        help="let a failed preflight check pass (repeatable)",
-    )
+    _waive_arg(apply)
     apply.add_argument("--verbose", "-v", action="store_true", help="print every output line (non-terminal output)")
     apply.add_argument(
         "--detach",
@@ -84,9 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     resume.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     resume.add_argument("--accept-new-host-keys", action="store_true", help="accept and pin unknown host keys")
     resume.add_argument("--concurrency", type=int, default=100, metavar="N", help="nodes worked on at once (100)")
-    resume.add_argument(
-        "--waive", action="append", default=[], metavar="CHECK[:NODE]", help="let a failed preflight check pass"
-    )
+    _waive_arg(resume)
     resume.add_argument("--verbose", "-v", action="store_true", help="print every output line")
     resume.set_defaults(run=_resume)
 
@@ -113,6 +106,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rollouts.set_defaults(run=_rollouts)
 
 
+def _waive_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--waive",
+        action="append",
+        default=[],
+        metavar="CHECK[:NODE]",
+        help="let a failed preflight check pass (repeatable)",
+    )
+
+
 def _spec_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", metavar="SPEC", help="cluster spec file (YAML)")
     parser.add_argument(
@@ -125,11 +128,12 @@ def _spec_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _console(stderr: bool = False) -> Console:
-    """stdout (results) or stderr (notes and warnings, one line each); markup off, see the module docstring."""
+def _console(stderr: bool = False, lines: bool = False) -> Console:
+    """stdout (results) or stderr (notes and warnings, one line each); `lines`: stdout's lines are not
+    wrapped either (a log, a command to copy); markup off, see the module docstring."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=stderr)
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=stderr or lines)
 
 
 def _options(args: argparse.Namespace) -> RolloutOptions:
@@ -160,6 +164,7 @@ def _open(args: argparse.Namespace) -> Rollout:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    """Exit 0: the plan can be applied; 1: a preflight check fails (not waived) or a node is unreachable."""
     from khatui.views.checks import render_checks
     from khatui.views.preview import plan_lines, plan_to_json, write_plan
 
@@ -175,18 +180,27 @@ def _plan(args: argparse.Namespace) -> int:
                 data["unreachable"] = observed.unreachable
             json.dump(data, sys.stdout, indent=2)
             sys.stdout.write("\n")
-            return 0
-        console.file.flush()
-        write_plan(console.file, plan_lines(plan, facts, show_diffs=not args.no_diff), console.color_system)
-        if observed:
-            console.print(render_checks(observed.checks, observed.unreachable))
-            if observed.unreachable:
-                console.print(
-                    f"{len(observed.unreachable)} node(s) could not be reached: their part of the plan assumes empty nodes",
-                    style="red",
-                )
-                return 1
+        else:
+            console.file.flush()
+            write_plan(console.file, plan_lines(plan, facts, show_diffs=not args.no_diff), console.color_system)
+            if observed:
+                console.print(render_checks(observed.checks, observed.unreachable))
+    if observed is None or not (observed.unreachable or observed.blocking):
         return 0
+    notes = _console(stderr=True)
+    if observed.unreachable:
+        notes.print(
+            f"{len(observed.unreachable)} node(s) could not be reached: their part of the plan assumes empty nodes",
+            style="red",
+        )
+    if observed.blocking:
+        names = _failing(observed)
+        notes.print(
+            f"preflight: {len(names)} check(s) fail ({', '.join(names)}): apply would refuse; fix the nodes or "
+            f"waive with --waive {names[0]}",
+            style="red",
+        )
+    return 1
 
 
 def _ask_sudo_passwords(desired: Desired) -> None:
@@ -217,12 +231,15 @@ def _confirm(question: str, yes: bool) -> None:
 
 
 def _execute(args: argparse.Namespace, rollout: Rollout) -> int:
+    from khatui.views.outcome import closing_line
     from khatui.views.progress import ProgressView
 
-    with ProgressView(verbose=args.verbose) as view:
+    with ProgressView(verbose=args.verbose, plan=rollout.plan) as view:
         result = rollout.execute(view)
+    console, style = _console(lines=True), "green" if result.ok else "red"
     if view.is_live:  # the live table does not print the summary line itself
-        _console().print(result.summary, style="green" if result.ok else "red")
+        console.print(result.summary, style=style)
+    console.print(closing_line(view.board), style=style)
     return 0 if result.ok else 1
 
 
@@ -231,12 +248,17 @@ def _gate(observed: Observed, console: Console) -> None:
 
     if observed.unreachable or observed.blocking:
         console.print(render_checks(observed.checks, observed.unreachable))
-        names = ", ".join(sorted({f"{c.check}:{c.node}" for c in observed.blocking}))
+        names = _failing(observed)
         raise InputError(
             "preflight failed"
             + (f" ({len(observed.unreachable)} node(s) unreachable)" if observed.unreachable else "")
-            + (f"; fix the nodes or waive with --waive {names.split(', ')[0]}" if names else "")
+            + (f"; fix the nodes or waive with --waive {names[0]}" if names else "")
         )
+
+
+def _failing(observed: Observed) -> list[str]:
+    """The failed, unwaived checks as `--waive` takes them: CHECK:NODE, sorted."""
+    return sorted({f"{c.check}:{c.node}" for c in observed.blocking})
 
 
 def _apply(args: argparse.Namespace) -> int:
@@ -266,12 +288,14 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _attach(args: argparse.Namespace) -> int:
+    from khatui.events import Outcome
     from khatui.journal import open_journal
     from khatui.rollout.background import follow
-    from khatui.rollout.records import find_unfinished
+    from khatui.rollout.records import find_unfinished, state_now
+    from khatui.views.outcome import record_line
 
     record = find_unfinished(args.rollout)
-    console = _console()
+    console = _console(lines=True)
     console.print(f"following rollout {record.id} ({record.state}); Ctrl-C stops following, not the rollout")
     with open_journal() as journal:
         try:
@@ -279,8 +303,11 @@ def _attach(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             console.print(f"stopped following; the rollout goes on (khatui attach {record.id})")
             return 0
-    console.print(final.failure or f"rollout {final.id}: {final.state}")
-    return 0 if final.state == "done" else 1
+    outcome = Outcome(state_now(final))
+    if outcome is Outcome.INTERRUPTED:
+        console.print(f"the process that ran rollout {final.id} (pid {final.pid}) is gone", style="red")
+    console.print(record_line(final, outcome), style="green" if outcome is Outcome.DONE else "red")
+    return 0 if outcome is Outcome.DONE else 1
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -319,6 +346,7 @@ def _diagnose(args: argparse.Namespace) -> int:
 def _rollouts(args: argparse.Namespace) -> int:
     from rich.table import Table
 
+    from khatui.events import Outcome
     from khatui.rollout.records import rollouts
 
     records = rollouts()
@@ -326,15 +354,23 @@ def _rollouts(args: argparse.Namespace) -> int:
         json.dump([{k: v for k, v in vars(r).items() if k != "spec_yaml"} for r in records], sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    table = Table(show_edge=False)
-    for column in ("id", "cluster", "state", "age"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("failure", no_wrap=True, overflow="ellipsis")
-    now = time.time()
+    now, rows = time.time(), []
     for r in records:
         failure = (
             (r.failure or "").splitlines()[0].split(": ", 1)[0].removeprefix(f"rollout {r.id} ") if r.failure else ""
         )
-        table.add_row(r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure)
-    _console().print(table if records else "no rollouts yet")
+        if r.state == Outcome.INTERRUPTED:
+            failure = "its process is gone (killed, crashed or rebooted)"
+        rows.append((r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure))
+    table = Table(show_edge=False)
+    for index, column in enumerate(("id", "cluster", "state", "age")):  # whole: only the failure is cut short
+        table.add_column(column, no_wrap=True, min_width=max(len(column), *(len(row[index]) for row in rows)))
+    table.add_column("failure", no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*row)
+    console = _console(lines=True)
+    console.print(table if records else "no rollouts yet")
+    for r in records:  # whole, never cut short: the command to copy
+        if r.state == Outcome.INTERRUPTED:
+            console.print(f"rollout {r.id} was interrupted; continue it: khatui resume {r.id}")
     return 0

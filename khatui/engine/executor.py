@@ -36,6 +36,7 @@ from khatui.events import (
     EventSink,
     FailureResolved,
     NodeFailed,
+    Outcome,
     OutputLine,
     PhaseFinished,
     PhaseStarted,
@@ -44,6 +45,7 @@ from khatui.events import (
     StepFinished,
     StepStarted,
     StepState,
+    describe,
 )
 from khatui.journal import Journal, RolloutRecord, StepRecord
 from khatui.localfs import PRIVATE_DIR, Folder
@@ -222,21 +224,21 @@ class Executor:
         ok = not failures and not aborted and not self.skipped
         if ok:
             summary = f"rollout {self.rollout.id} done: {len(self.plan.steps())} steps on {len(self._nodes())} nodes"
-            state, failure_text = "done", None
+            state, failure_text = Outcome.DONE, None
         elif self.skipped and not failures and not aborted:
             summary = (
                 f"rollout {self.rollout.id} finished without {', '.join(self.skipped)} (skipped by the operator); "
                 f"`khatui resume {self.rollout.id}` rolls them out once fixed"
             )
-            state, failure_text = "incomplete", summary
+            state, failure_text = Outcome.INCOMPLETE, summary
         elif aborted and not failures:
             summary = f"rollout {self.rollout.id} aborted; `khatui resume {self.rollout.id}` continues it"
-            state, failure_text = "aborted", summary
+            state, failure_text = Outcome.ABORTED, summary
         else:
             summary = self._failure_summary(failures[0])
-            state, failure_text = "failed", summary
+            state, failure_text = Outcome.FAILED, summary
         self.journal.set_rollout_state(self.rollout.id, state, failure_text)
-        self._emit(RolloutFinished(self.rollout.id, ok, summary, self.rollout.log_path))
+        self._emit(RolloutFinished(self.rollout.id, ok, summary, self.rollout.log_path, state))
         return RolloutResult(self.rollout.id, ok, failures, aborted, summary, list(self.skipped))
 
     def _failure_summary(self, first: NodeFailed) -> str:
@@ -296,7 +298,7 @@ class Executor:
 
     def _skip_rest(self, steps: Sequence[Step], reason: str) -> None:
         for step in steps:
-            self._finish(step, StepState.SKIPPED, reason)
+            self._finish(step, StepState.SKIPPED, reason, left_out=True)
 
     def _run_step(self, step: Step, attempt: int = 1) -> None:
         if step.is_noop:
@@ -370,28 +372,26 @@ class Executor:
         self._emit(OutputLine(step.node, step.id, line, stream))
 
     def _finish(
-        self, step: Step, state: StepState, detail: str, exit_code: int | None = None, seconds: float = 0.0
+        self,
+        step: Step,
+        state: StepState,
+        detail: str,
+        exit_code: int | None = None,
+        seconds: float = 0.0,
+        left_out: bool = False,
     ) -> None:
         tail = "\n".join(self._tails.get(step.id, ()))
         self.journal.set_step(
             self.rollout.id, step.id, step.phase, step.node, state, self.redact(detail), exit_code, tail
         )
-        self._emit(StepFinished(step.node, step.id, state, self.redact(detail), exit_code, seconds))
+        self._emit(StepFinished(step.node, step.id, state, self.redact(detail), exit_code, seconds, left_out))
 
     def _emit(self, event: Event) -> None:
         with self._log_lock:
             if not self._log.closed:
-                self._log.write(f"{time.strftime('%H:%M:%S')} {_describe(event)}\n")
+                self._log.write(f"{time.strftime('%H:%M:%S')} {describe(event)}\n")
                 self._log.flush()
         self._sink(event)
-
-
-def _describe(event: Event) -> str:
-    """One log line for an event."""
-    if isinstance(event, OutputLine):
-        return f"{event.node} {event.step_id} | {event.line}"
-    fields = ", ".join(f"{k}={v!r}" for k, v in vars(event).items())
-    return f"{type(event).__name__}({fields})"
 
 
 def log_dir(journal_path: Path) -> Path:

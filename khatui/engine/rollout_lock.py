@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import socket
 
+from khatui import owner
 from khatui.engine.retry import reconnecting
 from khatui.engine.transport import Transport
 from khatui.errors import KhatuiError
@@ -41,23 +41,39 @@ def take_command(owner: str) -> str:
 def take(transport: Transport, node: str, rollout_id: str, retries: int, backoff: float) -> NodeFailed | None:
     """Take `node`'s lock for `rollout_id` (reconnecting like an action); None when held, else the failure.
 
-    The lock names its rollout (id, host, pid): the same rollout takes it over (a resume after a
-    crash); another one is refused with the owner's name.
+    The lock names its rollout and owner (id, host, pid, process start): the same rollout takes it
+    over (a resume after a crash) unless its owner still runs on this machine (another process of
+    the same rollout); another rollout is refused with the owner named, and said to be gone if it is.
     """
-    command = take_command(f"{rollout_id} {socket.gethostname()} {os.getpid()}")
+    command = take_command(f"{rollout_id} {owner.identity()}")
     try:
         result = reconnecting(lambda: transport.run(command, timeout=60), retries, backoff)
     except KhatuiError as exc:
         return _failed(node, exc.message)
     holder = result.stdout.strip()
-    if result.exit_code == 0 or holder.split(" ")[0] == rollout_id:
+    holder_id, _, holder_owner = holder.partition(" ")
+    if result.exit_code == 0:
         return None
     if result.exit_code != REFUSED:
         reason = f"cannot take the rollout lock: {result.stderr.strip()}"
         return NodeFailed(node, "lock", command, result.exit_code, reason, ())
+    alive = owner.holder_alive(holder_owner)
+    mine = holder_owner.split(" ")[1:2] in ([str(os.getpid())], [str(os.getppid())])
+    if holder_id == rollout_id:
+        if not alive or mine:
+            return None
+        return _failed(
+            node, f"rollout {rollout_id} still runs on this machine ({holder_owner}): khatui attach {rollout_id}"
+        )
+    if alive is False:
+        return _failed(
+            node,
+            f"locked by rollout {holder_id}, whose process is gone ({holder_owner}): `khatui resume {holder_id}` "
+            f"continues it, or remove {LOCK_DIR} on {node} to give it up",
+        )
     return _failed(
         node,
-        f"locked by rollout {holder} (rollout id, host, pid); if that rollout is gone, remove {LOCK_DIR} on {node}",
+        f"locked by rollout {holder} (rollout id, host, pid, start); if that rollout is gone, remove {LOCK_DIR} on {node}",
     )
 
 

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from khatui import owner
+from khatui.events import Outcome
 from khatui.journal import Journal, RolloutRecord, open_journal
 from khatui.localfs import Folder
 
@@ -50,22 +52,15 @@ def hand_over(record: RolloutRecord, extra_args: list[str]) -> int:
 
 
 def process_alive(pid: int | None) -> bool:
-    """True while process `pid` exists (the owner of a running rollout)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """True while process `pid` exists and is no zombie (the owner of a running rollout)."""
+    return owner.alive(pid, time.time())
 
 
 def follow(
     journal: Journal, rollout_id: str, emit: Callable[[str], None], poll: float = 0.2, from_start: bool = True
 ) -> RolloutRecord:
-    """Print the rollout's log as it grows until the rollout is over (or its process died)."""
+    """Print the rollout's log as it grows until the rollout is over (or its process died: the record
+    returned then still says `running`, see `records.state_now`)."""
     record = journal.rollout(rollout_id)
     assert record is not None
     path = Path(record.log_path)
@@ -82,7 +77,7 @@ def follow(
                 emit(line)
         record = journal.rollout(rollout_id)
         assert record is not None
-        if record.state != "running" or not process_alive(record.pid):
+        if record.state != Outcome.RUNNING or not owner.alive(record.pid, record.updated):
             if partial:
                 emit(partial)
             return record

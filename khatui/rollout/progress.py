@@ -18,6 +18,7 @@ from khatui.events import (
     Event,
     FailureResolved,
     NodeFailed,
+    Outcome,
     OutputLine,
     PhaseFinished,
     PhaseStarted,
@@ -52,6 +53,8 @@ class NodeBoard:
     """When the running (or last) step started."""
     ran: int = 0
     """Steps that ran to the end (done, not skipped)."""
+    left_out: int = 0
+    """Steps not run because the node or a phase it needs stopped (not up to date ones)."""
     ended: float | None = None
     lines: list[str] = field(default_factory=list)
     """Every output line, in order."""
@@ -92,6 +95,9 @@ class Board:
         self.finished: RolloutFinished | None = None
         self.failures: list[NodeFailed] = []
         self.paused = False
+        self.started_at: float | None = None
+        """When the rollout started (the clock's time), and when it ended."""
+        self.ended_at: float | None = None
         self.essential: dict[str, str] = dict(plan.essential) if plan is not None else {}
         """Nodes that cannot be skipped after a failure -> why."""
         if plan is not None:
@@ -99,6 +105,17 @@ class Board:
             self.phases = [PhaseBoard(phase.name, phase.title) for phase in plan.phases]
             for step in plan.steps():
                 self.nodes.setdefault(step.node, NodeBoard(step.node)).total += 1
+
+    @property
+    def outcome(self) -> Outcome:
+        """How the rollout stands: running until it finished, then how it ended."""
+        return self.finished.state if self.finished else Outcome.RUNNING
+
+    def duration(self) -> float:
+        """Seconds since the rollout started (frozen when it ended); 0 before it started."""
+        if self.started_at is None:
+            return 0.0
+        return (self.ended_at if self.ended_at is not None else self.clock()) - self.started_at
 
     @property
     def current_phase(self) -> PhaseBoard | None:
@@ -170,19 +187,21 @@ class Board:
         node = self.node(event.node)
         node.done += 1
         node.ran += event.state is StepState.DONE
+        node.left_out += event.left_out
         if event.state is StepState.FAILED:
             node.state = FAILED
         elif node.state == SKIPPED:
             node.ended = now
         elif node.state != FAILED:
-            node.state = DONE if node.total and node.done >= node.total else WAITING
+            complete = node.total and node.done >= node.total and not node.left_out
+            node.state = DONE if complete else WAITING
         if node.state in (DONE, FAILED) and node.started is not None:
             node.ended = now
 
     def _rollout_event(self, event: Event, now: float) -> set[str]:
         if isinstance(event, RolloutStarted):
             self.rollout_id, self.log_path = event.rollout_id, event.log_path
-            self.total_steps = event.steps
+            self.total_steps, self.started_at, self.ended_at = event.steps, now, None
             for name in event.nodes:
                 self.node(name)
         elif isinstance(event, PhaseStarted):
@@ -191,11 +210,13 @@ class Board:
         elif isinstance(event, PhaseFinished):
             self._phase(event.phase, event.phase).state = DONE if event.ok else FAILED
         elif isinstance(event, RolloutFinished):
-            self.finished = event
+            self.finished, self.ended_at = event, now
             self.paused = False
-            for node in self.nodes.values():
-                if node.state == RUNNING:
-                    node.state = WAITING
+            for node in self.nodes.values():  # a node that ran all it had is done, even if its total was unknown
+                if node.state in (RUNNING, WAITING):
+                    node.state = DONE if event.ok and not node.left_out else WAITING
+                    if node.state == DONE and node.started is not None:
+                        node.ended = now
             return set(self.nodes)
         return set()
 

@@ -6,19 +6,32 @@ start screen) loads neither the engine nor the PKI.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from khatui import owner
 from khatui.errors import InputError
-from khatui.events import StepState
+from khatui.events import Outcome, StepState
 from khatui.journal import RolloutRecord, open_journal
 from khatui.localfs import PRIVATE_FILE
 from khatui.userdirs import data_dir, data_folder
 
 
+def state_now(record: RolloutRecord) -> str:
+    """The record's state, `interrupted` for a `running` one whose process is gone (killed, crashed)."""
+    if record.state == Outcome.RUNNING and not owner.alive(record.pid, record.updated):
+        return Outcome.INTERRUPTED
+    return record.state
+
+
+def _now(record: RolloutRecord) -> RolloutRecord:
+    return replace(record, state=state_now(record))
+
+
 def rollouts() -> list[RolloutRecord]:
-    """The rollouts in the journal, newest first."""
+    """The rollouts in the journal, newest first, each in its state now (see `state_now`)."""
     with open_journal() as journal:
-        return journal.rollouts()
+        return [_now(record) for record in journal.rollouts()]
 
 
 def find_unfinished(rollout_id: str | None) -> RolloutRecord:
@@ -28,10 +41,10 @@ def find_unfinished(rollout_id: str | None) -> RolloutRecord:
             record = journal.rollout(rollout_id)
             if record is None:
                 raise InputError(f"no rollout {rollout_id!r} in the journal {journal.path} (see `khatui rollouts`)")
-            return record
+            return _now(record)
         for record in journal.rollouts():
-            if record.state != "done":
-                return record
+            if record.state != Outcome.DONE:
+                return _now(record)
     raise InputError("no unfinished rollout to resume (see `khatui rollouts`)")
 
 
@@ -42,7 +55,7 @@ def find_any(rollout_id: str | None) -> RolloutRecord:
         record = journal.rollout(rollout_id) if rollout_id else (records[0] if records else None)
     if record is None:
         raise InputError(f"no rollout {rollout_id or ''} in the journal (see `khatui rollouts`)".replace("  ", " "))
-    return record
+    return _now(record)
 
 
 def unfinished_steps(rollout_id: str) -> frozenset[str]:

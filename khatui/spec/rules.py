@@ -194,7 +194,14 @@ def _persistence(cluster: Cluster) -> Iterator[Problem]:
         )
     if classes and not defaults:
         yield warning(path, "no StorageClass is marked default; claims without a storageClassName stay Pending")
+    workers = cluster.spec.with_role(Role.WORKER)
     for index, klass in enumerate(classes):
+        if klass.backend == "local" and not workers:
+            yield warning(
+                (*path, index, "paths"),
+                f"StorageClass {klass.name!r} gets no volumes: local volumes are made on worker nodes and no "
+                "node has the worker role; its claims stay Pending",
+            )
         if klass.backend == "glusterfs":
             yield error(
                 (*path, index, "backend"),
@@ -242,7 +249,7 @@ RULES: tuple[Checked, ...] = (
     Checked(_load_balancer, (LB, (*NODE, "roles"), (*CP, "apiPort"), ("spec", "highAvailability"))),
     Checked(addr.vip, (LB, (*NODE, "roles"), (*NODE, "address"), (*CP, "podCIDR"), (*CP, "serviceCIDR"))),
     Checked(_kube_proxy, (("spec", "kubeProxy"), (*CP, "kubernetesVersion"))),
-    Checked(_persistence, (("spec", "persistence"),)),
+    Checked(_persistence, (("spec", "persistence"), (*NODE, "roles"))),
     Checked(_versions, ((*CP, "kubernetesVersion"),)),
 )
 

@@ -17,17 +17,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from khatui.events import (
-    Event,
-    NodeFailed,
-    OutputLine,
-    PhaseFinished,
-    PhaseStarted,
-    RolloutFinished,
-    StepFinished,
-    StepStarted,
-    StepState,
-)
+from khatui.events import Event, NodeFailed, OutputLine, RolloutFinished, StepFinished, StepState, describe
+from khatui.plan.model import Plan
 from khatui.rollout.progress import RUNNING, Board
 
 STATE_STYLE = {"running": "yellow", "done": "green", "failed": "bold red", "skipped": "dim", "waiting": "dim"}
@@ -36,10 +27,11 @@ STATE_STYLE = {"running": "yellow", "done": "green", "failed": "bold red", "skip
 class ProgressView:
     """An event sink that draws the rollout; use as a context manager around the run."""
 
-    def __init__(self, console: Console | None = None, verbose: bool = False) -> None:
+    def __init__(self, console: Console | None = None, verbose: bool = False, plan: Plan | None = None) -> None:
+        """`plan`: the plan being run, so each node's step count is known and a finished node shows done."""
         self.console = console or Console(stderr=True)
         self.verbose = verbose
-        self.board = Board()
+        self.board = Board(plan)
         """What the table shows: the same projection of the events as the TUI's."""
         self._lock = threading.Lock()
         self._live: Live | None = None
@@ -66,31 +58,17 @@ class ProgressView:
             self._plain(event)
 
     def _plain(self, event: Event) -> None:
-        stamp = time.strftime("%H:%M:%S")  # every line carries node-given text: printed without markup
-        if isinstance(event, PhaseStarted):
-            self.console.print(f"{stamp} == {event.title} ({', '.join(event.nodes)})", highlight=False, markup=False)
-        elif isinstance(event, StepStarted):
-            self.console.print(f"{stamp} {event.node}: {event.title} ...", highlight=False, markup=False)
-        elif isinstance(event, StepFinished) and (event.state is not StepState.SKIPPED or self.verbose):
-            extra = f" ({event.detail})" if event.detail else ""
-            self.console.print(
-                f"{stamp} {event.node}: {event.step_id} {event.state}{extra}", highlight=False, markup=False
-            )
-        elif isinstance(event, OutputLine) and self.verbose:
-            self.console.print(f"{stamp} {event.node} | {event.line}", highlight=False, markup=False)
-        elif isinstance(event, PhaseFinished) and event.blocked:
-            self.console.print(
-                f"{stamp} == {event.phase} not started: a phase it needs failed", highlight=False, markup=False
-            )
-        elif isinstance(event, NodeFailed):
-            self.console.print(
-                f"{stamp} {event.node}: FAILED at {event.step_id}: {event.reason}",
-                style="bold red",
-                highlight=False,
-                markup=False,
-            )
+        """One line per event (the rollout log's wording), skipped steps and output only with --verbose."""
+        quiet = isinstance(event, OutputLine) or (isinstance(event, StepFinished) and event.state is StepState.SKIPPED)
+        if quiet and not self.verbose:
+            return
+        style = ""
+        if isinstance(event, NodeFailed):
+            style = "bold red"
         elif isinstance(event, RolloutFinished):
-            self.console.print(event.summary, style="green" if event.ok else "red", highlight=False, markup=False)
+            style = "green" if event.ok else "red"
+        stamp = time.strftime("%H:%M:%S")  # every line carries node-given text: printed without markup
+        self.console.print(f"{stamp} {describe(event)}", style=style, highlight=False, markup=False)
 
     def __rich__(self) -> RenderableType:
         with self._lock:
@@ -100,7 +78,8 @@ class ProgressView:
             table.add_column("node", no_wrap=True)
             table.add_column("state", no_wrap=True)
             table.add_column("step")
-            table.add_column("done", justify="right")
+            table.add_column("done", justify="right")  # up-to-date (skipped) steps count: they need nothing
+            table.add_column("ran", justify="right")
             table.add_column("elapsed", justify="right")
             table.add_column("last output", overflow="ellipsis", no_wrap=True, ratio=2)
             now = board.clock()
@@ -110,6 +89,7 @@ class ProgressView:
                     Text(name),
                     Text(node.state, STATE_STYLE.get(node.state, "")),
                     Text(node.step),
+                    f"{node.done}/{node.total}" if node.total else str(node.done),
                     str(node.ran),
                     f"{now - (node.step_started or now):.0f}s" if running else "",
                     Text(node.lines[-1] if node.lines else ""),

@@ -89,7 +89,7 @@ def test_a_node_locked_by_another_rollout_is_refused_with_the_owner_named(start:
     (failure,) = events.of(NodeFailed)
     assert (failure.node, failure.step_id, failure.command) == ("b", "lock", "take the rollout lock")
     assert failure.reason == (
-        f"locked by rollout other-rollout ophost 4242 (rollout id, host, pid); if that rollout is gone, remove {LOCK_DIR} on b"
+        f"locked by rollout other-rollout ophost 4242 (rollout id, host, pid, start); if that rollout is gone, remove {LOCK_DIR} on b"
     )
     assert nodes.runs("b") == [] and nodes.runs("a") == ["one a"]
     assert [e.ok for e in events.of(PhaseFinished)] == [False, False]
