@@ -41,8 +41,10 @@ READY = "khatui-image.ready"
 
 
 def cache_dir() -> Path:
-    """Where the lab caches what it builds once for every lab: `<data dir>/lab-cache`."""
-    return data_dir() / "lab-cache"
+    """Where the lab caches what it builds once for every lab: `$KHATUI_LAB_CACHE`, else
+    `<data dir>/lab-cache` (tests point the variable at a cache they keep between runs)."""
+    explicit = os.environ.get("KHATUI_LAB_CACHE")
+    return Path(explicit) if explicit else data_dir() / "lab-cache"
 
 
 def image_key(packages: tuple[str, ...] = PACKAGES) -> str:

@@ -10,10 +10,10 @@ down` stops it with everything else even when the lab's folder is gone.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from khatui.errors import KhatuiError
@@ -25,6 +25,8 @@ PORT = 8642
 CGROUP = "repository-server"
 """The server's cgroup under the lab's (beside the nodes')."""
 PID_FILE = "serve.pid"
+MARKER = "khatui-lab.txt"
+"""A file at the server's root naming the lab, so `answering` knows it reached this lab's server."""
 START_TIMEOUT = 10.0
 
 
@@ -53,11 +55,12 @@ def running_pid(layout: LabLayout, lab_dir: Path) -> int | None:
 
 
 def answering(layout: LabLayout) -> bool:
-    """True when the server accepts a TCP connection on the bridge address."""
+    """True when this lab's server answers on the bridge address with its marker file (a bare TCP
+    connect would not do: a host's gateway may accept any connection to an address it routes)."""
     try:
-        with socket.create_connection((str(layout.bridge_address), PORT), timeout=1):
-            return True
-    except OSError:
+        with urllib.request.urlopen(f"{base_url(layout)}/{MARKER}", timeout=2) as answer:
+            return bool(answer.read(100) == f"khatui lab {layout.name}\n".encode())
+    except (OSError, ValueError):
         return False
 
 
@@ -66,6 +69,7 @@ def ensure_running(layout: LabLayout, lab_dir: Path) -> int:
     pid = running_pid(layout, lab_dir)
     if pid is not None:
         return pid
+    (lab_dir / "serve" / MARKER).write_text(f"khatui lab {layout.name}\n")
     cgroup = cgroups.fresh_node_cgroup(layout.cgroup_name, CGROUP)
     argv = [
         sys.executable,
