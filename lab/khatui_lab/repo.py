@@ -2,12 +2,12 @@
 
 Each lab signs its own repository with a key of its own (made with gpg in `<lab>/gnupg` when the
 lab is created), so tampering with one lab's `Release` never touches another lab. The .debs are
-the cached download (`khatui_lab.debs`), linked into the lab's `serve/debian/pool/main`; the
-indexes are made with apt-ftparchive, a flat `dists/bookworm/main/binary-amd64` tree:
+the cached download (`khatui_lab.debs`), which the lab's `serve/debian/pool/main` links to; the
+indexes are made with apt-ftparchive, a `dists/bookworm/main/binary-amd64` tree:
 
     serve/debian/dists/bookworm/{Release,InRelease,Release.gpg}
     serve/debian/dists/bookworm/main/binary-amd64/Packages(.gz)
-    serve/debian/pool/main/*.deb            symlinks to the cache
+    serve/debian/pool/main                  a symlink to the cached .debs
 
 gpg's agent, which gpg starts by itself, is stopped again before returning (no stray process).
 """
@@ -31,15 +31,16 @@ def build(serve: Path, debs: Path, gnupg: Path, name: str) -> Path:
     """Make and sign the repository in `serve/debian` from `debs`; returns the public key file."""
     root = serve / "debian"
     pool = root / "pool" / COMPONENT
-    pool.mkdir(parents=True, exist_ok=True)
-    for deb in sorted(debs.glob("*.deb")):
-        link = pool / deb.name
-        if not link.is_symlink():
-            link.symlink_to(deb)
+    pool.parent.mkdir(parents=True, exist_ok=True)
+    if not pool.is_symlink():
+        pool.symlink_to(debs)
     dist = root / "dists" / SUITE
     binary = dist / COMPONENT / f"binary-{ARCH}"
     binary.mkdir(parents=True, exist_ok=True)
-    packages = _ftparchive(root, ["packages", f"pool/{COMPONENT}"])
+    # Indexed where the .debs are (apt-ftparchive names a file by the path it was given), then
+    # named where the server publishes them.
+    listed = _ftparchive(debs, ["packages", "."]).decode()
+    packages = listed.replace("\nFilename: ./", f"\nFilename: pool/{COMPONENT}/").encode()
     (binary / "Packages").write_bytes(packages)
     (binary / "Packages.gz").write_bytes(gzip.compress(packages, mtime=0))
     release = _ftparchive(root, [*_release_options(name), "release", f"dists/{SUITE}"])

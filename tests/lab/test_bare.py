@@ -106,16 +106,19 @@ def _get(lab: Lab, path: str) -> bytes:
         return data
 
 
+def _sums(text: str) -> dict[str, str]:
+    """path -> sha256 of sha256sum's `<sha256>  <path>` lines."""
+    return {path: digest for digest, path in (line.split("  ", 1) for line in text.splitlines())}
+
+
 def _members(archive: bytes) -> set[str]:
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         return set(tar.getnames())
 
 
 def test_files_mirror_serves_stand_ins_and_debian_binaries(bare_lab: Lab) -> None:
-    sums = dict(reversed(line.split("  ", 1)) for line in _get(bare_lab, "SHA256SUMS").decode().splitlines())
-    assert sums == dict(
-        reversed(line.split("  ", 1)) for line in (bare_lab.lab_dir / "SHA256SUMS").read_text().splitlines()
-    )
+    sums = _sums(_get(bare_lab, "SHA256SUMS").decode())
+    assert sums == _sums((bare_lab.lab_dir / "SHA256SUMS").read_text())
     files = {path: _get(bare_lab, path) for path in sums}
     assert all(hashlib.sha256(data).hexdigest() == sums[path] for path, data in files.items())
     kube = "dl.k8s.io/release/v1.31.4/bin/linux/amd64"
