@@ -72,8 +72,10 @@ def test_a_bare_node_has_nothing_the_rollout_installs(bare_lab: Lab) -> None:
     assert "kube-apiserver" in tools and "kubeadm\n" not in tools and "No such file" in tools
 
 
-def test_a_bare_node_boots_its_own_image(bare_lab: Lab) -> None:
-    _, state = sh(bare_lab, "systemctl is-system-running", check=False)
+def test_a_bare_node_boots_its_own_image_again_after_a_power_cut(bare_lab: Lab) -> None:
+    assert bare_lab.power_off("cp1")
+    bare_lab.power_on("cp1")
+    _, state = sh(bare_lab, "systemctl is-system-running --wait", check=False)
     assert state.strip() == "running"
     _, fstab = sh(bare_lab, "grep -c . /etc/apt/sources.list 2>&1; cat /etc/debian_version")
     assert "No such file" in fstab and fstab.strip().endswith(tuple("0123456789"))
