@@ -21,7 +21,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 DIRECTORY_TIERS = {"e2e": "e2e"}
 """tests/<directory> -> the tier of every test in it."""
-FIXTURE_TIERS = {"lab": "lab", "farm": "sshd"}
+FIXTURE_TIERS = {"lab": "lab", "bare_lab": "lab", "farm": "sshd"}
 """Fixture name -> the tier of every test that asks for it."""
 _REPORT = pytest.StashKey[list[str]]()
 

@@ -62,8 +62,8 @@ def pid1(layout: LabLayout, node: NodePlan) -> int | None:
     return cgroups.namespace_init(node_cgroup(layout, node))
 
 
-def start(layout: LabLayout, node: NodePlan, node_dir: Path) -> None:
-    """Boot the node (its namespaces and network must exist); returns without waiting."""
+def start(layout: LabLayout, node: NodePlan, node_dir: Path, lower: Path = Path("/")) -> None:
+    """Boot the node over `lower` (its namespaces and network must exist); returns without waiting."""
     cgroup = cgroups.fresh_node_cgroup(layout.cgroup_name, node.name)
     argv = [
         "setsid",
@@ -76,6 +76,7 @@ def start(layout: LabLayout, node: NodePlan, node_dir: Path) -> None:
         str(cgroup),
         node.name,
         str(node_dir),
+        str(lower),
     ]
     console_path = node_dir / "console.log"
     with open(console_path, "ab") as console:

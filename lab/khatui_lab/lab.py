@@ -2,7 +2,9 @@
 
 The lab is real machines made of namespaces on this host: each node has its own network (a veth on
 the lab's bridge), mount, pid, uts, ipc and cgroup namespaces, overlays of /etc /usr /var /opt
-/home /srv, and the host's systemd as PID 1 running a real sshd. Every operation is idempotent and
+/home /srv, and the host's systemd as PID 1 running a real sshd. A bare lab (`bare=True`) puts a
+minimal Debian image under its nodes instead of the host, and serves them a signed package
+repository and a files mirror from the bridge (`khatui_lab.bare`): the rollout installs the rest. Every operation is idempotent and
 `down` works from the lab's name alone (see `khatui_lab.layout`), so it cleans up after a crash too.
 """
 
@@ -14,12 +16,12 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from khatui.errors import InputError, KhatuiError
 from khatui.userdirs import data_dir
-from khatui_lab import boot, cgroups, files, network, preflight, rootfs
+from khatui_lab import bare, boot, cgroups, files, network, preflight, rootfs, serve
 from khatui_lab.boot import NodeState
 from khatui_lab.host import node_env, run
 from khatui_lab.layout import (
@@ -61,15 +63,23 @@ class LabStatus:
     """The lab's folder."""
     nodes: list[NodeState] = field(default_factory=list)
     """Every node's state, in spec order."""
+    repository: str | None = None
+    """A bare lab's package repository URL (None: not bare)."""
+    files: str | None = None
+    """A bare lab's files mirror URL."""
+    server_up: bool = False
+    """True when a bare lab's server runs and answers."""
 
     @property
     def up(self) -> bool:
-        """True when the lab exists and every node is up."""
-        return self.exists and bool(self.nodes) and all(node.up for node in self.nodes)
+        """True when the lab exists, every node is up and a bare lab's server answers."""
+        nodes_up = self.exists and bool(self.nodes) and all(node.up for node in self.nodes)
+        return nodes_up and (self.repository is None or self.server_up)
 
 
 class Lab:
-    """A named lab of `nodes` nodes on `subnet`, kept in `base_dir/<name>` (default: the data dir)."""
+    """A named lab of `nodes` nodes on `subnet`, kept in `base_dir/<name>` (default: the data dir);
+    `bare`: nodes over a minimal Debian image, served their packages and binaries by the lab."""
 
     def __init__(
         self,
@@ -77,9 +87,11 @@ class Lab:
         subnet: str = DEFAULT_SUBNET,
         nodes: int = DEFAULT_NODES,
         base_dir: Path | None = None,
+        bare: bool = False,
     ) -> None:
         self.layout: LabLayout = plan_layout(name, parse_subnet(subnet), nodes)
         self.lab_dir: Path = (base_dir or labs_dir()) / name
+        self.bare = bare
 
     @classmethod
     def existing(cls, name: str = DEFAULT_NAME, base_dir: Path | None = None) -> Lab | None:
@@ -88,7 +100,7 @@ class Lab:
         saved = files.load((base_dir or labs_dir()) / name)
         if saved is None:
             return None
-        return cls(saved.name, saved.subnet, saved.nodes, base_dir)
+        return cls(saved.name, saved.subnet, saved.nodes, base_dir, bare=saved.image is not None)
 
     @property
     def name(self) -> str:
@@ -125,14 +137,16 @@ class Lab:
         """Bring the lab up (creating what is missing), stand-ins installed (or refreshed) on every node
         so `khatui apply` can run on it; returns the nodes that were booted."""
         preflight.require_linux_root()
-        preflight.install_packages(progress)
+        preflight.install_packages(progress, preflight.BARE_PACKAGES if self.bare else ())
         preflight.check_host()
+        sources = bare.ensure_sources(progress) if self.bare else None
         with self._lock():
             saved = files.load(self.lab_dir)
-            if saved is not None and (saved.subnet, saved.nodes) != (str(self.layout.subnet), len(self.layout.nodes)):
+            wanted = (str(self.layout.subnet), len(self.layout.nodes), self.bare)
+            if saved is not None and (saved.subnet, saved.nodes, saved.image is not None) != wanted:
                 raise InputError(
-                    f"lab {self.name!r} already exists with {saved.nodes} node(s) on {saved.subnet}: "
-                    f"run `khatui lab down --name {self.name}` first"
+                    f"lab {self.name!r} already exists with {saved.nodes} {'bare ' if saved.image else ''}node(s) "
+                    f"on {saved.subnet}: run `khatui lab down --name {self.name}` first"
                 )
             if saved is None:
                 self._refuse_running_leftovers()
@@ -140,14 +154,18 @@ class Lab:
                 progress(
                     f"creating lab {self.name!r} in {self.lab_dir}: {len(self.layout.nodes)} nodes on {self.layout.subnet}"
                 )
-                files.create(self.lab_dir, self.layout)
+                files.create(self.lab_dir, self.layout, sources.image if sources else None)
             network.ensure_bridge(self.layout)
+            if sources is not None:
+                bare.populate(self.lab_dir, self.name, sources)
+                serve.ensure_running(self.layout, self.lab_dir)
+                progress(f"repository {serve.repository_url(self.layout)} and files {serve.files_url(self.layout)}: up")
             booted: list[NodePlan] = []
             for node in self.layout.nodes:
                 network.ensure_node_network(self.layout, node)
                 if boot.pid1(self.layout, node) is None:
                     progress(f"{node.name} {node.address}: booting")
-                    boot.start(self.layout, node, rootfs.node_dir(self.lab_dir, node.name))
+                    boot.start(self.layout, node, rootfs.node_dir(self.lab_dir, node.name), self._lower())
                     booted.append(node)
             started = time.monotonic()
             deadline = started + boot.SSH_TIMEOUT
@@ -160,7 +178,12 @@ class Lab:
                     progress(f"{node.name} {node.address}: already up")
             for node in self.layout.nodes:
                 self.install_standins(node.name)
-            progress(f"stand-ins for kubeadm, kubelet, kubectl and the control plane installed on every node ({LIB})")
+            what = (
+                "the control plane (kubeadm, kubelet, kubectl: the files mirror)"
+                if self.bare
+                else "kubeadm, kubelet, kubectl and the control plane"
+            )
+            progress(f"stand-ins for {what} installed on every node ({LIB})")
             return [node.name for node in booted]
 
     def down(self, progress: Progress = _quiet) -> list[str]:
@@ -174,7 +197,13 @@ class Lab:
         if files.load(self.lab_dir) is None:
             return LabStatus(self.name, exists=False)
         states = [boot.state(self.layout, node) for node in self.layout.nodes]
-        return LabStatus(self.name, True, str(self.layout.subnet), str(self.lab_dir), states)
+        status = LabStatus(self.name, True, str(self.layout.subnet), str(self.lab_dir), states)
+        if not self.bare:
+            return status
+        running = serve.running_pid(self.layout, self.lab_dir) is not None and serve.answering(self.layout)
+        return replace(
+            status, repository=serve.repository_url(self.layout), files=serve.files_url(self.layout), server_up=running
+        )
 
     # Inside a node ------------------------------------------------------------------------------
 
@@ -202,7 +231,7 @@ class Lab:
     def install_standins(self, node: str) -> list[str]:
         """Install (or refresh) the kubeadm/kubelet/kubectl/control-plane stand-ins in the node; returns
         their launchers' paths. `up` does it for every node."""
-        return install_standins(self, node)
+        return install_standins(self, node, bare=self.bare)
 
     # Faults ---------------------------------------------------------------------------------------
 
@@ -224,11 +253,16 @@ class Lab:
         if boot.pid1(self.layout, plan) is not None:
             return
         node_dir = rootfs.node_dir(self.lab_dir, node)
-        boot.start(self.layout, plan, node_dir)
+        boot.start(self.layout, plan, node_dir, self._lower())
         boot.wait_for_sshd(self.layout, plan, node_dir / "console.log", time.monotonic() + boot.SSH_TIMEOUT)
         progress(f"{node} {plan.address}: up again")
 
     # Internals ------------------------------------------------------------------------------------
+
+    def _lower(self) -> Path:
+        """The nodes' lower layer: the image recorded in lab.json (bare), else the host's /."""
+        saved = files.load(self.lab_dir)
+        return Path(saved.image) if saved is not None and saved.image else rootfs.HOST
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -254,9 +288,10 @@ def remove_lab(name: str, lab_dir: Path, progress: Progress = _quiet) -> list[st
     if lab_cgroup.exists():
         for node_cgroup in sorted(path for path in lab_cgroup.iterdir() if path.is_dir()):
             if cgroups.pids_in(node_cgroup):
-                progress(f"{node_cgroup.name}: powering off")
+                server = node_cgroup.name == serve.CGROUP
+                progress(f"{node_cgroup.name}: {'stopping' if server else 'powering off'}")
                 cgroups.kill_all(node_cgroup)
-                removed.append(f"node {node_cgroup.name}")
+                removed.append(f"{'server' if server else 'node'} {node_cgroup.name}")
         cgroups.kill_all(lab_cgroup)
         left = cgroups.wait_gone(pids)
         if left:

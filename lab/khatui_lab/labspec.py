@@ -1,7 +1,9 @@
 """The cluster spec a lab writes next to itself (`lab.yaml`): ready for `khatui validate --strict`.
 
 Built as plain data and validated with the spec's own `validate_data`, so a lab can never hand the
-operator a spec khatui would refuse; the roles come from `khatui_lab.layout`.
+operator a spec khatui would refuse; the roles come from `khatui_lab.layout`. A bare lab's spec
+also says where its nodes' bits come from (`spec.install`): the lab's own signed package
+repository and files mirror (`khatui_lab.serve`), at the versions the lab has.
 """
 
 from __future__ import annotations
@@ -13,8 +15,14 @@ from khatui.errors import KhatuiError
 from khatui.spec.document import to_yaml
 from khatui.spec.problems import Severity
 from khatui.spec.validate import validate_data
+from khatui_lab import mirror, repo, serve
 from khatui_lab.deviations import describe
 from khatui_lab.layout import LB_PORT_SHARED, LabLayout
+
+ETCD = "3.5.16"
+"""The etcd of a bare lab's repository and files mirror (trixie's, see khatui_lab.debs)."""
+RUNTIME_VERSIONS = {"containerd": "1.6.20", "runc": "1.1.5", "cniPlugins": "1.1.1", "crictl": mirror.CRICTL}
+"""What a bare lab's files mirror holds (Debian bookworm's, repackaged; crictl is a stand-in)."""
 
 HEADER = """\
 # khatui lab cluster spec, written by `khatui lab up`: {count} node(s) on {subnet}.
@@ -24,8 +32,20 @@ HEADER = """\
 {deviations}"""
 
 
-def lab_spec_data(layout: LabLayout, identity_file: Path) -> dict[str, Any]:
-    """The lab's cluster spec as YAML-shaped data."""
+def bare_install(layout: LabLayout, lab_dir: Path) -> dict[str, Any]:
+    """`spec.install` of a bare lab: everything from the lab's server, checked against its sums."""
+    return {
+        "binaries": {
+            "mirror": serve.files_url(layout),
+            "checksums": str(lab_dir / mirror.SUMS),
+            **RUNTIME_VERSIONS,
+        },
+        "packages": {"mirror": {"url": serve.repository_url(layout), "key": str(lab_dir / repo.KEY)}},
+    }
+
+
+def lab_spec_data(layout: LabLayout, identity_file: Path, bare: bool = False) -> dict[str, Any]:
+    """The lab's cluster spec as YAML-shaped data (`bare`: with the lab's install sources)."""
     load_balancer: dict[str, Any] = {
         "mode": "haproxy-keepalived",
         "vip": str(layout.vip),
@@ -52,7 +72,7 @@ def lab_spec_data(layout: LabLayout, identity_file: Path) -> dict[str, Any]:
         }
         for node in layout.nodes
     ]
-    return {
+    spec: dict[str, Any] = {
         "apiVersion": "khatui/v1",
         "kind": "Cluster",
         "metadata": {"name": layout.name},
@@ -67,15 +87,19 @@ def lab_spec_data(layout: LabLayout, identity_file: Path) -> dict[str, Any]:
             "install": {"enabled": False},
         },
     }
+    if bare:
+        spec["spec"]["etcd"]["version"] = ETCD
+        spec["spec"]["install"] = bare_install(layout, identity_file.parent)
+    return spec
 
 
-def lab_spec_yaml(layout: LabLayout, identity_file: Path, path: Path) -> str:
+def lab_spec_yaml(layout: LabLayout, identity_file: Path, path: Path, bare: bool = False) -> str:
     """`lab.yaml`'s text; `KhatuiError` if the spec would not pass strict validation (a lab bug)."""
-    data = lab_spec_data(layout, identity_file)
+    data = lab_spec_data(layout, identity_file, bare)
     report = validate_data(data)
     problems = [p for p in report.problems if p.severity in (Severity.ERROR, Severity.WARNING)]
     if report.cluster is None or problems:
         raise KhatuiError(f"the lab's own spec is not valid: {'; '.join(str(p) for p in problems)}")
-    deviations = "".join(f"# - {line}\n" for line in describe())
+    deviations = "".join(f"# - {line}\n" for line in describe(bare))
     header = HEADER.format(count=len(layout.nodes), subnet=layout.subnet, path=path, deviations=deviations)
     return header + to_yaml(report.cluster)

@@ -1,12 +1,14 @@
 #!/bin/sh
 # khatui lab: becomes PID 1 of a lab node, then execs the host's systemd.
 #
-#   node-init.sh enter CGROUP NODE NODE_DIR   (run by the lab inside the node's network namespace)
-#   node-init.sh boot NODE NODE_DIR           (run by `enter` as PID 1 of the new namespaces)
+#   node-init.sh enter CGROUP NODE NODE_DIR LOWER   (run by the lab inside the node's network namespace)
+#   node-init.sh boot NODE NODE_DIR LOWER           (run by `enter` as PID 1 of the new namespaces)
+#
+# LOWER is the overlays' lower layer: / (the host's own /etc, /usr...) or a bare lab's image.
 #
 # `enter` moves itself into the node's cgroup and unshares mount, pid, uts, ipc and cgroup
 # namespaces (unshare's child is the node's PID 1; SIGKILL of it powers the node off). `boot` builds
-# the node's file system view, in its private mount namespace only, then becomes systemd.
+# the node's file system view, in its private mount namespace only, then becomes (LOWER's) systemd.
 # Paths are taken relative to NODE_DIR (the working folder) so that mounting the overlays over /home,
 # /var, ... cannot hide the node's own layers, wherever the lab folder is.
 set -eu
@@ -21,6 +23,7 @@ fi
 
 node=$2
 cd "$3"
+lower=${4%/}
 hostname "$node"
 
 # Mounts under /run are the host's (notably /run/netns/*, which would keep every other lab node's
@@ -29,8 +32,16 @@ for m in $(awk '$2 ~ "^/run/" {print $2}' /proc/self/mounts | sort -r); do
   umount -l "$m" 2>/dev/null || true
 done
 
+# A bare lab's image is bound (read-only) into NODE_DIR first and named relative to it, like the
+# upper layers, so that the overlays mounted below cannot hide it.
+if [ -n "$lower" ]; then
+  mkdir -p lower
+  mount --bind "$lower" lower
+  mount -o remount,bind,ro lower
+  lower=lower
+fi
 for d in etc usr var opt home srv; do
-  mount -t overlay "khatui-lab-$d" -o "lowerdir=/$d,upperdir=upper/$d,workdir=work/$d" "/$d"
+  mount -t overlay "khatui-lab-$d" -o "lowerdir=${lower:-}/$d,upperdir=upper/$d,workdir=work/$d" "/$d"
 done
 mount --bind root /root
 mount --bind tmp /tmp

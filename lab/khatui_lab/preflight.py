@@ -31,6 +31,10 @@ PACKAGES = (
 """Debian packages the lab needs: the real services khatui rolls out, sshd, systemd for each node's
 PID 1, python3-yaml and openssl for the stand-ins, curl for the rollout's API health probe, iproute2
 for links and namespaces."""
+BARE_PACKAGES = ("debootstrap", "apt-utils", "gnupg", "dpkg-dev", "curl", "gpgv", "xz-utils")
+"""What a bare lab also needs on the host: debootstrap for the nodes' image, apt-ftparchive (apt-utils)
+and gpg for the signed repository, dpkg-deb (dpkg-dev) to repackage binaries, curl, gpgv and xz for
+scripts/trixie-etcd."""
 SYSTEMD = Path("/lib/systemd/systemd")
 TOOLS = ("ip", "ss", "nsenter", "unshare", "setsid", "mount", "umount", "dpkg-query")
 
@@ -43,21 +47,21 @@ def require_linux_root() -> None:
         raise KhatuiError("the lab needs root (it creates namespaces, links and mounts): run it with sudo")
 
 
-def missing_packages() -> list[str]:
-    """The lab's Debian packages that are not installed."""
+def missing_packages(extra: tuple[str, ...] = ()) -> list[str]:
+    """The lab's Debian packages (and `extra`) that are not installed."""
     missing = []
-    for package in PACKAGES:
+    for package in (*PACKAGES, *extra):
         result = run(["dpkg-query", "-W", "-f=${Status}", package], check=False)
         if b"install ok installed" not in result.stdout:
             missing.append(package)
     return missing
 
 
-def install_packages(progress: Callable[[str], None]) -> None:
-    """Install the missing packages with apt-get (after `apt-get update`), saying so first."""
+def install_packages(progress: Callable[[str], None], extra: tuple[str, ...] = ()) -> None:
+    """Install the missing packages (and `extra`) with apt-get (after `apt-get update`), saying so first."""
     if shutil.which("dpkg-query") is None:
         raise KhatuiError("the lab needs a Debian-based host (dpkg and apt-get were not found)")
-    missing = missing_packages()
+    missing = missing_packages(extra)
     if not missing:
         return
     progress(f"installing Debian packages the lab needs: {' '.join(missing)} (apt-get update first)")
@@ -68,7 +72,7 @@ def install_packages(progress: Callable[[str], None]) -> None:
         env=env,
         timeout=1800,
     )
-    still = missing_packages()
+    still = missing_packages(extra)
     if still:
         raise KhatuiError(f"apt-get did not install: {' '.join(still)}")
 

@@ -13,6 +13,10 @@ things, so khatui's rendered paths (/usr/bin/kubelet, kubelet.service drop-ins) 
     /usr/bin/kubeadm, /usr/bin/kubelet, /usr/bin/kubectl   symlinks to the launchers
     /usr/lib/systemd/system/kubelet.service (+ kubelet.service.d/10-kubeadm.conf)
 
+A bare lab's nodes get only the package and the control-plane launchers here: their kubeadm, kubelet
+and kubectl (launchers, symlinks, the kubelet unit) are the rollout's to install, from the lab's
+files mirror (`khatui_lab.mirror`), as the real ones would be.
+
 Everything goes in as one tar stream per node (one command, not one per file), replacing the
 package folder whole, so installing again is cheap and leaves no stale module behind.
 """
@@ -95,8 +99,9 @@ def launcher(name: str) -> str:
     return HEADER.format(name=name, lib=LIB) + LAUNCHERS[name] + "\n"
 
 
-def archive(version: str = "v1.31.4") -> bytes:
-    """Every stand-in file as a tar stream to unpack at / (mtimes now, so Python's caches refresh)."""
+def archive(version: str = "v1.31.4", bare: bool = False) -> bytes:
+    """Every stand-in file as a tar stream to unpack at / (mtimes now, so Python's caches refresh);
+    `bare`: without what the rollout installs (kubeadm, kubelet, kubectl and the kubelet unit)."""
     now = time.time()
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
@@ -112,18 +117,20 @@ def archive(version: str = "v1.31.4") -> bytes:
         add(f"{LIB}/{PACKAGE}/VERSION", f"{version}\n".encode())
         add(f"{LIB}/{PACKAGE}/schemas.json", schemas_for(version))
         for name in LAUNCHERS:
-            add(f"/usr/local/bin/{name}", launcher(name).encode(), 0o755)
-        for name in SYMLINKS:
+            if not (bare and name in SYMLINKS):
+                add(f"/usr/local/bin/{name}", launcher(name).encode(), 0o755)
+        for name in () if bare else SYMLINKS:
             link = tarfile.TarInfo(f"usr/bin/{name}")
             link.type, link.linkname, link.mtime = tarfile.SYMTYPE, f"/usr/local/bin/{name}", now
             tar.addfile(link)
-        add("/usr/lib/systemd/system/kubelet.service", KUBELET_UNIT.encode())
-        add("/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf", KUBEADM_DROPIN.encode())
+        if not bare:
+            add("/usr/lib/systemd/system/kubelet.service", KUBELET_UNIT.encode())
+            add("/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf", KUBEADM_DROPIN.encode())
     return buffer.getvalue()
 
 
-def install_standins(lab: NodeFiles, node: str, version: str = "v1.31.4") -> list[str]:
-    """Install (or refresh) every stand-in in `node`, claiming Kubernetes `version`; returns the launchers."""
+def install_standins(lab: NodeFiles, node: str, version: str = "v1.31.4", bare: bool = False) -> list[str]:
+    """Install (or refresh) the stand-ins in `node`, claiming Kubernetes `version`; returns the launchers."""
     script = f"rm -rf {LIB}/{PACKAGE} && tar -x -C / --no-same-owner -f - && systemctl daemon-reload"
-    lab.run_in(node, ["/bin/sh", "-c", script], input=archive(version))
-    return [f"/usr/local/bin/{name}" for name in LAUNCHERS]
+    lab.run_in(node, ["/bin/sh", "-c", script], input=archive(version, bare))
+    return [f"/usr/local/bin/{name}" for name in LAUNCHERS if not (bare and name in SYMLINKS)]
