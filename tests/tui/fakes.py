@@ -27,7 +27,9 @@ from khatui.facts.probe import PATH_EXECUTABLES
 from khatui.journal import RolloutRecord
 from khatui.plan.compose import build_plan
 from khatui.plan.model import Plan
-from khatui.preflight.checks import preflight
+from khatui.preflight import mesh
+from khatui.preflight.checks import CheckResult, Status, preflight
+from khatui.preflight.results import rewaived
 from khatui.rollout.desired import Desired
 from khatui.rollout.nodes import Observed
 from khatui.rollout.rollout import AcceptUnknown, Rollout, RolloutOptions, RolloutResult
@@ -109,7 +111,9 @@ class FakeRollout(Rollout):
         }
         unreachable = {n: f"{n}: cannot connect: timed out" for n in services.unreachable}
         waivers = frozenset(self.options.waivers)
-        self.observed = Observed({}, facts, unreachable, preflight(self.desired.cluster, facts, waivers))
+        checks = preflight(self.desired.cluster, facts, waivers)
+        checks += rewaived([CheckResult(n, mesh.CHECK, Status.PASS, "every peer answers") for n in facts], waivers)
+        self.observed = Observed({}, facts, unreachable, checks)
         return self.observed
 
     def make_plan(self) -> Plan:
