@@ -249,4 +249,5 @@ class PreflightScreen(WizardStep):
 
     def action_offline(self) -> None:
         """Review the plan without facts (every file new); the rollout cannot start from there."""
+        self.ctx.offline = True
         self.post_message(Navigate("review"))
