@@ -60,6 +60,14 @@ MIN_INTERVAL, MAX_INTERVAL = 1 / 30, 0.2
 class RolloutScreen(Screen[None]):
     """The live view of one rollout."""
 
+    ABOUT: ClassVar[str] = (
+        "A pane (from 50 nodes a row) per node: arrows or tab pick one, its output shows below and f "
+        "(or enter) shows it full screen, esc goes back. A failed step holds its node while the others "
+        "go on: r retries, x skips the node where the plan allows it, g gives up on it. The journal "
+        "keeps every finished step: after an abort or a failure, `khatui resume ID` continues; ctrl+q "
+        "asks whether to abort or hand the rollout over to a background process."
+    )
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f,enter", "full_log", "Full log"),
         Binding("escape", "close_log", "Back to nodes", show=False),
