@@ -315,6 +315,10 @@ def _diagnose(args: argparse.Namespace) -> int:
     return 0
 
 
+RECORD_COLUMNS = ("id", "cluster", "state", "age")
+"""The columns of `khatui rollouts` shown whole, before the failure."""
+
+
 def _rollouts(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -325,15 +329,27 @@ def _rollouts(args: argparse.Namespace) -> int:
         json.dump([{k: v for k, v in vars(r).items() if k != "spec_yaml"} for r in records], sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    table = Table(show_edge=False)
-    for column in ("id", "cluster", "state", "age"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("failure", no_wrap=True, overflow="ellipsis")
     now = time.time()
-    for r in records:
-        failure = (
-            (r.failure or "").splitlines()[0].split(": ", 1)[0].removeprefix(f"rollout {r.id} ") if r.failure else ""
+    rows = [
+        (
+            r.id,
+            r.cluster,
+            r.state,
+            f"{(now - r.started) / 60:.0f} min",
+            (r.failure or "").splitlines()[0].split(": ", 1)[0].removeprefix(f"rollout {r.id} ") if r.failure else "",
         )
-        table.add_row(r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure)
-    _console().print(table if records else "no rollouts yet")
+        for r in records
+    ]
+    console = _console()
+    table = Table(show_edge=False)
+    widths = [max([len(column), *(len(row[index]) for row in rows)]) for index, column in enumerate(RECORD_COLUMNS)]
+    for column, width in zip(RECORD_COLUMNS, widths, strict=True):
+        table.add_column(column, no_wrap=True, min_width=width)
+    # Rich shrinks every column of a table too wide, the id too (what resume and attach take): only
+    # the failure is cut, to the room the others leave (each column is padded by 1 and 1, then a rule)
+    room = console.width - sum(width + 3 for width in widths) - 1
+    table.add_column("failure", no_wrap=True, overflow="ellipsis", max_width=max(room, len("failure")))
+    for row in rows:
+        table.add_row(*row)
+    console.print(table if records else "no rollouts yet")
     return 0
