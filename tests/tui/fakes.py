@@ -177,10 +177,17 @@ class FakeServices:
         report = validate_file(spec_path)
         assert report.cluster is not None, report.problems
         text = Path(spec_path).read_text()
-        summaries = {
-            "kubernetes CA": "CN=kubernetes, ecdsa-p256, expires 2035-06-15",
-            "etcd CA": "CN=etcd-ca, ecdsa-p256, expires 2035-06-15",
-            "apiserver": "CN=kube-apiserver, SANs api.prod.example.com, expires 2030-06-15",
+        sans = "DNS:kubernetes, DNS:kubernetes.default, DNS:api.prod.example.com, IP:10.96.0.1, IP:10.20.0.100"
+        summaries = {  # as khatui.pki.nodefiles words them
+            "/etc/kubernetes/pki/apiserver.crt": f"certificate CN=kube-apiserver [{sans}] expires 2030-06-15 (1826 days)",
+            "/etc/kubernetes/pki/apiserver-kubelet-client.crt": (
+                "certificate CN=kube-apiserver-kubelet-client,O=kubeadm:cluster-admins [no SANs] expires 2030-06-15"
+                " (1826 days)"
+            ),
+            "/etc/kubernetes/pki/etcd/healthcheck-client.crt": (
+                "certificate CN=kube-etcd-healthcheck-client [no SANs] expires 2030-06-15 (1826 days)"
+            ),
+            "/etc/kubernetes/pki/ca.crt": "certificate CN=kubernetes [DNS:kubernetes] expires 2035-06-15 (3652 days)",
         }
         desired = Desired(report.cluster, spec_path, text, "hash", str(Path(spec_path).parent), [], summaries)
         return FakeRollout(desired, options, self)

@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 from textual.command import CommandList
-from textual.widgets import Static
+from textual.widgets import RichLog, Static
 
 from khatui.tui.screens.base import STEPS
 from khatui.tui.screens.dialogs import ConfirmDialog
@@ -72,5 +72,23 @@ def test_the_offline_preview_cannot_start_and_r_plans_against_the_nodes(spec_cop
             await settle(pilot)
             assert "offline" not in str(screen.query_one("#summary", Static).content)
             assert app.ctx.observation_current() and screen.active_bindings["enter"].enabled
+
+    asyncio.run(run())
+
+
+def test_certificates_show_whole_names_and_dates_at_80_columns(spec_copy: Path) -> None:
+    async def run() -> None:
+        app = wizard(spec_copy, "preflight", FakeServices())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+n")
+            await settle(pilot)
+            lines = [strip.text for strip in app.screen.query_one("#preview", RichLog).lines]
+            rollout = app.ctx.rollout
+            assert rollout is not None
+            for path, summary in rollout.desired.cert_summaries.items():
+                expiry = summary.rpartition(" expires ")[2]
+                name = path.removeprefix("/etc/kubernetes/pki/")
+                assert any(f" {name}  expires {expiry}" in line for line in lines), (name, lines)
 
     asyncio.run(run())

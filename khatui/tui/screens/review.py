@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.table import Table
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -43,14 +44,21 @@ class Planned:
     observed: bool = False
 
 
-def certificates(desired: Desired) -> Table:
-    """Certificate subjects and expiry, as the preview shows them (never keys)."""
-    table = Table(title="Certificates", title_justify="left", show_edge=False, expand=True)
-    table.add_column("certificate (/etc/kubernetes/pki/)", ratio=1, overflow="fold")
-    table.add_column("summary", ratio=2)
+PKI_DIR = "/etc/kubernetes/pki/"
+
+
+def certificates(desired: Desired) -> Group:
+    """Certificate subjects and expiry, as the preview shows them (never keys): a line per certificate
+    with its whole name and expiry, its subject and SANs wrapped under it (none is cut at 80 columns)."""
+    parts: list[RenderableType] = [Text(f"Certificates ({PKI_DIR} unless a path is given)", "bold")]
     for name, text in sorted(desired.cert_summaries.items()):
-        table.add_row(Text(name.removeprefix("/etc/kubernetes/pki/")), Text(text))  # Text: never read as markup
-    return table
+        details, found, expiry = text.removeprefix("certificate ").rpartition(" expires ")
+        if not found:
+            details, expiry = expiry, ""
+        # Text, never markup: subjects and SANs come from the spec
+        parts.append(Text.assemble("  ", (name.removeprefix(PKI_DIR), "bold"), f"  expires {expiry}" if expiry else ""))
+        parts.append(Padding(Text(details.rstrip(", "), "dim"), (0, 0, 0, 4)))
+    return Group(*parts)
 
 
 class ReviewScreen(WizardStep):
