@@ -182,7 +182,10 @@ class ReviewScreen(WizardStep):
         observed = self.observed()
         if observed is None:
             return ["this is an offline preview: r plans against the nodes (or run preflight, ctrl+b)"]
-        if observed.unreachable or observed.blocking:
+        if observed.unreachable:
+            nodes = ", ".join(observed.unreachable)
+            return [f"unreachable: {nodes}; fix the connection (Nodes: p probes), then r plans again"]
+        if observed.blocking:
             return ["preflight did not pass: go back (ctrl+b) to fix or waive the failing checks"]
         if self.ctx.plan.changes() == 0:
             return [summary(self.ctx.plan)]
