@@ -343,6 +343,10 @@ def _diagnose(args: argparse.Namespace) -> int:
     return 0
 
 
+RECORD_COLUMNS = ("id", "cluster", "state", "age")
+"""The columns of `khatui rollouts` shown whole, before the failure."""
+
+
 def _rollouts(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -362,13 +366,17 @@ def _rollouts(args: argparse.Namespace) -> int:
         if r.state == Outcome.INTERRUPTED:
             failure = "its process is gone (killed, crashed or rebooted)"
         rows.append((r.id, r.cluster, r.state, f"{(now - r.started) / 60:.0f} min", failure))
+    console = _console(lines=True)
     table = Table(show_edge=False)
-    for index, column in enumerate(("id", "cluster", "state", "age")):  # whole: only the failure is cut short
-        table.add_column(column, no_wrap=True, min_width=max(len(column), *(len(row[index]) for row in rows)))
-    table.add_column("failure", no_wrap=True, overflow="ellipsis")
+    widths = [max([len(column), *(len(row[index]) for row in rows)]) for index, column in enumerate(RECORD_COLUMNS)]
+    for column, width in zip(RECORD_COLUMNS, widths, strict=True):
+        table.add_column(column, no_wrap=True, min_width=width)
+    # Rich shrinks every column of a table too wide, the id too (what resume and attach take): only
+    # the failure is cut, to the room the others leave (each column is padded by 1 and 1, then a rule)
+    room = console.width - sum(width + 3 for width in widths) - 1
+    table.add_column("failure", no_wrap=True, overflow="ellipsis", max_width=max(room, len("failure")))
     for row in rows:
         table.add_row(*row)
-    console = _console(lines=True)
     console.print(table if records else "no rollouts yet")
     for r in records:  # whole, never cut short: the command to copy
         if r.state == Outcome.INTERRUPTED:

@@ -41,4 +41,8 @@ def launch(spec: str | None = None) -> int:
     result = app.run()
     if app.crash is not None:
         raise app.crash
+    if app.rollout is not None:  # the closing summary, on the restored terminal: outcome, duration, resume
+        from khatui.views.outcome import closing_line
+
+        print(closing_line(app.rollout.board))
     return int(result or 0)

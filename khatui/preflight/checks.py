@@ -13,8 +13,8 @@ from khatui.preflight import install_checks, kubeadm_checks
 from khatui.preflight.results import Check as Check
 from khatui.preflight.results import CheckResult as CheckResult
 from khatui.preflight.results import Status as Status
+from khatui.preflight.results import is_waived, runs_kubelet
 from khatui.preflight.results import kubelet_node as _kubelet_node
-from khatui.preflight.results import runs_kubelet
 from khatui.spec.cluster import Cluster
 from khatui.spec.components import EtcdRunAs, ProxyMode
 from khatui.spec.loadbalancer import HAProxyKeepalived, LocalProxy
@@ -214,7 +214,7 @@ def preflight(
     for node in cluster.spec.nodes:
         node_facts = facts.get(node.name)
         for name, check in CHECKS.items():
-            waived = name in waivers or f"{name}:{node.name}" in waivers
+            waived = is_waived(name, node.name, waivers)
             if node_facts is None:
                 results.append(
                     CheckResult(node.name, name, Status.FAIL, "no facts: the node was not reachable", waived)

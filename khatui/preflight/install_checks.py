@@ -1,7 +1,8 @@
 """Preflight checks for installing on a node (`spec.install.enabled`): a package manager khatui can
 drive, the package lock free, free disk where binaries and images go.
 
-Their own table, merged into `checks.CHECKS`, so the configuration checks stay one module. With
+Their own table, merged into `checks.CHECKS`, so the configuration checks stay one module; one check,
+`install`, with a finding per concern (the wizard's matrix has a column per check, in 80 columns). With
 install disabled they pass: the operator prepares the nodes, and the other checks say what is missing.
 """
 
@@ -55,4 +56,19 @@ def _disk(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Stat
         yield Status.PASS, seen
 
 
-CHECKS: dict[str, Check] = {"package-manager": _package_manager, "package-lock": _package_lock, "disk": _disk}
+def _install(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Status, str]]:
+    """One check (one column of the wizard's matrix, one name to waive): can khatui install here. Its
+    status is the worst of its findings; the evidence names the findings of that status."""
+    findings = [
+        *_package_manager(cluster, node, facts),
+        *_package_lock(cluster, node, facts),
+        *_disk(cluster, node, facts),
+    ]
+    worst = max((status for status, _ in findings), key=_SEVERITY.index)
+    yield worst, "; ".join(message for status, message in findings if status is worst)
+
+
+_SEVERITY = (Status.PASS, Status.WARN, Status.FAIL)
+
+
+CHECKS: dict[str, Check] = {"install": _install}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from khatui.facts.model import NodeFacts
 from khatui.preflight.checks import CheckResult, Status
+from khatui.preflight.results import is_waived
 from khatui.quoting import shell as sh
 from khatui.spec.cluster import Cluster
 from khatui.spec.loadbalancer import HAProxyKeepalived, KubeVip
@@ -96,7 +97,7 @@ def mesh_checks(
     for node in cluster.spec.nodes:
         if node.name not in outputs:
             continue
-        waived = CHECK in waivers or f"{CHECK}:{node.name}" in waivers
+        waived = is_waived(CHECK, node.name, waivers)
         found = parse(outputs[node.name])
         if found is None:
             results.append(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from khatui.facts.model import NodeFacts
@@ -35,6 +35,16 @@ class CheckResult:
     def blocks(self) -> bool:
         """A failure that was not waived."""
         return self.status is Status.FAIL and not self.waived
+
+
+def is_waived(check: str, node: str, waivers: frozenset[str]) -> bool:
+    """True when `waivers` holds `check` (everywhere) or `check:node`."""
+    return check in waivers or f"{check}:{node}" in waivers
+
+
+def rewaived(results: list[CheckResult], waivers: frozenset[str]) -> list[CheckResult]:
+    """The same results judged under other waivers (the evidence does not change)."""
+    return [replace(r, waived=is_waived(r.check, r.node, waivers)) for r in results]
 
 
 Check = Callable[[Cluster, Node, NodeFacts], Iterator[tuple[Status, str]]]

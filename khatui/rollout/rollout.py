@@ -23,7 +23,7 @@ from khatui.events import EventSink
 from khatui.journal import RolloutRecord, open_journal
 from khatui.plan.compose import bootstrap_token, build_plan
 from khatui.plan.model import Plan
-from khatui.preflight.checks import preflight
+from khatui.preflight.results import rewaived
 from khatui.redact import Redactor
 from khatui.rollout import background, records
 from khatui.rollout.desired import Desired, load_desired
@@ -132,10 +132,11 @@ class Rollout:
         return self.observed
 
     def waive(self, waivers: tuple[str, ...]) -> None:
-        """Replace the waivers and judge the observed facts again (no new connection)."""
+        """Replace the waivers and judge the observed checks again (no new connection; the network
+        mesh's results, which only a connection makes, are kept)."""
         self.options = replace(self.options, waivers=waivers)
         if self.observed is not None:
-            self.observed.checks = preflight(self.desired.cluster, self.observed.facts, frozenset(waivers))
+            self.observed.checks = rewaived(self.observed.checks, frozenset(waivers))
 
     def make_plan(self) -> Plan:
         """The plan against the observed nodes, or offline (every file new) before `observe`."""

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hits, Provider
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.system_commands import SystemCommandsProvider
 
 from khatui.errors import KhatuiError
 from khatui.tui.context import WizardContext
@@ -49,6 +51,16 @@ STEP_SCREENS: dict[str, str] = {
 """Step -> `module:class` of its screen in khatui.tui.screens."""
 
 
+class WizardCommands(SystemCommandsProvider):
+    """The palette's commands in the app's order (the wizard's steps first, in wizard order), not
+    sorted by name as Textual's provider lists them."""
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback, discover in self.app.get_system_commands(self.screen):
+            if discover:
+                yield DiscoveryHit(title, callback, help=help_text)
+
+
 class KhatuiApp(App[int]):
     """The wizard and the live rollout view."""
 
@@ -57,6 +69,7 @@ class KhatuiApp(App[int]):
     # first visit and restyle the whole app then. Absolute, so subclasses elsewhere find them too.
     CSS_PATH = [HERE / "khatui.tcss", *sorted((HERE / "screens").glob("*.tcss"))]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {WizardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("ctrl+s", "save", "Save spec"),
@@ -165,11 +178,11 @@ class KhatuiApp(App[int]):
         self.exit(0, return_code=0)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for name, title in STEPS:
-            yield SystemCommand(f"Go to: {title}", f"show the {title} step", self._goto(name))
+        for number, (name, title) in enumerate(STEPS, 1):
+            yield SystemCommand(f"Go to: {number} {title}", f"show the {title} step", self._goto(name))
         yield SystemCommand("Save spec", "write the cluster spec YAML", self.action_save)
         yield SystemCommand("Help", "list the keys of this screen", self.action_help)
+        yield from super().get_system_commands(screen)
 
     def _goto(self, name: str) -> Callable[[], None]:
         def go() -> None:

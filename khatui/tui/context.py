@@ -38,6 +38,8 @@ class WizardContext:
     """The spec text the facts and checks were gathered for (stale when the spec changed since)."""
     waivers: set[str] = field(default_factory=set)
     plan: Plan | None = None
+    offline: bool = False
+    """The operator asked preflight for an offline preview: review plans without connecting, once."""
     lb_stash: dict[str, dict[str, object]] = field(default_factory=dict)
     """Answers of load balancer modes the operator switched away from, by mode."""
 

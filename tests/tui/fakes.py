@@ -27,7 +27,9 @@ from khatui.facts.probe import PATH_EXECUTABLES
 from khatui.journal import RolloutRecord
 from khatui.plan.compose import build_plan
 from khatui.plan.model import Plan
-from khatui.preflight.checks import preflight
+from khatui.preflight import mesh
+from khatui.preflight.checks import CheckResult, Status, preflight
+from khatui.preflight.results import rewaived
 from khatui.rollout.desired import Desired
 from khatui.rollout.nodes import Observed
 from khatui.rollout.rollout import AcceptUnknown, Rollout, RolloutOptions, RolloutResult
@@ -66,6 +68,8 @@ def facts_for(cluster: Cluster, no_ipvs: tuple[str, ...] = ()) -> dict[str, Node
             in_path=frozenset(PATH_EXECUTABLES),
             sockets=frozenset({"/var/run/containerd/containerd.sock"}),
             containerd_cgroup="systemd",
+            package_manager="apt-get",
+            disk_free_mib={"/usr/local": 20_000, "/var/lib/containerd": 20_000, "/opt": 20_000},
         )
         for node in cluster.spec.nodes
     }
@@ -109,7 +113,9 @@ class FakeRollout(Rollout):
         }
         unreachable = {n: f"{n}: cannot connect: timed out" for n in services.unreachable}
         waivers = frozenset(self.options.waivers)
-        self.observed = Observed({}, facts, unreachable, preflight(self.desired.cluster, facts, waivers))
+        checks = preflight(self.desired.cluster, facts, waivers)
+        checks += rewaived([CheckResult(n, mesh.CHECK, Status.PASS, "every peer answers") for n in facts], waivers)
+        self.observed = Observed({}, facts, unreachable, checks)
         return self.observed
 
     def make_plan(self) -> Plan:
@@ -173,14 +179,21 @@ class FakeServices:
         report = validate_file(spec_path)
         assert report.cluster is not None, report.problems
         text = Path(spec_path).read_text()
+        sans = "DNS:kubernetes, DNS:kubernetes.default, DNS:api.prod.example.com, IP:10.96.0.1, IP:10.20.0.100"
         pki = "/etc/kubernetes/pki/"
-        summaries = {
-            ("cp1", pki + "ca.crt"): "CN=kubernetes, ecdsa-p256, expires 2035-06-15",
-            ("cp2", pki + "ca.crt"): "CN=kubernetes, ecdsa-p256, expires 2035-06-15",
-            ("cp1", pki + "etcd/ca.crt"): "CN=etcd-ca, ecdsa-p256, expires 2035-06-15",
-            ("cp1", pki + "apiserver.crt"): "CN=kube-apiserver, SANs api.prod.example.com, expires 2030-06-15",
-            ("cp1", pki + "etcd/peer.crt"): "CN=cp1, SANs 10.0.0.11, expires 2030-06-15",
-            ("cp2", pki + "etcd/peer.crt"): "CN=cp2, SANs 10.0.0.12, expires 2030-06-15",
+        summaries = {  # as khatui.pki.nodefiles words them, per (node, path)
+            ("cp1", pki + "apiserver.crt"): f"certificate CN=kube-apiserver [{sans}] expires 2030-06-15 (1826 days)",
+            ("cp1", pki + "apiserver-kubelet-client.crt"): (
+                "certificate CN=kube-apiserver-kubelet-client,O=kubeadm:cluster-admins [no SANs] expires 2030-06-15"
+                " (1826 days)"
+            ),
+            ("cp1", pki + "etcd/healthcheck-client.crt"): (
+                "certificate CN=kube-etcd-healthcheck-client [no SANs] expires 2030-06-15 (1826 days)"
+            ),
+            ("cp1", pki + "ca.crt"): "certificate CN=kubernetes [DNS:kubernetes] expires 2035-06-15 (3652 days)",
+            ("cp2", pki + "ca.crt"): "certificate CN=kubernetes [DNS:kubernetes] expires 2035-06-15 (3652 days)",
+            ("cp1", pki + "etcd/peer.crt"): "certificate CN=cp1 [DNS:cp1, IP:10.0.0.11] expires 2030-06-15 (1826 days)",
+            ("cp2", pki + "etcd/peer.crt"): "certificate CN=cp2 [DNS:cp2, IP:10.0.0.12] expires 2030-06-15 (1826 days)",
         }
         desired = Desired(report.cluster, spec_path, text, "hash", str(Path(spec_path).parent), [], summaries)
         return FakeRollout(desired, options, self)

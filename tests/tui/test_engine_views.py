@@ -26,7 +26,8 @@ from khatui.tui.screens.dialogs import HostKeyDialog, QuitDialog
 from khatui.tui.screens.rollout import RolloutScreen
 from khatui.tui.services import EngineServices
 from khatui.tui.state import WizardState
-from khatui.tui.widgets.rollout_parts import FailurePanel, NodePane
+from khatui.tui.widgets.rollout_parts import FailurePanel, NodePane, PhaseBar
+from khatui.views.outcome import closing_line
 from tests.engine.sshd import SSHDFarm
 from tests.tui.drive import app_of, focus_widget
 
@@ -245,6 +246,11 @@ def test_rollout_view_names_the_failure(farm: SSHDFarm, tmp_path: Path) -> None:
             # the failed node's first step stopped it; the others finished their own phase
             assert screen.board.nodes["n0"].done == 3  # finish was blocked (skipped) for everyone
             assert [p.state for p in screen.board.phases] == ["failed", "failed"]
+            # the TUI's word for the outcome is the CLI's and the journal's (khatui.events.Outcome)
+            bar = screen.query_one(PhaseBar).render()
+            assert isinstance(bar, Group) and any(f"✗ {screen.board.outcome}" in str(part) for part in bar.renderables)
+            assert str(screen.board.outcome) == "failed"
+            assert closing_line(screen.board).startswith(f"rollout {screen.record.id} failed after ")
 
     asyncio.run(scenario())
 

@@ -82,6 +82,13 @@ class WizardStep(Screen[None]):
     """One line under the heading: what this step is for."""
     ALL_CLEAR: ClassVar[str] = "✓ no problems on this page"
     """What the problem line says when there is none ('' hides the line)."""
+    ABOUT: ClassVar[str] = (
+        "Every answer goes into one cluster spec (YAML), validated as you type: problems show next to "
+        "the field, the rest under the page. Next (ctrl+n) refuses while the page has an error and says "
+        "why; Back (ctrl+b) keeps every answer. ctrl+s saves the spec at any point: `khatui plan` and "
+        "`khatui apply` read the same file. ctrl+p opens the command palette (jump to any step)."
+    )
+    """How the wizard works, under the keys in F1's help."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "next", "Next"),

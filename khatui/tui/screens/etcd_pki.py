@@ -22,6 +22,7 @@ from khatui.spec.components import CASource, Etcd, EtcdRunAs, EtcdTopology, KeyA
 from khatui.spec.nodes import Role
 from khatui.spec.problems import Path
 from khatui.tui.screens.base import WizardStep
+from khatui.tui.widgets.checklist import CheckList
 from khatui.tui.widgets.field import BoundField, ChoiceField, TextField
 from khatui.tui.widgets.modelform import model_fields
 from khatui.tui.widgets.quorum import QuorumMath
@@ -49,7 +50,7 @@ class EtcdPKIScreen(WizardStep):
         yield ChoiceField("runAs", (*ETCD, "runAs"), _choices(EtcdRunAs), get((*ETCD, "runAs"), "systemd"))
         with Horizontal(classes="members"):
             yield Label("members", classes="field--label")
-            yield SelectionList[int](*self._member_options(), id="members", compact=True)
+            yield CheckList(*self._member_options(), id="members", compact=True)
         yield QuorumMath(id="quorum")
         yield Static("", id="stacked-hint", classes="hint")
         yield from model_fields(Etcd, ETCD, self.state.data, skip=frozenset({"topology", "runAs"}))

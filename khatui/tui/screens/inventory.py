@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from khatui.errors import KhatuiError
@@ -47,14 +47,30 @@ def ssh_summary(node: dict[str, Any]) -> str:
 
 
 def probe_cell(result: ProbeResult | None, running: bool) -> Text:
-    """The probe column: running, its verdict, or nothing yet."""
+    """The probe column, short enough for 80 columns: running, the verdict, or nothing yet (the line
+    under the table says it in full)."""
     if running:
         return Text("probing…", "yellow")
     if result is None:
         return Text("–", "dim")
     if not result.ok:
-        return Text(f"✗ {result.detail}", "red")
-    return Text(f"✓ {result.detail}{'' if result.sudo else ', NOT root'}", "green" if result.sudo else "yellow")
+        return Text("✗ failed", "red")
+    return Text("✓ root", "green") if result.sudo else Text("✓ NOT root", "yellow")
+
+
+def probe_line(node: str, result: ProbeResult | None, running: bool) -> Text:
+    """The whole probe result of `node`, for the line under the table."""
+    if running:
+        return Text(f"{node}: probing …", "yellow")
+    if result is None:
+        return Text(f"{node}: not probed yet (p probes it, P every node)", "dim")
+    if not result.ok:
+        return Text(f"{node}: ✗ {result.detail.removeprefix(f'{node}: ')}", "red")
+    root = "commands run as root" if result.sudo else "NOT root: commands cannot run as root"
+    line = Text(f"{node}: ✓ {result.detail}, {root}", "green" if result.sudo else "yellow")
+    if result.host_key:
+        line.append(f"; host key {result.host_key}", "dim")
+    return line
 
 
 class InventoryScreen(WizardStep):
@@ -75,8 +91,9 @@ class InventoryScreen(WizardStep):
     def body(self) -> ComposeResult:
         yield TextField("cluster name", ("metadata", "name"), self.state.get(("metadata", "name")))
         table = PlainTable(id="nodes", cursor_type="row", zebra_stripes=True)
-        table.add_columns("name", "address", "roles", "ssh", "probe")
+        table.add_columns("name", "address", "roles", "probe", "ssh")
         yield table
+        yield Static("", id="probe-detail")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -109,7 +126,7 @@ class InventoryScreen(WizardStep):
         table = self.query_one("#nodes", DataTable)
         row = table.cursor_row
         table.clear()
-        running = {w.name.removeprefix("probe ") for w in self.workers_running()}
+        running = self.probing()
         for index, node in enumerate(self.state.nodes):
             errors = [
                 p for p in self.state.problems_at((*NODES, index)) if p.severity is Severity.ERROR and self.owns(p.path)
@@ -119,16 +136,32 @@ class InventoryScreen(WizardStep):
                 name,
                 str(node.get("address", "")),
                 ", ".join(node.get("roles") or []),
-                ssh_summary(node),
                 probe_cell(self.ctx.probes.get(str(node.get("name"))), str(node.get("name")) in running),
+                ssh_summary(node),
                 key=str(index),
             )
         if self.state.nodes:
             table.move_cursor(row=min(row, len(self.state.nodes) - 1))
+        self.show_probe()
         self.show_problems()
+
+    @on(DataTable.RowHighlighted, "#nodes")
+    def show_probe(self) -> None:
+        """The highlighted node's probe result in full, under the table."""
+        index = self.selected()
+        detail = self.query_one("#probe-detail", Static)
+        if index is None:
+            detail.update("")
+            return
+        name = str(self.state.nodes[index].get("name", ""))
+        detail.update(probe_line(name, self.ctx.probes.get(name), name in self.probing()))
 
     def workers_running(self) -> list[Worker[Any]]:
         return [w for w in self.workers if w.node is self and w.group == "probe" and not w.is_finished]
+
+    def probing(self) -> set[str]:
+        """The nodes a probe runs on now."""
+        return {(w.name or "").removeprefix("probe ") for w in self.workers_running()}
 
     def selected(self) -> int | None:
         table = self.query_one("#nodes", DataTable)

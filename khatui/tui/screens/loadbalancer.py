@@ -26,6 +26,7 @@ from khatui.spec.loadbalancer import ExternalLB, HAProxyKeepalived, KubeVip, Loc
 from khatui.spec.problems import Path
 from khatui.tui.diagram import topology
 from khatui.tui.screens.base import WizardStep
+from khatui.tui.widgets.checklist import CheckList
 from khatui.tui.widgets.field import BoundField, ChoiceField
 from khatui.tui.widgets.modelform import model_fields
 
@@ -55,7 +56,7 @@ class LoadBalancerScreen(WizardStep):
                 yield Vertical(id="mode-fields")
                 with Horizontal(id="lb-nodes-row"):
                     yield Label("lb nodes", classes="field--label")
-                    yield SelectionList[int](*self._lb_options(), id="lb-nodes", compact=True)
+                    yield CheckList(*self._lb_options(), id="lb-nodes", compact=True)
                 yield ChoiceField(
                     "kubeProxy.mode",
                     (*PROXY, "mode"),

@@ -29,11 +29,33 @@ from khatui.tui.widgets.plain_table import PlainTable
 if TYPE_CHECKING:
     from khatui.rollout.rollout import Rollout
 
-SHORT = {"resources": "res", "ipvs-modules": "ipvs", "binaries": "bins", "ip-forward": "fwd", "network": "net"}
 COLUMNS = (*CHECKS, mesh.CHECK)
 """The per-node checks, then the network mesh."""
-"""Column titles that fit 80 columns (the evidence line names the check in full)."""
-MARK = {Status.PASS: ("ok", "green"), Status.WARN: ("warn", "yellow"), Status.FAIL: ("FAIL", "bold red")}
+SHORT = {
+    "os": "os",
+    "swap": "swp",
+    "resources": "res",
+    "clock": "clk",
+    "ports": "prt",
+    "ipvs-modules": "ipv",
+    "binaries": "bin",
+    "ip-forward": "fwd",
+    "etcd-members": "etm",
+    "etcd-version": "etv",
+    "cri-socket": "cri",
+    "cgroup-driver": "cgr",
+    "kubeadm-executables": "kad",
+    "kubelet-version": "klv",
+    "install": "ins",
+    "network": "net",
+}
+"""Column titles of three letters: every check fits 80 columns (the evidence line names it in full)."""
+CELL = 4
+"""Width of a check's column: its title or mark and a space."""
+MARK = {Status.PASS: ("✓", "green"), Status.WARN: ("!", "yellow"), Status.FAIL: ("✗", "bold red")}
+WAIVED, DOWN = ("w", "dim"), ("↓", "bold red")
+LEGEND = Text("✓ ok  ! warning  ✗ fails  w waived  ↓ unreachable", "dim")
+WORD = {Status.PASS: "ok", Status.WARN: "warn", Status.FAIL: "FAIL"}
 
 
 class PreflightScreen(WizardStep):
@@ -51,8 +73,9 @@ class PreflightScreen(WizardStep):
 
     def body(self) -> ComposeResult:
         yield Static("", id="status")
-        table = PlainTable(id="matrix", cursor_type="cell")
+        table = PlainTable(id="matrix", cursor_type="cell", cell_padding=0)
         yield table
+        yield Static(LEGEND, id="legend")
         yield Static("", id="evidence")
 
     def on_mount(self) -> None:
@@ -61,10 +84,9 @@ class PreflightScreen(WizardStep):
         # Fixed widths: the rows arrive from a worker, and columns sized by content would change
         # width under the operator's eyes (and between two screenshots).
         names = [str(node.get("name", "")) for node in self.state.nodes]
-        table.add_column("node", key="node", width=max([4, *map(len, names)]))
+        table.add_column("node", key="node", width=max([4, *map(len, names)]) + 1)
         for check in COLUMNS:
-            label = SHORT.get(check, check)
-            table.add_column(label, key=check, width=max(len(label), 6))
+            table.add_column(SHORT.get(check, check[:3]), key=check, width=CELL)
         if self.ctx.observation_current():
             self.show_matrix()
         else:
@@ -128,12 +150,13 @@ class PreflightScreen(WizardStep):
             for check in COLUMNS:
                 result = cells.get((node, check))
                 if node in observed.unreachable:
-                    row.append(Text("down", "bold red"))
+                    row.append(Text(*DOWN))
                 elif result is None:
                     row.append("")
                 else:
-                    label, style = MARK[result.status]
-                    row.append(Text("waived" if result.waived else label, "dim" if result.waived else style))
+                    row.append(
+                        Text(*WAIVED) if result.waived and result.status is Status.FAIL else Text(*MARK[result.status])
+                    )
             table.add_row(*row, key=node)
         table.cursor_coordinate = coordinate if coordinate.column else Coordinate(coordinate.row, 1)
         blocking = observed.blocking
@@ -144,7 +167,15 @@ class PreflightScreen(WizardStep):
             )
         else:
             warns = sum(1 for r in observed.checks if r.status is Status.WARN)
-            self.status(f"all checks pass on {len(observed.facts)} nodes ({warns} warnings)", "green")
+            waived = [f"{r.check} on {r.node}" for r in observed.checks if r.waived and r.status is Status.FAIL]
+            if waived:
+                self.status(
+                    f"no check blocks on {len(observed.facts)} nodes, {len(waived)} waived: {', '.join(waived)}"
+                    f" ({warns} warnings)",
+                    "yellow",
+                )
+            else:
+                self.status(f"all checks pass on {len(observed.facts)} nodes ({warns} warnings)", "green")
         self.show_evidence(table.cursor_coordinate)
 
     def cell(self, coordinate: Coordinate) -> tuple[str, str] | None:
@@ -184,9 +215,8 @@ class PreflightScreen(WizardStep):
         if result is None:
             evidence.update("")
             return
-        label, style = MARK[result.status]
-        text = Text.assemble((f"{node} · {check}: ", "bold"), (label, style))
-        if result.waived:
+        text = Text.assemble((f"{node} · {check}: ", "bold"), (WORD[result.status], MARK[result.status][1]))
+        if result.waived and result.status is Status.FAIL:
             text.append(" (waived)", "dim")
         text.append(f"\n{result.evidence}")
         evidence.update(text)
@@ -197,7 +227,15 @@ class PreflightScreen(WizardStep):
         rollout = self.ctx.rollout
         if where is None or rollout is None or rollout.observed is None:
             return
-        waiver = f"{where[1]}:{where[0]}"
+        node, check = where
+        result = self.result(node, check)
+        if node in rollout.observed.unreachable:
+            self.notify(f"{node} is unreachable: no waiver stands in for its facts", severity="warning")
+            return
+        if result is None or result.status is not Status.FAIL:
+            self.notify(f"{check} does not fail on {node}: only a failing check can be waived", severity="warning")
+            return
+        waiver = f"{check}:{node}"
         self.ctx.waivers.symmetric_difference_update({waiver})
         rollout.waive(tuple(sorted(self.ctx.waivers)))
         self.show_matrix()
@@ -212,4 +250,5 @@ class PreflightScreen(WizardStep):
 
     def action_offline(self) -> None:
         """Review the plan without facts (every file new); the rollout cannot start from there."""
+        self.ctx.offline = True
         self.post_message(Navigate("review"))

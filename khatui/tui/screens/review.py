@@ -1,9 +1,11 @@
 """Step 8: the dry run. The same plan preview as `khatui plan` (the core's `render_plan`), the
 certificates, the warnings; save the spec; confirm to start the rollout.
 
-Planning runs in a thread worker (`Rollout.make_plan` on the rollout preflight observed, else on a
-fresh `Services.open`). Without current facts (the offline preview from preflight) the plan treats
-every node as empty and the rollout cannot start.
+Planning runs in a thread worker: `Rollout.make_plan` on the rollout preflight observed; when the
+facts are not current (the step reached from the palette, the spec changed) the worker observes the
+nodes first, as preflight does, so the preview is the plan that would run. Only the offline preview
+preflight offers (`o`) plans without facts (every node empty); it cannot start, and `r` plans
+against the nodes again.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.table import Table
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -34,27 +37,34 @@ if TYPE_CHECKING:
 
 @dataclass
 class Planned:
-    """The worker's result: the rollout and its plan."""
+    """The worker's result: the rollout and its plan (`observed`: the worker observed the nodes)."""
 
     rollout: Rollout
     plan: Plan
+    observed: bool = False
 
 
-def certificates(desired: Desired) -> Table:
-    """Certificate subjects and expiry, as the preview shows them (never keys)."""
-    table = Table(title="Certificates", title_justify="left", show_edge=False, expand=True)
-    table.add_column("certificate (/etc/kubernetes/pki/)", ratio=1, overflow="fold")
-    table.add_column("summary", ratio=2)
+PKI_DIR = "/etc/kubernetes/pki/"
+
+
+def certificates(desired: Desired) -> Group:
+    """Certificate subjects and expiry, as the preview shows them (never keys): a line per certificate
+    with its whole name and expiry, its subject and SANs wrapped under it (none is cut at 80 columns).
+    A certificate every node shares (a CA) is listed once; a node's own leaf once per node."""
+    parts: list[RenderableType] = [Text(f"Certificates ({PKI_DIR} unless a path is given)", "bold")]
     by_path: dict[str, dict[str, list[str]]] = {}
     for (node, path), text in sorted(desired.cert_summaries.items()):
         by_path.setdefault(path, {}).setdefault(text, []).append(node)
     for path, texts in sorted(by_path.items()):
-        name = path.removeprefix("/etc/kubernetes/pki/")
         for text, nodes in texts.items():
-            # One row when every node has the same certificate (a CA); else one per node's own leaf.
-            label = name if len(texts) == 1 else f"{name} ({', '.join(nodes)})"
-            table.add_row(Text(label), Text(text))  # Text: never read as markup
-    return table
+            name = path.removeprefix(PKI_DIR) + ("" if len(texts) == 1 else f" ({', '.join(nodes)})")
+            details, found, expiry = text.removeprefix("certificate ").rpartition(" expires ")
+            if not found:
+                details, expiry = expiry, ""
+            # Text, never markup: subjects and SANs come from the spec
+            parts.append(Text.assemble("  ", (name, "bold"), f"  expires {expiry}" if expiry else ""))
+            parts.append(Padding(Text(details.rstrip(", "), "dim"), (0, 0, 0, 4)))
+    return Group(*parts)
 
 
 class ReviewScreen(WizardStep):
@@ -86,6 +96,11 @@ class ReviewScreen(WizardStep):
         return self.ctx.observed if self.ctx.observation_current() else None
 
     def action_replan(self) -> None:
+        """Plan again, against the nodes (observed again when the facts are not current)."""
+        offline, self.ctx.offline = self.ctx.offline, False
+        self.plan_now(offline=offline)
+
+    def plan_now(self, offline: bool) -> None:
         if self.state.problems(errors_only=True):
             self.query_one("#summary", Static).update(Text("the spec has errors: fix them first", "red"))
             return
@@ -100,13 +115,24 @@ class ReviewScreen(WizardStep):
         except KhatuiError as exc:
             self.query_one("#summary", Static).update(Text(exc.message, "red"))
             return
-        current = self.ctx.rollout if self.ctx.observation_current() else None
-        self.make_plan(str(self.state.path), current)
+        self.ctx.plan = None
+        self.refresh_bindings()
+        if self.ctx.observation_current():
+            self.make_plan(str(self.state.path), self.ctx.rollout, observe=False)
+            return
+        self.ctx.forget_observation()
+        if not offline:
+            self.query_one("#summary", Static).update(Text("connecting to the nodes, then planning …", "yellow"))
+        self.make_plan(str(self.state.path), None, observe=not offline)
 
     @work(thread=True, name="plan", group="review", exclusive=True, exit_on_error=False)
-    def make_plan(self, spec_path: str, rollout: Rollout | None) -> Planned:
-        rollout = rollout or self.ctx.services.open(spec_path, self.ctx.rollout_options(None))
-        return Planned(rollout, rollout.make_plan())
+    def make_plan(self, spec_path: str, rollout: Rollout | None, observe: bool) -> Planned:
+        if rollout is None:
+            gate = getattr(self.app, "gate", None) if observe else None
+            rollout = self.ctx.services.open(spec_path, self.ctx.rollout_options(gate))
+            if observe:
+                rollout.observe()
+        return Planned(rollout, rollout.make_plan(), observe)
 
     @work(thread=True, name="start", group="review", exclusive=True, exit_on_error=False)
     def record_rollout(self, rollout: Rollout) -> RolloutRecord:
@@ -119,6 +145,8 @@ class ReviewScreen(WizardStep):
             message = error.message if isinstance(error, KhatuiError) else f"{type(error).__name__}: {error}"
             self.query_one("#summary", Static).update(Text(f"{worker.name} failed: {message}", "red"))
         elif event.state is WorkerState.SUCCESS and isinstance(worker.result, Planned):
+            if worker.result.observed:  # kept for the start, as preflight keeps its rollout
+                self.ctx.rollout, self.ctx.observed_yaml = worker.result.rollout, self.state.to_yaml()
             self.show_plan(worker.result)
         elif event.state is WorkerState.SUCCESS and isinstance(worker.result, RolloutRecord) and self.ctx.plan:
             rollout = self.ctx.rollout
@@ -133,8 +161,15 @@ class ReviewScreen(WizardStep):
         self.ctx.plan = planned.plan
         desired = planned.rollout.desired
         observed = self.observed()
-        offline = "" if observed is not None else "  (offline: no facts, every file shown as new)"
-        self.query_one("#summary", Static).update(Text.assemble((summary(planned.plan), "bold"), (offline, "yellow")))
+        reasons = self.blockers()
+        if observed is None:
+            note = ("  (offline: no facts, every file shown as new; r plans against the nodes)", "yellow")
+        elif reasons and self.ctx.plan.changes():
+            note = (f"  (cannot start: {reasons[0]})", "red")
+        else:
+            note = ("", "")
+        self.query_one("#summary", Static).update(Text.assemble((summary(planned.plan), "bold"), note))
+        self.refresh_bindings()
         notes = [str(w) for w in desired.warnings]
         if desired.pki_note:
             notes.append(desired.pki_note)
@@ -152,12 +187,21 @@ class ReviewScreen(WizardStep):
             return ["the plan is not ready yet"]
         observed = self.observed()
         if observed is None:
-            return ["this is an offline preview: run preflight (ctrl+b) on the current spec to start a rollout"]
-        if observed.unreachable or observed.blocking:
+            return ["this is an offline preview: r plans against the nodes (or run preflight, ctrl+b)"]
+        if observed.unreachable:
+            nodes = ", ".join(observed.unreachable)
+            return [f"unreachable: {nodes}; fix the connection (Nodes: p probes), then r plans again"]
+        if observed.blocking:
             return ["preflight did not pass: go back (ctrl+b) to fix or waive the failing checks"]
         if self.ctx.plan.changes() == 0:
             return [summary(self.ctx.plan)]
         return []
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Start is shown disabled while starting would be refused (Next says why)."""
+        if action == "start":
+            return None if self.blockers() else True
+        return True
 
     def action_next(self) -> None:
         self.action_start()

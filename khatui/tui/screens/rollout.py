@@ -42,7 +42,7 @@ from khatui.tui.screens.dialogs import ConfirmDialog
 from khatui.tui.widgets.keybar import KeyBar
 from khatui.tui.widgets.node_table import NodeTable
 from khatui.tui.widgets.output_log import OutputLog
-from khatui.tui.widgets.rollout_parts import FailurePanel, NodePane, PhaseBar
+from khatui.tui.widgets.rollout_parts import FailurePanel, NodePane, PhaseBar, shown_failure
 
 if TYPE_CHECKING:
     from khatui.rollout.rollout import Rollout, RolloutResult
@@ -59,6 +59,14 @@ MIN_INTERVAL, MAX_INTERVAL = 1 / 30, 0.2
 
 class RolloutScreen(Screen[None]):
     """The live view of one rollout."""
+
+    ABOUT: ClassVar[str] = (
+        "A pane (from 50 nodes a row) per node: arrows or tab pick one, its output shows below and f "
+        "(or enter) shows it full screen, esc goes back. A failed step holds its node while the others "
+        "go on: r retries, x skips the node where the plan allows it, g gives up on it. The journal "
+        "keeps every finished step: after an abort or a failure, `khatui resume ID` continues; ctrl+q "
+        "asks whether to abort or hand the rollout over to a background process."
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f,enter", "full_log", "Full log"),
@@ -195,6 +203,9 @@ class RolloutScreen(Screen[None]):
                     pane.refresh()
         if self.selected in changed:
             self.append_log()
+        shown = shown_failure(self.board)
+        if shown is not None and any(isinstance(e, NodeFailed) for e in events):
+            self.select(shown.node)  # the failed node's log, where r/x/g act
         if any(isinstance(e, NodeFailed | FailureResolved | RolloutFinished) for e in events):
             self.query_one(FailurePanel).show_board(self.board)
             self.refresh_bindings()
@@ -224,10 +235,13 @@ class RolloutScreen(Screen[None]):
         log = self.query_one("#log", Log)
         log.clear()
         self._written = 0
-        title = Text(f"output of {node}" if node else "no node", "bold")
-        title.append("  (f: full screen)", "dim")
-        self.query_one("#log-title", Static).update(title)
+        self.show_log_title()
         self.append_log()
+
+    def show_log_title(self) -> None:
+        title = Text(f"output of {self.selected}" if self.selected else "no node", "bold")
+        title.append("  (f/esc: back to the nodes)" if self.has_class("-full-log") else "  (f: full screen)", "dim")
+        self.query_one("#log-title", Static).update(title)
 
     def append_log(self) -> None:
         if self.selected is None:
@@ -237,23 +251,52 @@ class RolloutScreen(Screen[None]):
             self.query_one("#log", Log).write_lines(lines[self._written :])
             self._written = len(lines)
 
+    def select(self, node: str) -> None:
+        """Show `node`'s log and put the cursor on it (its pane, its row); kept while the log is full."""
+        if node != self.selected:
+            self.show_log(node)
+        if self.has_class("-full-log"):
+            return
+        if self.tabular:
+            table = self.query_one(NodeTable)
+            if node in table.order:
+                table.cursor = table.order.index(node)
+            table.focus()
+        else:
+            pane = next((p for p in self.query(NodePane) if p.node == node), None)
+            if pane is not None:
+                pane.focus(scroll_visible=False)
+                self.call_after_refresh(pane.scroll_visible, animate=False)  # once the failure panel took its room
+
     @on(events.DescendantFocus)
     def _focused(self, event: events.DescendantFocus) -> None:
         widget = event.widget
-        if isinstance(widget, NodePane) and widget.node != self.selected:
+        if isinstance(widget, NodePane) and widget.node != self.selected and not self.has_class("-full-log"):
             self.show_log(widget.node)
 
     @on(NodeTable.Highlighted)
     def _highlighted(self, event: NodeTable.Highlighted) -> None:
-        if event.node != self.selected:
+        if event.node != self.selected and not self.has_class("-full-log"):
             self.show_log(event.node)
 
     # -- keys -----------------------------------------------------------------------------------------
     def action_full_log(self) -> None:
-        self.toggle_class("-full-log")
+        """The selected node's log over the whole screen (the log takes the focus: arrows scroll it)."""
+        if self.has_class("-full-log"):
+            self.action_close_log()
+            return
+        self.query_one("#log", Log).focus()
+        self.add_class("-full-log")
+        self.show_log_title()
 
     def action_close_log(self) -> None:
+        """Back to the nodes, the cursor on the node whose log was shown."""
+        if not self.has_class("-full-log"):
+            return
         self.remove_class("-full-log")
+        self.show_log_title()
+        if self.selected is not None:
+            self.select(self.selected)
 
     def action_pause(self) -> None:
         if not self.rollout.ready.is_set() or not self.running:

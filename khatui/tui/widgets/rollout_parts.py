@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
+from khatui.events import NodeFailed
 from khatui.rollout.progress import DONE, FAILED, RUNNING, SKIPPED, Board, format_elapsed
 from khatui.tui.widgets.progress_text import bar
 
@@ -39,8 +40,10 @@ class PhaseBar(Widget):
         index = board.phases.index(phase) + 1 if phase is not None else 0
         title = f"phase {index}/{len(board.phases)}: {phase.title}" if phase else "starting …"
         if board.finished is not None:
+            # The word the CLI and the journal say too (khatui.events.Outcome): done, failed, incomplete...
             verdict = Text(
-                " ✓ done" if board.finished.ok else " ✗ stopped", "bold green" if board.finished.ok else "bold red"
+                " ✓ done" if board.finished.ok else f" ✗ {board.outcome}",
+                "bold green" if board.finished.ok else "bold red",
             )
         elif board.paused:
             verdict = Text(" ⏸ paused (p resumes)", "bold yellow")
@@ -106,6 +109,12 @@ class NodePane(Widget, can_focus=True):
         return Group(head, step, progress, *out)
 
 
+def shown_failure(board: Board) -> NodeFailed | None:
+    """The failure the panel shows and the keys act on: the first one held, else the first one."""
+    held = board.held
+    return held[0] if held else next(iter(board.failures), None)
+
+
 class FailurePanel(Static):
     """What failed where: node, step, command, exit code, last lines, and the log to read."""
 
@@ -127,8 +136,8 @@ class FailurePanel(Static):
         self.set_class(bool(board.failures), "-shown")
         if not board.failures:
             return
-        held = board.held
-        first = held[0] if held else board.failures[0]
+        first = shown_failure(board)
+        assert first is not None
         text = Text.assemble(
             ("✗ ", "bold red"),
             (f"{first.node}", "bold"),
