@@ -208,7 +208,7 @@ class Registry:
         if version and version != old["metadata"]["resourceVersion"]:
             raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on {kind.qualified} "{name}": the object has '
                            "been modified; please apply your changes to the latest version and try again")  # fmt: skip
-        if subresource == "status":
+        if subresource in ("status", "approval"):  # approval: a CSR's conditions (apiserver_csr)
             new = {**old, "status": obj.get("status")}
         else:
             new = {**obj, "status": old.get("status")} if "status" in old else obj
