@@ -67,8 +67,13 @@ BOOTSTRAP_ROLES: dict[str, list[dict[str, Any]]] = {
         _rule("get list watch delete", CERTIFICATES, "certificatesigningrequests"),
         _rule("update", CERTIFICATES, "certificatesigningrequests/status certificatesigningrequests/approval"),
         _rule("approve", CERTIFICATES, "signers", KUBELET_CLIENT_SIGNER),
-        _rule("sign", CERTIFICATES, "signers", "kubernetes.io/legacy-unknown kubernetes.io/kube-apiserver-client "
-              f"{KUBELET_CLIENT_SIGNER} kubernetes.io/kubelet-serving"),  # fmt: skip
+        _rule(
+            "sign",
+            CERTIFICATES,
+            "signers",
+            "kubernetes.io/legacy-unknown kubernetes.io/kube-apiserver-client "
+            f"{KUBELET_CLIENT_SIGNER} kubernetes.io/kubelet-serving",
+        ),  # fmt: skip
         _rule("create", "authorization.k8s.io", "subjectaccessreviews"),
         EVENTS,
     ],
@@ -83,8 +88,12 @@ def _binding(name: str, role: str, kind: str, subject: str) -> dict[str, Any]:
 
 BOOTSTRAP_BINDINGS = (
     _binding(CONTROLLER_MANAGER, CONTROLLER_MANAGER, "User", CONTROLLER_MANAGER),
-    _binding("system:controller:certificate-controller", "system:controller:certificate-controller", "User",
-             CONTROLLER_MANAGER),  # fmt: skip  # the stand-in's deviation: see the module docstring
+    _binding(
+        "system:controller:certificate-controller",
+        "system:controller:certificate-controller",
+        "User",
+        CONTROLLER_MANAGER,
+    ),  # fmt: skip  # the stand-in's deviation: see the module docstring
 )
 
 
@@ -136,7 +145,9 @@ def _policy(registry: Registry) -> _Snapshot:
     except StoreError:
         return snapshot
     snapshot.bindings = [o for o in objects if o.get("kind") == "ClusterRoleBinding"]
-    snapshot.roles = {str(o["metadata"]["name"]): o.get("rules") or [] for o in objects if o.get("kind") == "ClusterRole"}
+    snapshot.roles = {
+        str(o["metadata"]["name"]): o.get("rules") or [] for o in objects if o.get("kind") == "ClusterRole"
+    }
     return snapshot
 
 

@@ -53,7 +53,9 @@ def prepare_update(old: dict[str, Any], body: Any, subresource: str) -> Any:
     return obj
 
 
-def admit(registry: Registry, user: str, groups: frozenset[str], old: dict[str, Any], new: Any, subresource: str) -> None:
+def admit(
+    registry: Registry, user: str, groups: frozenset[str], old: dict[str, Any], new: Any, subresource: str
+) -> None:
     """CertificateApproval / CertificateSigning: Forbidden unless the user may approve / sign for the signer."""
     signer = str((old.get("spec") or {}).get("signerName") or "")
     name = str((old.get("metadata") or {}).get("name") or "")

@@ -1,7 +1,8 @@
-"""Stand-in for kube-controller-manager and kube-scheduler: checks its kubeconfig, then idles.
+"""Stand-in for kube-scheduler: checks its kubeconfig, then idles.
 
-Neither can do anything without a real API server; what the lab can check is that the static pod
+It schedules nothing (no pod is ever placed); what the lab can check is that the static pod
 kubeadm wrote starts the right program with leader election on and a kubeconfig that exists.
+kube-controller-manager has its own stand-in (`controller_manager`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ BOOLEANS = frozenset({"version", "help"})
 
 
 def main(argv: list[str], program: str) -> int:
-    """Run as `program` (kube-controller-manager or kube-scheduler) with `argv`."""
+    """Run as `program` (kube-scheduler) with `argv`."""
     flags, _positional = parse_flags(argv, BOOLEANS)
     if "version" in flags:
         print(f"Kubernetes {version()} (khatui lab stand-in)")
