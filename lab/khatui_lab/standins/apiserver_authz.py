@@ -125,6 +125,7 @@ def _covers(rule: dict[str, Any], request: Attributes) -> bool:
 @dataclass
 class _Snapshot:
     at: float = -POLICY_TTL
+    writes: int = -1
     bindings: list[dict[str, Any]] = field(default_factory=list)
     roles: dict[str, list[Any]] = field(default_factory=dict)
 
@@ -133,13 +134,14 @@ _SNAPSHOTS: weakref.WeakKeyDictionary[Registry, _Snapshot] = weakref.WeakKeyDict
 
 
 def _policy(registry: Registry) -> _Snapshot:
-    """The stored ClusterRoleBindings and ClusterRoles, re-read at most every POLICY_TTL seconds; the last
-    snapshot (none at first) while etcd does not answer, as the real authorizer's informer caches."""
+    """The stored ClusterRoleBindings and ClusterRoles, re-read after a write through this registry and at
+    least every POLICY_TTL seconds (other apiservers write too); the last snapshot (none at first) while
+    etcd does not answer, as the real authorizer's informer caches."""
     snapshot = _SNAPSHOTS.setdefault(registry, _Snapshot())
     now = time.monotonic()
-    if now - snapshot.at < POLICY_TTL:
+    if now - snapshot.at < POLICY_TTL and snapshot.writes == registry.writes:
         return snapshot
-    snapshot.at = now
+    snapshot.at, snapshot.writes = now, registry.writes
     try:
         objects = [json.loads(value) for value in registry.etcd.get(RBAC_PREFIX, prefix=True)]
     except StoreError:

@@ -268,7 +268,8 @@ def run_init(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
         wait_healthz(Path(str(cluster.get("certificatesDir", "/etc/kubernetes/pki"))), address, port)
     if "bootstrap-token" not in skipped:
         try:
-            for line in kubeadm_token.allow_node_bootstrap(load_kubeconfig(str(kf.KUBERNETES / "admin.conf"))):
+            admin = kubeadm_token.admin_api(load_kubeconfig(str(kf.KUBERNETES / "admin.conf")))
+            for line in kubeadm_token.allow_node_bootstrap(admin):
                 say(line)
         except (ClientError, kubeadm_token.TokenError) as exc:
             raise Failure(f"bootstrap-token: {exc}") from None

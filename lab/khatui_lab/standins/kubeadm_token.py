@@ -14,6 +14,7 @@ import datetime
 import re
 import secrets
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .common import fail
@@ -211,25 +212,34 @@ NODE_BOOTSTRAP_RBAC = (
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 
 
-def _create_or_update(client: Kubeconfig, resource: str, obj: dict[str, Any]) -> None:
+Api = Callable[[str, str, Any], Reply]
+"""(method, path, body) -> the API's answer, as kubeadm's admin.conf user."""
+
+
+def _create_or_update(api: Api, resource: str, obj: dict[str, Any]) -> None:
     """apiclient.CreateOrUpdate*: POST, and PUT over an existing object of that name."""
-    reply = _call(client, "POST", f"{RBAC}/{resource}", obj)
+    reply = api("POST", f"{RBAC}/{resource}", obj)
     if reply.status == 409:
-        reply = _call(client, "PUT", f"{RBAC}/{resource}/{obj['metadata']['name']}", obj)
+        reply = api("PUT", f"{RBAC}/{resource}/{obj['metadata']['name']}", obj)
     if reply.status >= 300:
         raise TokenError(f"unable to create RBAC {resource} {obj['metadata']['name']!r}: {reply.message}")
 
 
-def allow_node_bootstrap(client: Kubeconfig) -> list[str]:
+def admin_api(client: Kubeconfig) -> Api:
+    """Requests with `client`'s credentials."""
+    return lambda method, path, body: _call(client, method, path, body)
+
+
+def allow_node_bootstrap(api: Api) -> list[str]:
     """The RBAC of kubeadm init's bootstrap-token phase: bootstrap tokens may get nodes and post CSRs,
     which the csrapprover approves for them and for node certificate rotation; kubeadm's lines."""
     said = []
     for binding, role, group, message in NODE_BOOTSTRAP_RBAC:
         if role == "kubeadm:get-nodes":
-            _create_or_update(client, "clusterroles", {
+            _create_or_update(api, "clusterroles", {
                 "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": role},
                 "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["nodes"]}]})  # fmt: skip
-        _create_or_update(client, "clusterrolebindings", {
+        _create_or_update(api, "clusterrolebindings", {
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": binding},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}]})  # fmt: skip
