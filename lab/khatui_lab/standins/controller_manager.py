@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from . import controller_csr
-from .common import fail, log, parse_flags, version
+from .common import component_flags, fail, log
 from .kubeadm_token import TokenError, ttl_seconds
 from .kubeclient import ClientError, Reply, load_kubeconfig, request
 
 PROGRAM = "kube-controller-manager"
-BOOLEANS = frozenset({"version", "help"})
 LEASE = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases"
 NAME = "kube-controller-manager"
 
@@ -92,15 +91,11 @@ def reconcile(api: controller_csr.Api, ca_cert: Path, ca_key: Path, duration: in
 
 def main(argv: list[str]) -> int:
     """Run until SIGTERM."""
-    flags, _positional = parse_flags(argv, BOOLEANS)
-    if "version" in flags:
-        print(f"Kubernetes {version()} (khatui lab stand-in)")
-        return 0
-    kubeconfig = flags.get("kubeconfig")
-    if kubeconfig is None:
-        return fail(f"{PROGRAM}: --kubeconfig is required (khatui lab stand-in)")
+    flags, code = component_flags(argv, PROGRAM)
+    if code is not None:
+        return code
     try:
-        config = load_kubeconfig(kubeconfig)
+        config = load_kubeconfig(flags["kubeconfig"])
         duration = int(ttl_seconds(flags.get("cluster-signing-duration", "8760h")))
         retry = ttl_seconds(flags.get("leader-elect-retry-period", "2s"))
         lease = int(ttl_seconds(flags.get("leader-elect-lease-duration", "15s")))
