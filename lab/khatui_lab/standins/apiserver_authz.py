@@ -24,6 +24,7 @@ system:kube-controller-manager user it authenticates as.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -124,8 +125,8 @@ def _covers(rule: dict[str, Any], request: Attributes) -> bool:
 
 @dataclass
 class _Snapshot:
-    at: float = -POLICY_TTL
-    writes: int = -1
+    writes: int = 0
+    lock: threading.RLock = field(default_factory=threading.RLock)
     bindings: list[dict[str, Any]] = field(default_factory=list)
     roles: dict[str, list[Any]] = field(default_factory=dict)
 
@@ -133,23 +134,45 @@ class _Snapshot:
 _SNAPSHOTS: weakref.WeakKeyDictionary[Registry, _Snapshot] = weakref.WeakKeyDictionary()
 
 
-def _policy(registry: Registry) -> _Snapshot:
-    """The stored ClusterRoleBindings and ClusterRoles, re-read after a write through this registry and at
-    least every POLICY_TTL seconds (other apiservers write too); the last snapshot (none at first) while
-    etcd does not answer, as the real authorizer's informer caches."""
-    snapshot = _SNAPSHOTS.setdefault(registry, _Snapshot())
-    now = time.monotonic()
-    if now - snapshot.at < POLICY_TTL and snapshot.writes == registry.writes:
-        return snapshot
-    snapshot.at, snapshot.writes = now, registry.writes
-    try:
-        objects = [json.loads(value) for value in registry.etcd.get(RBAC_PREFIX, prefix=True)]
-    except StoreError:
-        return snapshot
+def _refresh(registry: Registry, snapshot: _Snapshot) -> None:
+    """Re-read the stored ClusterRoleBindings and ClusterRoles; the snapshot stays as it was while etcd fails.
+    One refresh at a time: a read begun before a write never lands after the read that follows it."""
+    with snapshot.lock:
+        writes = registry.writes
+        try:
+            objects = [json.loads(value) for value in registry.etcd.get(RBAC_PREFIX, prefix=True)]
+        except StoreError:
+            return
+        _apply(snapshot, objects, writes)
+
+
+def _apply(snapshot: _Snapshot, objects: list[dict[str, Any]], writes: int) -> None:
     snapshot.bindings = [o for o in objects if o.get("kind") == "ClusterRoleBinding"]
     snapshot.roles = {
         str(o["metadata"]["name"]): o.get("rules") or [] for o in objects if o.get("kind") == "ClusterRole"
     }
+    snapshot.writes = writes
+
+
+def _refresh_forever(reference: weakref.ref[Registry]) -> None:
+    """The informer: every POLICY_TTL seconds while the registry lives (other apiservers write too)."""
+    while (registry := reference()) is not None:
+        _refresh(registry, _SNAPSHOTS[registry])
+        del registry
+        time.sleep(POLICY_TTL)
+
+
+def _policy(registry: Registry) -> _Snapshot:
+    """The stored RBAC objects as last read: by the background refresher, or at once after a write through
+    this registry. A decision never waits for etcd otherwise (none at first: denied until the first read),
+    as the real authorizer decides from its informers' caches."""
+    snapshot = _SNAPSHOTS.get(registry)
+    if snapshot is None:
+        snapshot = _SNAPSHOTS[registry] = _Snapshot(writes=registry.writes)
+        threading.Thread(target=_refresh_forever, args=(weakref.ref(registry),), daemon=True).start()
+    with snapshot.lock:
+        if snapshot.writes != registry.writes:
+            _refresh(registry, snapshot)
     return snapshot
 
 
