@@ -38,9 +38,7 @@ LAUNCHERS = {
     "kubelet": "from khatui_lab_standins.kubelet import main\nsys.exit(main(sys.argv[1:]))",
     "kubectl": "from khatui_lab_standins.kubectl import main\nsys.exit(main(sys.argv[1:]))",
     "kube-apiserver": "from khatui_lab_standins.apiserver import main\nsys.exit(main(sys.argv[1:]))",
-    "kube-controller-manager": (
-        "from khatui_lab_standins.idle import main\nsys.exit(main(sys.argv[1:], 'kube-controller-manager'))"
-    ),
+    "kube-controller-manager": "from khatui_lab_standins.controller_manager import main\nsys.exit(main(sys.argv[1:]))",
     "kube-scheduler": "from khatui_lab_standins.idle import main\nsys.exit(main(sys.argv[1:], 'kube-scheduler'))",
 }
 HEADER = """\

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +68,53 @@ def test_files_on_the_nodes_are_the_rendered_ones(rolled_out: Env, tmp_path: Pat
     for node, path, *_, digest in rows:
         on_node = rolled_out.sh(node, f"sha256sum {path}").stdout.split()
         assert on_node and on_node[0] == digest, f"{node}:{path} differs from the rendered file"
+
+
+NETWORK_NOT_READY = (
+    "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+    "message:Network plugin returns error: cni plugin not initialized"
+)
+"""What a real kubelet on containerd says without a CNI configuration (kubelet_status.network_errors)."""
+
+
+def _nodes(env: Env) -> dict[str, dict[str, str]]:
+    """Node name -> its Ready condition, as `kubectl get nodes` on cp1 shows them ({} until it answers)."""
+    done = env.sh("cp1", "kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json")
+    if done.returncode != 0:
+        return {}
+    items = json.loads(done.stdout)["items"]
+    return {
+        item["metadata"]["name"]: next(c for c in item["status"]["conditions"] if c["type"] == "Ready")
+        for item in items
+        if any(c["type"] == "Ready" for c in (item.get("status") or {}).get("conditions") or [])
+    }
+
+
+def test_every_node_registers_not_ready_without_a_pod_network(rolled_out: Env) -> None:
+    spec = yaml.safe_load(rolled_out.spec.read_text())["spec"]
+    kubelets = sorted(n["name"] for n in spec["nodes"] if {"control-plane", "worker"} & set(n["roles"]))
+    assert kubelets == ["cp1", "cp2", "cp3"]
+    deadline = time.monotonic() + 60
+    while sorted(_nodes(rolled_out)) != kubelets and time.monotonic() < deadline:
+        time.sleep(1)
+    nodes = _nodes(rolled_out)
+    assert sorted(nodes) == kubelets, rolled_out.sh("cp2", "journalctl -u kubelet --no-pager | tail -20").stdout
+    for name, ready in nodes.items():
+        assert (ready["status"], ready["reason"], ready["message"]) == (
+            "False",
+            "KubeletNotReady",
+            NETWORK_NOT_READY,
+        ), name
+    table = rolled_out.sh("cp2", "kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes").stdout
+    assert [line.split()[:2] for line in table.splitlines()[1:]] == [[n, "NotReady"] for n in kubelets]
+    for joined in ("cp2", "cp3"):  # TLS-bootstrapped: a signed client certificate, no bootstrap file left
+        assert rolled_out.sh(joined, "test -e /etc/kubernetes/bootstrap-kubelet.conf").returncode == 1
+        subject = rolled_out.sh(
+            joined, "openssl x509 -noout -subject -in /var/lib/kubelet/pki/kubelet-client-current.pem"
+        )
+        assert f"CN = system:node:{joined}" in subject.stdout
+    conf = yaml.safe_load(rolled_out.sh("cp1", "cat /etc/kubernetes/kubelet.conf").stdout)  # kubelet-finalize
+    assert conf["users"][0]["user"]["client-certificate"] == "/var/lib/kubelet/pki/kubelet-client-current.pem"
 
 
 def _pids(env: Env) -> dict[str, str]:

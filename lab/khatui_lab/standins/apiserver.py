@@ -21,7 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .apiserver_api import BOOTSTRAPPERS, route
+from .apiserver_api import route
+from .apiserver_authz import BOOTSTRAPPERS
 from .apiserver_registry import Registry, status
 from .apiserver_schema import Schemas
 from .apiserver_store import Etcd, StoreError, Tokens

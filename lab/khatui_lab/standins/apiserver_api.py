@@ -9,11 +9,9 @@ strategic-merge patches applied as JSON merge patches; JSON patches are refused)
 `fieldValidation=Strict` refuses unknown fields (kubectl sends it); Ignore, and Warn (the server's
 default), accept them (no Warning headers are sent).
 
-Authorization is the part of RBAC and the Node authorizer a kubeadm cluster's own clients need:
-cluster admins (system:masters, kubeadm:cluster-admins) may do anything; a node
-(`system:node:<name>` in system:nodes) may read nodes and write only its own Node and its status
-(the NodeRestriction admission plugin's rule); bootstrap tokens may read kube-system/kubeadm-config;
-anyone else is forbidden.
+Subresources: `status` of every kind that has one, and a CertificateSigningRequest's `approval`
+(`apiserver_csr`). A SubjectAccessReview is answered, not stored. Authorization and admission of
+CSRs: `apiserver_authz`, `apiserver_csr`.
 """
 
 from __future__ import annotations
@@ -22,46 +20,17 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from . import apiserver_csr as csr
+from .apiserver_authz import Attributes, allowed, authorize
 from .apiserver_kinds import Kind, group_list, resource_list
 from .apiserver_registry import ApiError, Registry, not_found, status
 
 CLUSTER_CONFIG = Path("/etc/kubernetes/khatui-lab-standin/kubeadm-config.yaml")
 """Written by the kubeadm stand-in; served as the kubeadm-config ConfigMap until one is stored."""
-ADMIN_GROUPS = frozenset({"system:masters", "kubeadm:cluster-admins"})
-BOOTSTRAPPERS = "system:bootstrappers"
 PATCH_TYPES = ("application/merge-patch+json", "application/strategic-merge-patch+json")
 NAMESPACE_SUBRESOURCES = ("status", "finalize")
 IMMORTAL = ("default", "kube-system", "kube-public")
 """Namespaces the NamespaceLifecycle admission plugin refuses to delete (kube-apiserver's defaults)."""
-
-
-def forbidden(user: str, verb: str, kind: Kind, name: str, namespace: str | None, subresource: str) -> ApiError:
-    """403 in the real authorizer's words."""
-    what = f'{kind.qualified} "{name}"' if name else kind.qualified
-    resource = f"{kind.resource}/{subresource}" if subresource else kind.resource
-    scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-    return ApiError(403, "Forbidden", f'{what} is forbidden: User "{user}" cannot {verb} resource "{resource}" in API '
-                    f'group "{kind.group}" {scope}', {"name": name, "group": kind.group, "kind": kind.resource})  # fmt: skip
-
-
-def authorize(user: str, groups: frozenset[str], verb: str, kind: Kind, name: str, namespace: str | None,
-              subresource: str) -> None:  # fmt: skip
-    """Raise Forbidden unless the user may (see the module docstring)."""
-    if groups & ADMIN_GROUPS:
-        return
-    if "system:nodes" in groups and user.startswith("system:node:") and kind.kind == "Node" and not kind.group:
-        node = user.removeprefix("system:node:")
-        if verb in ("get", "list"):
-            return
-        if verb in ("create", "update", "patch") and name and name != node:
-            raise ApiError(403, "Forbidden", f'nodes "{name}" is forbidden: node "{node}" is not allowed to modify '
-                           f'node "{name}"', {"name": name, "kind": "nodes"})  # fmt: skip
-        if verb in ("create", "update", "patch"):
-            return
-    kubeadm_config = (kind.kind, namespace, name) == ("ConfigMap", "kube-system", "kubeadm-config")
-    if BOOTSTRAPPERS in groups and verb == "get" and kubeadm_config:
-        return
-    raise forbidden(user, verb, kind, name, namespace, subresource)
 
 
 def selected(obj: dict[str, Any], selector: str) -> bool:
@@ -149,7 +118,8 @@ def _route(method: str, url: str, user: str, groups: frozenset[str], registry: R
         return 200, listing
     namespace, resource, name, subresource = _target(rest)
     kind = registry.kind(api_version, resource)
-    if kind is None or (subresource and subresource != "status") or (namespace and not kind.namespaced):
+    subresources = ("status", "approval") if kind is not None and csr.is_csr(kind) else ("status",)
+    if kind is None or (subresource and subresource not in subresources) or (namespace and not kind.namespaced):
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
     verb = {"GET": "get" if name else "list", "POST": "create", "PUT": "update", "PATCH": "patch",
             "DELETE": "delete"}.get(method, "")  # fmt: skip
@@ -157,10 +127,37 @@ def _route(method: str, url: str, user: str, groups: frozenset[str], registry: R
         raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on resources of kind {kind.qualified!r}")
     if kind.namespaced and not namespace and verb not in ("list",):
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
-    authorize(user, groups, verb, kind, name, namespace, subresource)  # before the store is touched
+    authorize(registry, user, groups, Attributes(verb, kind.group, kind.resource, subresource, name, namespace))
+    if kind.kind == "SubjectAccessReview" and verb == "create":
+        return 201, subject_access_review(registry, body)
     registry.ensure_default_namespaces()
     strict = query.get("fieldValidation", "Warn") == "Strict"  # the server's default is Warn
+    if csr.is_csr(kind) and verb == "create":
+        body = csr.prepare_create(body, user, groups)
+    elif csr.is_csr(kind) and verb == "update":
+        old = registry.must_get(kind, namespace, name)
+        body = csr.prepare_update(old, body, subresource)
+        csr.admit(registry, user, groups, old, body, subresource)
+    elif csr.is_csr(kind) and verb == "patch" and subresource:
+        raise ApiError(405, "MethodNotAllowed", f"PATCH is not supported on {kind.qualified}/{subresource} by the "
+                       "khatui lab stand-in: use PUT (client-go's UpdateApproval and UpdateStatus do)")  # fmt: skip
     return _do(verb, kind, namespace, name, subresource, registry, body, content_type, query, strict)
+
+
+def subject_access_review(registry: Registry, body: Any) -> dict[str, Any]:
+    """The SubjectAccessReview answered: would the authorizer allow spec's user the spec's resource request?"""
+    spec = body.get("spec") if isinstance(body, dict) else None
+    attributes = (spec or {}).get("resourceAttributes") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict) or not isinstance(attributes, dict):
+        raise ApiError(422, "Invalid", 'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: '
+                       "Invalid value: exactly one of nonResourceAttributes or resourceAttributes must be specified "
+                       "(khatui lab stand-in: resource attributes only)")  # fmt: skip
+    request = Attributes(str(attributes.get("verb", "")), str(attributes.get("group", "")),
+                         str(attributes.get("resource", "")), str(attributes.get("subresource", "")),
+                         str(attributes.get("name", "")), attributes.get("namespace") or None)  # fmt: skip
+    groups = frozenset(str(g) for g in spec.get("groups") or [])
+    verdict = allowed(registry, str(spec.get("user", "")), groups, request)
+    return {**body, "status": {"allowed": verdict, **({} if verdict else {"reason": "no RBAC policy matched"})}}
 
 
 def _do(verb: str, kind: Kind, namespace: str | None, name: str, subresource: str, registry: Registry, body: Any,

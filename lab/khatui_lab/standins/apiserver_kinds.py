@@ -110,8 +110,10 @@ def resource_list(kinds: list[Kind], api_version: str) -> dict[str, Any]:
             verbs = ["create", "delete", "get", "list", "patch", "update"]
             resources.append({"name": kind.resource, "singularName": kind.kind.lower(), "namespaced": kind.namespaced,
                               "kind": kind.kind, "verbs": verbs, "shortNames": SHORT_NAMES.get(kind.resource, [])})  # fmt: skip
-            if kind.kind in ("Node", "Deployment"):
-                resources.append({"name": f"{kind.resource}/status", "singularName": "", "namespaced": kind.namespaced,
+            subresources = {"Node": ["status"], "Deployment": ["status"],
+                            "CertificateSigningRequest": ["approval", "status"]}.get(kind.kind, [])  # fmt: skip
+            for sub in subresources:
+                resources.append({"name": f"{kind.resource}/{sub}", "singularName": "", "namespaced": kind.namespaced,
                                   "kind": kind.kind, "verbs": ["get", "patch", "update"]})  # fmt: skip
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": api_version, "resources": resources}
 

@@ -88,6 +88,8 @@ class Registry:
         self.schemas = schemas
         self.builtin = builtin_kinds(schemas.by_kind)
         self._defaults_made = False
+        self.writes = 0
+        """Writes through this registry (cached views, such as the authorizer's, re-read after one)."""
 
     def kinds(self) -> list[Kind]:
         """Every served kind: the built-in ones and those of stored CRDs."""
@@ -208,7 +210,7 @@ class Registry:
         if version and version != old["metadata"]["resourceVersion"]:
             raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on {kind.qualified} "{name}": the object has '
                            "been modified; please apply your changes to the latest version and try again")  # fmt: skip
-        if subresource == "status":
+        if subresource in ("status", "approval"):  # approval: a CSR's conditions (apiserver_csr)
             new = {**old, "status": obj.get("status")}
         else:
             new = {**obj, "status": old.get("status")} if "status" in old else obj
@@ -238,11 +240,13 @@ class Registry:
                     for item in self.list(other, name):
                         self.etcd.delete(self.key(other, name, item["metadata"]["name"]))
         self.etcd.delete(self.key(kind, namespace, name))
+        self.writes += 1
         return obj
 
     def _write(self, kind: Kind, namespace: str | None, obj: dict[str, Any]) -> dict[str, Any]:
         obj = {**obj, **computed_status(obj)}
         stored = {**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "resourceVersion"}}
         revision = self.etcd.put(self.key(kind, namespace, obj["metadata"]["name"]), json.dumps(stored).encode())
+        self.writes += 1
         stored["metadata"]["resourceVersion"] = str(revision)
         return stored

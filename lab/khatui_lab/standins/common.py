@@ -66,3 +66,18 @@ def default_address() -> str:
             return str(sock.getsockname()[0])
         except OSError:
             return "127.0.0.1"
+
+
+def component_flags(argv: list[str], program: str) -> tuple[dict[str, str], int | None]:
+    """A control-plane component's flags, and the exit code when it stops at once: 0 after printing
+    --version, 1 without a --kubeconfig file (None: run on)."""
+    flags, _positional = parse_flags(argv, frozenset({"version", "help"}))
+    if "version" in flags:
+        print(f"Kubernetes {version()} (khatui lab stand-in)")
+        return flags, 0
+    kubeconfig = flags.get("kubeconfig")
+    if kubeconfig is None:
+        return flags, fail(f"{program}: --kubeconfig is required (khatui lab stand-in)")
+    if not Path(kubeconfig).is_file():
+        return flags, fail(f"{program}: --kubeconfig {kubeconfig}: no such file")
+    return flags, None

@@ -3,9 +3,11 @@
 `init --config F` / `join --config F` validate the config (see `kubeadm_config`), run kubeadm's
 preflight checks (honouring `--ignore-preflight-errors`), use or create certificates, write the
 kubeconfigs, the control-plane static pods and the kubelet's files, restart the kubelet and wait for
-the local apiserver's /healthz, as kubeadm's phases do (`--skip-phases` skips them). Phases that
-only create API objects (upload-config, mark-control-plane, bootstrap-token, addon...) are
-announced and skipped: the apiserver stand-in stores nothing. A joining control plane reads the
+the local apiserver's /healthz, as kubeadm's phases do (`--skip-phases` skips them). The
+bootstrap-token phase creates the RBAC bindings a joining kubelet's TLS bootstrap needs
+(`kubeadm_token`); the kubelet phases (a join waits for the kubelet's TLS bootstrap,
+kubelet-finalize) are `kubeadm_kubelet`'s. Other phases that only create API objects
+(upload-config, mark-control-plane, addon...) are announced and skipped. A joining control plane reads the
 ClusterConfiguration through its discovery kubeconfig's server, i.e. through the load balancer,
 from the apiserver stand-in's kubeadm-config ConfigMap, authenticated by the discovery kubeconfig's
 bootstrap token (`kubeadm_discovery`); `kubeadm token` manages those tokens (`kubeadm_token`).
@@ -18,7 +20,6 @@ import ipaddress
 import json
 import socket
 import ssl
-import subprocess
 import sys
 import time
 import urllib.request
@@ -33,9 +34,11 @@ from . import kubeadm_token
 from .common import default_address, version
 from .kubeadm_checklists import image_pull, init_checks, join_checks
 from .kubeadm_discovery import DiscoveryError, discover
+from .kubeadm_kubelet import KubeletPhaseError, join_kubelet_start, kubelet_finalize, kubelet_start
 from .kubeadm_pki import Leaf, PKIError, ensure_leaf, ensure_service_account
 from .kubeadm_preflight import Node, PreflightError, privileged, say
 from .kubeadm_preflight import run as run_checks
+from .kubeclient import ClientError, load_kubeconfig
 
 INIT_PHASES = (
     "preflight", "certs", "kubeconfig", "etcd", "control-plane", "kubelet-start", "wait-control-plane",
@@ -46,15 +49,7 @@ JOIN_PHASES = (
     "preflight", "control-plane-prepare", "kubelet-start", "control-plane-join", "kubelet-wait-bootstrap",
     "wait-control-plane", "etcd-join", "mark-control-plane",
 )  # fmt: skip
-API_ONLY = {
-    "upload-config",
-    "upload-certs",
-    "mark-control-plane",
-    "bootstrap-token",
-    "kubelet-finalize",
-    "addon",
-    "etcd-join",
-}
+API_ONLY = {"upload-config", "upload-certs", "mark-control-plane", "addon", "etcd-join"}
 WAIT_SECONDS = 120.0
 
 
@@ -111,7 +106,7 @@ def main(argv: list[str]) -> int:
             say("[dryrun] the configuration is valid; nothing written (khatui lab stand-in)")
             return 0
         run_init(config, phases, ignored) if args.command == "init" else run_join(config, phases, ignored)
-    except (Failure, PKIError, PreflightError) as exc:
+    except (Failure, PKIError, PreflightError, KubeletPhaseError) as exc:
         print(f"error execution phase: {exc}", file=sys.stderr)
         print(
             "To see the stack trace of this error execute with --v=5 or higher (khatui lab stand-in: there is none)",
@@ -227,21 +222,6 @@ def control_plane_files(
         kf.write(kf.CLUSTER_CONFIG_COPY, yaml.safe_dump(cluster, sort_keys=False))
 
 
-def kubelet_start(config: kc.Config, kind: str, kubelet_config: dict[str, Any]) -> None:
-    """Write the kubelet's files and (re)start it, as kubeadm's kubelet-start phase."""
-    registration = config.get(kind).get("nodeRegistration") or {}
-    flags = kc.extra_args(config, "kubeletExtraArgs", registration.get("kubeletExtraArgs"))
-    if registration.get("criSocket"):
-        flags.setdefault("container-runtime-endpoint", str(registration["criSocket"]))
-    for path in kf.kubelet_files(kubelet_config, flags):
-        say(f'[kubelet-start] Writing "{path}"')
-    result = subprocess.run(["systemctl", "restart", "kubelet"], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        print(f"W [kubelet-start] could not restart the kubelet: {result.stderr.strip()}", file=sys.stderr)
-    else:
-        say("[kubelet-start] Starting the kubelet")
-
-
 def wait_healthz(pki: Path, address: str, port: int) -> None:
     """Wait for https://address:port/healthz, verified with the cluster CA (kubeadm: up to 4 minutes)."""
     say(f"[wait-control-plane] Waiting for the API server at https://{kf.host_port(address, port)}/healthz")
@@ -286,6 +266,15 @@ def run_init(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
         kubelet_start(config, "InitConfiguration", config.get("KubeletConfiguration"))
     if "wait-control-plane" not in skipped:
         wait_healthz(Path(str(cluster.get("certificatesDir", "/etc/kubernetes/pki"))), address, port)
+    if "bootstrap-token" not in skipped:
+        try:
+            admin = kubeadm_token.admin_api(load_kubeconfig(str(kf.KUBERNETES / "admin.conf")))
+            for line in kubeadm_token.allow_node_bootstrap(admin):
+                say(line)
+        except (ClientError, kubeadm_token.TokenError) as exc:
+            raise Failure(f"bootstrap-token: {exc}") from None
+    if "kubelet-finalize" not in skipped:
+        kubelet_finalize(config, node)
     announce_api_only(INIT_PHASES, skipped)
     say("Your Kubernetes control-plane has initialized successfully! (khatui lab stand-in)")
 
@@ -327,9 +316,7 @@ def run_join(config: kc.Config, skipped: set[str], ignored: set[str]) -> None:
     if "kubelet-start" not in skipped:
         if not ca_cert.is_file():
             kf.write(ca_cert, discovered.ca_pem.decode(), 0o644)
-        kf.write_kubeconfig(ca_cert.parent, "kubelet.conf", discovered.server, None, "kubernetes")
-        say('[kubelet-start] Writing kubelet configuration to file "/etc/kubernetes/kubelet.conf"')
-        kubelet_start(config, "JoinConfiguration", {})
+        join_kubelet_start(config, node, discovered.server, discovered.ca_pem, discovered.token)
     if control_plane is not None and "wait-control-plane" not in skipped:
         wait_healthz(ca_cert.parent, address, port)
     announce_api_only(JOIN_PHASES, skipped)

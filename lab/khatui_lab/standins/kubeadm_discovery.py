@@ -40,6 +40,8 @@ class Discovered:
     """The cluster CA, as the discovery kubeconfig holds it."""
     cluster: dict[str, Any]
     """The ClusterConfiguration from the kubeadm-config ConfigMap."""
+    token: str = ""
+    """The bootstrap token (the kubelet's TLS bootstrap uses it)."""
 
 
 def certificates(pem: bytes) -> set[bytes]:
@@ -103,4 +105,4 @@ def discover(join: dict[str, Any], ca_cert: Path) -> Discovered:
     cluster = yaml.safe_load((reply.body.get("data") or {}).get("ClusterConfiguration", "")) or {}
     if not isinstance(cluster, dict) or not cluster.get("controlPlaneEndpoint"):
         raise DiscoveryError(f"the kubeadm-config ConfigMap at {config.server} holds no usable ClusterConfiguration")
-    return Discovered(config.server, config.ca_pem, cluster)
+    return Discovered(config.server, config.ca_pem, cluster, config.token or "")

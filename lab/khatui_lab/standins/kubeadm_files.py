@@ -182,18 +182,13 @@ def control_plane_pods(
     }
 
 
-def kubeconfig(pki: Path, server: str, user: str, cert: Path | None, key: Path | None, cluster_name: str) -> str:
-    """A kubeconfig with the CA and (when given) the client certificate embedded, as kubeadm writes them."""
+def kubeconfig(pki: Path, server: str, user: str, cert: Path, key: Path, cluster_name: str) -> str:
+    """A kubeconfig with the CA and the client certificate embedded, as kubeadm writes them."""
     ca = base64.b64encode((pki / "ca.crt").read_bytes()).decode()
-    credentials: dict[str, str] = {}
-    if cert is not None and key is not None:
-        credentials = {
-            "client-certificate-data": base64.b64encode(cert.read_bytes()).decode(),
-            "client-key-data": base64.b64encode(key.read_bytes()).decode(),
-        }
-    else:
-        current = str(KUBELET_DIR / "pki" / "kubelet-client-current.pem")
-        credentials = {"client-certificate": current, "client-key": current}
+    credentials = {
+        "client-certificate-data": base64.b64encode(cert.read_bytes()).decode(),
+        "client-key-data": base64.b64encode(key.read_bytes()).decode(),
+    }
     context = f"{user}@{cluster_name}"
     data = {
         "apiVersion": "v1",
@@ -207,12 +202,9 @@ def kubeconfig(pki: Path, server: str, user: str, cert: Path | None, key: Path |
     return str(yaml.safe_dump(data, sort_keys=False))
 
 
-def write_kubeconfig(pki: Path, name: str, server: str, leaf: Leaf | None, cluster_name: str) -> Path:
-    """Write /etc/kubernetes/<name> with a fresh client certificate for `leaf` (or the kubelet's rotating one)."""
+def write_kubeconfig(pki: Path, name: str, server: str, leaf: Leaf, cluster_name: str) -> Path:
+    """Write /etc/kubernetes/<name> with a fresh client certificate for `leaf`."""
     path = KUBERNETES / name
-    if leaf is None:
-        write(path, kubeconfig(pki, server, "default-auth", None, None, cluster_name))
-        return path
     folder = KUBERNETES / "khatui-lab-standin" / "clients"
     cert, key = folder / f"{leaf.stem}.crt", folder / f"{leaf.stem}.key"
     issue(cert, key, pki / "ca.crt", pki / "ca.key", leaf)
@@ -222,12 +214,13 @@ def write_kubeconfig(pki: Path, name: str, server: str, leaf: Leaf | None, clust
 
 def kubelet_files(kubelet_config: dict[str, Any], flags: dict[str, str]) -> list[Path]:
     """/var/lib/kubelet/config.yaml and kubeadm-flags.env, as kubeadm's kubelet-start phase writes them."""
-    config = {"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration"}
+    config: dict[str, Any] = {"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration"}
     config |= {k: v for k, v in kubelet_config.items() if k not in ("apiVersion", "kind")}
     config.setdefault("staticPodPath", str(MANIFESTS))
     # kubeadm's default (cmd/kubeadm/app/componentconfigs/kubelet.go, kubeletConfig.Default: an empty
     # cgroupDriver becomes "systemd"); a join gets the same through the kubelet-config ConfigMap.
     config.setdefault("cgroupDriver", "systemd")
+    config.setdefault("rotateCertificates", True)  # kubeletConfig.Default: kubeletRotateCertificates
     write(KUBELET_DIR / "config.yaml", yaml.safe_dump(config, sort_keys=False), 0o644)
     args = " ".join(f"--{name}={value}" for name, value in sorted(flags.items()))
     write(KUBELET_DIR / "kubeadm-flags.env", f'KUBELET_KUBEADM_ARGS="{args}"\n', 0o644)

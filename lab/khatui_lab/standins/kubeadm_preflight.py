@@ -84,8 +84,11 @@ def privileged() -> Check:
 
 
 def port_open(port: int) -> Check:
-    """Port-<n>: nothing may listen on the port (kubeadm listens on ':n' and closes)."""
+    """Port-<n>: nothing may listen on the port (kubeadm listens on ':n' and closes). Go's listeners set
+    SO_REUSEADDR (net/sockopt_linux.go setDefaultListenerSockopts), so connections of a stopped
+    apiserver still in TIME_WAIT do not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("0.0.0.0", port))
         except OSError:

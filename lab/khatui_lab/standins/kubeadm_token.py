@@ -14,6 +14,7 @@ import datetime
 import re
 import secrets
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .common import fail
@@ -191,3 +192,56 @@ def table(tokens: list[dict[str, Any]]) -> str:
     return "".join(
         "   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in rows
     )
+
+
+NODE_BOOTSTRAP_RBAC = (
+    ("kubeadm:get-nodes", "kubeadm:get-nodes", DEFAULT_GROUP,
+     "Configured RBAC rules to allow Node Bootstrap tokens to get nodes"),
+    ("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", DEFAULT_GROUP,
+     "Configured RBAC rules to allow Node Bootstrap tokens to post CSRs in order for nodes to get long term "
+     "certificate credentials"),
+    ("kubeadm:node-autoapprove-bootstrap", "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+     DEFAULT_GROUP, "Configured RBAC rules to allow the csrapprover controller automatically approve CSRs from a "
+     "Node Bootstrap Token"),
+    ("kubeadm:node-autoapprove-certificate-rotation",
+     "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", "system:nodes",
+     "Configured RBAC rules to allow certificate rotation for all node client certificates in the cluster"),
+)  # fmt: skip
+"""(ClusterRoleBinding, ClusterRole, group, what kubeadm says): the bootstrap-token phase's bindings
+(cmd/kubeadm/app/phases/bootstraptoken/node/tlsbootstrap.go)."""
+RBAC = "/apis/rbac.authorization.k8s.io/v1"
+
+
+Api = Callable[[str, str, Any], Reply]
+"""(method, path, body) -> the API's answer, as kubeadm's admin.conf user."""
+
+
+def _create_or_update(api: Api, resource: str, obj: dict[str, Any]) -> None:
+    """apiclient.CreateOrUpdate*: POST, and PUT over an existing object of that name."""
+    reply = api("POST", f"{RBAC}/{resource}", obj)
+    if reply.status == 409:
+        reply = api("PUT", f"{RBAC}/{resource}/{obj['metadata']['name']}", obj)
+    if reply.status >= 300:
+        raise TokenError(f"unable to create RBAC {resource} {obj['metadata']['name']!r}: {reply.message}")
+
+
+def admin_api(client: Kubeconfig) -> Api:
+    """Requests with `client`'s credentials."""
+    return lambda method, path, body: _call(client, method, path, body)
+
+
+def allow_node_bootstrap(api: Api) -> list[str]:
+    """The RBAC of kubeadm init's bootstrap-token phase: bootstrap tokens may get nodes and post CSRs,
+    which the csrapprover approves for them and for node certificate rotation; kubeadm's lines."""
+    said = []
+    for binding, role, group, message in NODE_BOOTSTRAP_RBAC:
+        if role == "kubeadm:get-nodes":
+            _create_or_update(api, "clusterroles", {
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": role},
+                "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["nodes"]}]})  # fmt: skip
+        _create_or_update(api, "clusterrolebindings", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": binding},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}]})  # fmt: skip
+        said.append(f"[bootstrap-token] {message}")
+    return said

@@ -313,7 +313,8 @@ def manifest_folder(flags: dict[str, str], config: dict[str, Any]) -> Path:
 
 
 def node_settings(flags: dict[str, str], config: dict[str, Any], root: Path = Path("/")) -> NodeSettings:
-    """The node's name (--hostname-override, else the hostname), address (--node-ip), kubeconfig and CRI endpoint."""
+    """The node's name (--hostname-override, else the hostname), address (--node-ip), kubeconfigs, CRI
+    endpoint and client certificate store (--cert-dir, rotateCertificates)."""
     endpoint = flags.get("container-runtime-endpoint") or config.get("containerRuntimeEndpoint")
     return NodeSettings(
         name=(flags.get("hostname-override") or socket.gethostname()).lower(),
@@ -321,6 +322,10 @@ def node_settings(flags: dict[str, str], config: dict[str, Any], root: Path = Pa
         kubeconfig=flags.get("kubeconfig", ""),
         runtime_endpoint=str(endpoint or ks.DEFAULT_RUNTIME_ENDPOINT),
         root=root,
+        bootstrap_kubeconfig=flags.get("bootstrap-kubeconfig", ""),
+        cert_dir=flags.get("cert-dir", "/var/lib/kubelet/pki"),
+        rotate_certificates=flags.get("rotate-certificates", str(config.get("rotateCertificates", False))).lower()
+        == "true",
     )
 
 

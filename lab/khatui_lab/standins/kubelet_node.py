@@ -1,6 +1,7 @@
 """kubelet stand-in: registers its Node with the API server and posts its status, as the real kubelet.
 
-Once the kubelet's kubeconfig exists (kubeadm writes /etc/kubernetes/kubelet.conf) it creates the
+Once the kubelet's kubeconfig is usable (kubeadm init writes /etc/kubernetes/kubelet.conf; a joining
+kubelet makes it by TLS bootstrap from bootstrap-kubelet.conf, `kubelet_bootstrap`) it creates the
 Node (`POST /api/v1/nodes`; 409 AlreadyExists means registered, as `tryRegisterWithAPIServer`),
 then every few seconds patches `/api/v1/nodes/<name>/status` with its conditions, addresses,
 capacity and nodeInfo. An API server that does not answer yet is retried forever, as the real
@@ -23,6 +24,7 @@ from typing import Any
 from . import kubelet_status as ks
 from .common import log, version
 from .kubeclient import ClientError, load_kubeconfig, request
+from .kubelet_bootstrap import BootstrapError, load_client_cert
 
 PROGRAM = "kubelet"
 PERIOD = 4.0
@@ -41,6 +43,13 @@ class NodeSettings:
     kubeconfig: str
     runtime_endpoint: str
     root: Path = Path("/")
+    bootstrap_kubeconfig: str = ""
+    cert_dir: str = "/var/lib/kubelet/pki"
+    rotate_certificates: bool = False
+
+    def path(self, name: str) -> Path:
+        """`name` (an absolute path on the node) under the root."""
+        return self.root / name.lstrip("/")
 
 
 def now_rfc3339() -> str:
@@ -129,6 +138,7 @@ class NodeReporter:
     registered: bool = False
     transitions: dict[str, tuple[str, str]] = field(default_factory=dict)
     said: str = ""
+    credentialed: bool = False
 
     def probe(self, now: float) -> list[ks.Condition]:
         """updateRuntimeUp, then the condition setters: the network state is only learnt from a runtime that answers."""
@@ -174,12 +184,10 @@ class NodeReporter:
 
     def post(self, status: dict[str, Any]) -> None:
         """Register the node if needed, then patch its status; problems are logged and retried next time."""
-        path = self.settings.kubeconfig
-        if not (self.settings.root / path.lstrip("/")).is_file():
-            self._say(f"no kubeconfig at {path} yet: the node is not registered")
+        if not self.credentials():
             return
         try:
-            config = load_kubeconfig(str(self.settings.root / path.lstrip("/")))
+            config = load_kubeconfig(str(self.settings.path(self.settings.kubeconfig)))
             name = self.settings.name
             if not self.registered:
                 reply = request(config, "POST", "/api/v1/nodes", node_object(self.settings), wait=REQUEST_WAIT)
@@ -206,6 +214,26 @@ class NodeReporter:
             return
         ready = next(c for c in status["conditions"] if c["type"] == "Ready")
         self._say(f"node {name} status posted: Ready={ready['status']} {ready['message']}")
+
+    def credentials(self) -> bool:
+        """True once the kubeconfig is usable: as it is, or after the TLS bootstrap (`kubelet_bootstrap`)."""
+        settings = self.settings
+        kubeconfig, bootstrap = settings.path(settings.kubeconfig), settings.path(settings.bootstrap_kubeconfig)
+        if self.credentialed:
+            return True
+        if not kubeconfig.is_file() and not (settings.bootstrap_kubeconfig and bootstrap.is_file()):
+            self._say(f"no kubeconfig at {settings.kubeconfig} yet: the node is not registered")
+            return False
+        if not settings.bootstrap_kubeconfig:
+            return True
+        try:
+            load_client_cert(kubeconfig, bootstrap, settings.path(settings.cert_dir), settings.name,
+                             settings.rotate_certificates, say=lambda message: log(PROGRAM, message))  # fmt: skip
+        except BootstrapError as exc:
+            self._say(str(exc))
+            return False
+        self.credentialed = True
+        return True
 
     def run(self, stop: threading.Event) -> None:
         """Probe and post every PERIOD seconds until `stop` is set."""
