@@ -255,9 +255,14 @@ class Journal:
         detail: str = "",
         exit_code: int | None = None,
         output_tail: str = "",
+        ended_run: tuple[int, str] | None = None,
     ) -> None:
-        """Record a step's latest state."""
+        """Record a step's latest state; with `ended_run` (run id, result), how that run ended, in the
+        same transaction: a run recorded done always has its step recorded done (a killed engine
+        cannot leave a finished step looking cut off, to be run again on resume)."""
         with self._tx() as db:
+            if ended_run is not None:
+                db.execute("UPDATE runs SET ended=?, result=? WHERE rowid=?", (time.time(), ended_run[1], ended_run[0]))
             db.execute(
                 "INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(rollout_id, step_id) DO UPDATE SET "
                 "state=excluded.state, detail=excluded.detail, exit_code=excluded.exit_code, "

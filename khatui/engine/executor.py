@@ -321,8 +321,7 @@ class Executor:
         except StepFailed as exc:
             self.journal.end_run(run_id, "failed")
             raise exc from None
-        self.journal.end_run(run_id, "done")
-        self._finish(step, StepState.DONE, "", seconds=time.monotonic() - started)
+        self._finish(step, StepState.DONE, "", seconds=time.monotonic() - started, ended_run=(run_id, "done"))
 
     def _done_earlier(self, step: Step) -> bool:
         """A step recorded done (or in flight when the engine died) whose effect is still in place.
@@ -379,10 +378,11 @@ class Executor:
         exit_code: int | None = None,
         seconds: float = 0.0,
         left_out: bool = False,
+        ended_run: tuple[int, str] | None = None,
     ) -> None:
         tail = "\n".join(self._tails.get(step.id, ()))
         self.journal.set_step(
-            self.rollout.id, step.id, step.phase, step.node, state, self.redact(detail), exit_code, tail
+            self.rollout.id, step.id, step.phase, step.node, state, self.redact(detail), exit_code, tail, ended_run
         )
         self._emit(StepFinished(step.node, step.id, state, self.redact(detail), exit_code, seconds, left_out))
 

@@ -45,7 +45,7 @@ import sys
 if sys.argv[1:] in (["--version"], ["-v"], ["version"]):
     print("crictl version v{version}")
     sys.exit(0)
-print("khatui lab stand-in crictl: only --version is implemented", file=sys.stderr)
+print("crictl (khatui lab stand-in): only --version is implemented", file=sys.stderr)
 sys.exit(1)
 """
 

@@ -158,7 +158,7 @@ def test_a_changed_spec_rolls_out_detached_and_attach_follows_it(rolled_out: Env
     match = re.search(r"rollout (\S+) runs in the background \(pid (\d+)\)", detached.stdout)
     assert match, detached.stdout
     followed = rolled_out.khatui("attach", match.group(1), timeout=180)
-    assert "addons/cp1/addons" in followed.stdout and f"rollout {match.group(1)}: done" in followed.stdout
+    assert "addons/cp1/addons" in followed.stdout and f"rollout {match.group(1)} done in " in followed.stdout
     assert "replicas: 3" in rolled_out.sh("cp1", "cat /etc/kubernetes/khatui/addons/30-coredns.yaml").stdout
 
 

@@ -163,7 +163,7 @@ def https_get(
     name = hostname or address
     auth = f"Authorization: Bearer {token}\r\n" if token else ""
     with (
-        socket.create_connection((address, 6443), timeout=5) as raw,
+        socket.create_connection((address, 6443), timeout=30) as raw,  # a loaded 2-core box: no hair trigger
         context.wrap_socket(raw, server_hostname=name) as tls,
     ):
         tls.sendall(f"GET {path} HTTP/1.0\r\nHost: {name}\r\n{auth}\r\n".encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ssl
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def test_ttls_print_as_kubeadm_does() -> None:
 def test_only_transient_failures_are_retried() -> None:
     assert _transient(ConnectionRefusedError()) and _transient(ssl.SSLEOFError()) and _transient(TimeoutError())
     assert not _transient(ssl.SSLCertVerificationError()) and not _transient(OSError("no route to host"))
+    # EHOSTUNREACH while a VIP moves (CI: kubeadm init's bootstrap-token phase, the VIP just restarted)
+    assert _transient(OSError(errno.EHOSTUNREACH, "No route to host"))
+    assert not _transient(OSError(errno.EACCES, "Permission denied"))
 
 
 def test_kubectl_reads_a_folder_in_name_order_and_names_kinds_like_kubectl(tmp_path: Path) -> None:

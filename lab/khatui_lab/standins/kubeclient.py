@@ -10,6 +10,7 @@ health checks pass. A certificate the CA does not vouch for is never retried.
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import os
 import ssl
@@ -138,7 +139,10 @@ def tls_context(config: Kubeconfig) -> ssl.SSLContext:
 
 
 def _transient(reason: object) -> bool:
-    """True for failures worth retrying (refused, reset, cut off, timed out); never a bad certificate."""
+    """True for failures worth retrying (refused, reset, cut off, timed out, no route while a VIP moves:
+    kubeadm's API calls poll through dial errors until their timeout); never a bad certificate."""
+    if isinstance(reason, OSError) and reason.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return True
     if isinstance(reason, ssl.SSLCertVerificationError):
         return False
     if isinstance(reason, ssl.SSLError):
