@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from khatui.localfs import PRIVATE_FILE, Folder
+from khatui.views.outcome import default_kubeconfig
 
 _TTL = re.compile(r"([1-9][0-9]{0,5})([mhd])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -25,16 +26,6 @@ def ttl(value: str) -> timedelta:
     if match is None:
         raise argparse.ArgumentTypeError(f"{value!r} is not a duration like 30m, 24h or 7d")
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-
-
-def default_output(cluster: str) -> str:
-    """Where the kubeconfig goes without `-o`: `<cluster>.kubeconfig` in the current folder."""
-    return f"{cluster}.kubeconfig"
-
-
-def command_line(spec: str, cluster: str) -> str:
-    """The command a rollout's closing lines offer."""
-    return f"khatui kubeconfig {spec} -o {default_output(cluster)}"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -72,7 +63,7 @@ def _kubeconfig(args: argparse.Namespace) -> int:
     user = args.user or f"khatui-operator-{getpass.getuser()}"
     groups = tuple(args.group or (ADMIN_GROUP,))
     data = operator_kubeconfig(ctx.cluster, ctx.catalog, ctx.store, user, groups, args.ttl, ctx.now)
-    output = args.output or default_output(ctx.cluster.metadata.name)
+    output = args.output or default_kubeconfig(ctx.cluster.metadata.name)
     if output == "-":
         sys.stdout.write(data.decode())
         return 0

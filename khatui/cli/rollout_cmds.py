@@ -242,7 +242,8 @@ def _confirm(question: str, yes: bool) -> None:
 
 
 def _execute(args: argparse.Namespace, rollout: Rollout) -> int:
-    from khatui.views.outcome import closing_line
+    from khatui.events import Outcome
+    from khatui.views.outcome import closing_line, kubeconfig_line
     from khatui.views.progress import ProgressView
 
     with ProgressView(verbose=args.verbose, plan=rollout.plan) as view:
@@ -251,6 +252,8 @@ def _execute(args: argparse.Namespace, rollout: Rollout) -> int:
     if view.is_live:  # the live table does not print the summary line itself
         console.print(result.summary, style=style)
     console.print(closing_line(view.board), style=style)
+    if view.board.outcome in (Outcome.DONE, Outcome.INCOMPLETE):
+        console.print(kubeconfig_line(rollout.desired.spec_path, rollout.desired.cluster.metadata.name))
     return 0 if result.ok else 1
 
 

@@ -13,7 +13,8 @@ import pytest
 import yaml
 from cryptography import x509
 
-from khatui.cli.kubeconfig_cmd import command_line, ttl
+from khatui.cli.kubeconfig_cmd import ttl
+from khatui.views.outcome import kubeconfig_line
 from tests.pki.conftest import CLI, edit_spec, openssl
 
 
@@ -97,4 +98,6 @@ def test_a_bad_ttl_is_refused(value: str) -> None:
 
 
 def test_the_closing_line_offers_the_command() -> None:
-    assert command_line("lab.yaml", "lab") == "khatui kubeconfig lab.yaml -o lab.kubeconfig"
+    assert kubeconfig_line("my lab.yaml", "lab") == (
+        "your admin kubeconfig (valid 24 h): khatui kubeconfig 'my lab.yaml' -o lab.kubeconfig"
+    )
