@@ -34,12 +34,14 @@ CTX = PlanContext.of(_STACKED, files_of(_STACKED), None, TOKEN)
 
 
 def _run(tmp: Path, args: tuple[str, ...], **env: str) -> subprocess.CompletedProcess[str]:
+    """The command run by `sh` (its output decoded as is: no newline translation, `\r` stays)."""
     (tmp / "crictl").write_text(CRICTL)
     (tmp / "crictl").chmod(0o755)
     (tmp / "etcdctl.env").write_text(ENV)
     script = etcdctl(CTX, *args).replace(shlex.quote(str(nodepaths.ETCDCTL_ENV)), shlex.quote(str(tmp / "etcdctl.env")))
     path = f"{tmp}:{os.environ['PATH']}"
-    return subprocess.run(["sh", "-c", script], capture_output=True, text=True, env={"PATH": path, **env}, check=False)
+    done = subprocess.run(["sh", "-c", script], capture_output=True, env={"PATH": path, **env}, check=False)
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
 def test_etcdctl_runs_in_the_running_etcd_container_with_the_env_files_values(tmp_path: Path) -> None:
