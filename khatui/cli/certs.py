@@ -113,7 +113,9 @@ def _days(value: str) -> int:
 
 
 @dataclass(frozen=True)
-class _Context:
+class PKIContext:
+    """A valid spec, its PKI catalog and its local store (also what `khatui kubeconfig` signs from)."""
+
     cluster: Cluster
     catalog: Catalog
     store: Store
@@ -121,7 +123,8 @@ class _Context:
     now: datetime
 
 
-def _context(args: argparse.Namespace) -> _Context:
+def pki_context(args: argparse.Namespace) -> PKIContext:
+    """The context of `args.spec` (exit 2 on an invalid spec) with the store at `args.dir` (or the default)."""
     from khatui.pki.catalog import build_catalog
     from khatui.pki.store import Store
     from khatui.spec.problems import Severity
@@ -137,10 +140,10 @@ def _context(args: argparse.Namespace) -> _Context:
     cluster = report.cluster
     store = Store.for_cluster(cluster.metadata.name, args.dir)
     base_dir = str(Path(args.spec).resolve().parent)
-    return _Context(cluster, build_catalog(cluster), store, base_dir, datetime.now(UTC))
+    return PKIContext(cluster, build_catalog(cluster), store, base_dir, datetime.now(UTC))
 
 
-def _load(ctx: _Context, with_keys: bool) -> StoredPKI:
+def _load(ctx: PKIContext, with_keys: bool) -> StoredPKI:
     return ctx.store.load(ctx.catalog, with_keys=with_keys)
 
 
@@ -151,7 +154,7 @@ def _generate(args: argparse.Namespace) -> int:
     from khatui.pki.ensure import ensure_store
     from khatui.pki.reconcile import Action
 
-    ctx = _context(args)
+    ctx = pki_context(args)
     was_empty, changes, kept = ensure_store(ctx.catalog, ctx.store, ctx.base_dir, ctx.now)
     state = "created" if was_empty else ("updated" if changes else "unchanged")
     print(f"PKI store {ctx.store.root}: {state} ({len(changes)} issued, {kept} kept)")
@@ -162,7 +165,7 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_warnings(ctx: _Context, check_kept: bool) -> None:
+def _print_warnings(ctx: PKIContext, check_kept: bool) -> None:
     """What `generate` keeps but an operator should know: expiry, missing SANs, wide file modes.
 
     Only kept items can carry such problems: what was just issued matches the catalog by construction.
@@ -180,7 +183,7 @@ def _print_warnings(ctx: _Context, check_kept: bool) -> None:
 def _list(args: argparse.Namespace) -> int:
     from khatui.pki.status import problems, summaries
 
-    ctx = _context(args)
+    ctx = pki_context(args)
     found = summaries(ctx.catalog, _load(ctx, with_keys=False), ctx.now, args.within)
     warnings = problems(found) + ctx.store.permission_problems()
     if args.output == "table":
@@ -196,7 +199,7 @@ def _list(args: argparse.Namespace) -> int:
     return 1 if warnings else 0
 
 
-def _print_table(ctx: _Context, found: list[CertSummary], warnings: list[str]) -> None:
+def _print_table(ctx: PKIContext, found: list[CertSummary], warnings: list[str]) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -231,7 +234,7 @@ def _renew(args: argparse.Namespace) -> int:
     from khatui.pki.issuing import execute
     from khatui.pki.reconcile import Action, decide, stored_authorities
 
-    ctx = _context(args)
+    ctx = pki_context(args)
     only = [part.strip() for value in args.only for part in value.split(",") if part.strip()]
     selected = ctx.catalog.select(only)
     stored = _load(ctx, with_keys=True)
@@ -264,7 +267,7 @@ def _renew(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_renewal(ctx: _Context, plan: Reconciliation) -> None:
+def _print_renewal(ctx: PKIContext, plan: Reconciliation) -> None:
     from khatui.pki.inspect import fingerprint
 
     hours = ctx.catalog.validity_hours
@@ -286,7 +289,7 @@ def _confirm(question: str) -> bool:
 def _plan_rotation(args: argparse.Namespace) -> int:
     from khatui.pki.rotation import rotation_steps
 
-    ctx = _context(args)
+    ctx = pki_context(args)
     text = rotation_steps(ctx.catalog, CAName(args.ca), ctx.store.root, args.spec, date.today())
     sys.stdout.write(text)
     return 0

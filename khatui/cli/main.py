@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "resume": ("rollout_cmds", "continue a rollout that failed or was interrupted"),
     "diagnose": ("rollout_cmds", "bundle logs, rendered files and a run report to share"),
     "rollouts": ("rollout_cmds", "list rollouts and their state"),
+    "kubeconfig": ("kubeconfig_cmd", "write an admin kubeconfig for the operator"),
     "wizard": ("wizard_cmd", "the interactive wizard (also what `khatui` alone opens in a terminal)"),
 }
 """khatui's own commands: command -> (its module in khatui.cli, its one-line help), in the order

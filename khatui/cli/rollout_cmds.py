@@ -52,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     apply.add_argument("--concurrency", type=int, default=100, metavar="N", help="nodes worked on at once (100)")
     _waive_arg(apply)
     apply.add_argument("--verbose", "-v", action="store_true", help="print every output line (non-terminal output)")
+    _smoke_arg(apply)
     apply.add_argument(
         "--detach",
         action="store_true",
@@ -81,6 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     resume.add_argument("--concurrency", type=int, default=100, metavar="N", help="nodes worked on at once (100)")
     _waive_arg(resume)
     resume.add_argument("--verbose", "-v", action="store_true", help="print every output line")
+    _smoke_arg(resume)
     resume.set_defaults(run=_resume)
 
     diagnose = sub.add_parser(
@@ -116,6 +118,14 @@ def _waive_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _smoke_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="end the verification with a test pod that resolves kubernetes.default through the cluster DNS",
+    )
+
+
 def _spec_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", metavar="SPEC", help="cluster spec file (YAML)")
     parser.add_argument(
@@ -146,6 +156,7 @@ def _options(args: argparse.Namespace) -> RolloutOptions:
         waivers=tuple(getattr(args, "waive", ())),
         engine=EngineOptions(concurrency=concurrency) if concurrency is not None else None,
         pki_dir=getattr(args, "pki_dir", None),
+        smoke=getattr(args, "smoke", False),
     )
 
 
@@ -231,7 +242,8 @@ def _confirm(question: str, yes: bool) -> None:
 
 
 def _execute(args: argparse.Namespace, rollout: Rollout) -> int:
-    from khatui.views.outcome import closing_line
+    from khatui.events import Outcome
+    from khatui.views.outcome import closing_line, kubeconfig_line
     from khatui.views.progress import ProgressView
 
     with ProgressView(verbose=args.verbose, plan=rollout.plan) as view:
@@ -240,6 +252,8 @@ def _execute(args: argparse.Namespace, rollout: Rollout) -> int:
     if view.is_live:  # the live table does not print the summary line itself
         console.print(result.summary, style=style)
     console.print(closing_line(view.board), style=style)
+    if view.board.outcome in (Outcome.DONE, Outcome.INCOMPLETE):
+        console.print(kubeconfig_line(rollout.desired.spec_path, rollout.desired.cluster.metadata.name))
     return 0 if result.ok else 1
 
 

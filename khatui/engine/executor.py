@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from khatui.engine import rollout_lock
+from khatui.engine.conclusion import conclude
 from khatui.engine.holds import HoldDecision, Holds
 from khatui.engine.retry import StepFailed, reconnecting, wait_until_ready
 from khatui.engine.transfer import transfer
@@ -36,7 +37,6 @@ from khatui.events import (
     EventSink,
     FailureResolved,
     NodeFailed,
-    Outcome,
     OutputLine,
     PhaseFinished,
     PhaseStarted,
@@ -220,35 +220,10 @@ class Executor:
         self._emit(PhaseFinished(phase.name, ok=ok))
 
     def _conclude(self, failures: list[NodeFailed]) -> RolloutResult:
-        aborted = self._abort.is_set()
-        ok = not failures and not aborted and not self.skipped
-        if ok:
-            summary = f"rollout {self.rollout.id} done: {len(self.plan.steps())} steps on {len(self._nodes())} nodes"
-            state, failure_text = Outcome.DONE, None
-        elif self.skipped and not failures and not aborted:
-            summary = (
-                f"rollout {self.rollout.id} finished without {', '.join(self.skipped)} (skipped by the operator); "
-                f"`khatui resume {self.rollout.id}` rolls them out once fixed"
-            )
-            state, failure_text = Outcome.INCOMPLETE, summary
-        elif aborted and not failures:
-            summary = f"rollout {self.rollout.id} aborted; `khatui resume {self.rollout.id}` continues it"
-            state, failure_text = Outcome.ABORTED, summary
-        else:
-            summary = self._failure_summary(failures[0])
-            state, failure_text = Outcome.FAILED, summary
-        self.journal.set_rollout_state(self.rollout.id, state, failure_text)
-        self._emit(RolloutFinished(self.rollout.id, ok, summary, self.rollout.log_path, state))
-        return RolloutResult(self.rollout.id, ok, failures, aborted, summary, list(self.skipped))
-
-    def _failure_summary(self, first: NodeFailed) -> str:
-        return (
-            f"rollout {self.rollout.id} failed on node {first.node}, step {first.step_id}: {first.reason}"
-            + (f" (exit code {first.exit_code})" if first.exit_code is not None else "")
-            + f"; command: {first.command}"
-            + ("; last output:\n  " + "\n  ".join(first.last_lines) if first.last_lines else "")
-            + f"\nlog: {self.rollout.log_path}\nfix the cause, then `khatui resume {self.rollout.id}`"
-        )
+        end = conclude(self.plan, self.rollout.id, self.rollout.log_path, failures, self._abort.is_set(), self.skipped)
+        self.journal.set_rollout_state(self.rollout.id, end.state, end.failure_text)
+        self._emit(RolloutFinished(self.rollout.id, end.ok, end.summary, self.rollout.log_path, end.state))
+        return RolloutResult(self.rollout.id, end.ok, failures, self._abort.is_set(), end.summary, list(self.skipped))
 
     def _nodes(self) -> list[str]:
         return list(dict.fromkeys(step.node for step in self.plan.steps()))

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from khatui.engine.transport import ConnectionLost, Transport
+from khatui.engine.transport import CommandResult, ConnectionLost, Transport
 from khatui.plan.model import WaitFor
 
 T = TypeVar("T")
@@ -56,18 +56,24 @@ def reconnecting(
 
 
 def wait_until_ready(transport: Transport, action: WaitFor, stopped: threading.Event) -> None:
-    """Run the probe every `interval` seconds until it succeeds; StepFailed once `timeout` passed or
-    when `stopped` is set, with the probe's last line of output."""
+    """Run the probe every `interval` seconds until it succeeds and its judge finds nothing missing;
+    StepFailed once `timeout` passed or when `stopped` is set, naming what the judge last found
+    missing, else the probe's last line of output."""
     deadline = time.monotonic() + action.timeout
-    last = None
+    last: CommandResult | None = None
+    missing: list[str] = []
     while not stopped.is_set():
         result = transport.run(action.command, timeout=min(30.0, action.timeout))
         if result.exit_code == 0:
-            return
+            missing = action.judge(result.stdout) if action.judge else []
+            if not missing:
+                return
         last = result
         if time.monotonic() >= deadline:
             break
         time.sleep(action.interval)
+    if last is not None and last.exit_code == 0:  # the probe answered; its judge found these missing
+        raise StepFailed(action.command, None, f"not ready after {action.timeout:.0f} s: " + "; ".join(missing))
     detail = (last.stderr or last.stdout).strip().splitlines()[-1:] if last else []
     raise StepFailed(
         action.command,

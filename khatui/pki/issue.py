@@ -32,7 +32,22 @@ def issue_leaf(leaf: LeafSpec, key: PrivateKey, ca: Authority, validity_hours: i
     """Sign `leaf` for `key` with `ca`, valid `validity_hours` from `now` (at most until the CA expires)."""
     if ca.ca is not leaf.issuer:
         raise ValueError(f"{leaf.label} is signed by the {leaf.issuer} CA, not {ca.ca}")
-    not_after = min(now + timedelta(hours=validity_hours), ca.cert.not_valid_after_utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, leaf.common_name)])
+    return sign(subject, leaf.profile, leaf.sans, key, ca, timedelta(hours=validity_hours), now)
+
+
+def sign(
+    subject: x509.Name,
+    profile: Profile,
+    sans: tuple[SAN, ...],
+    key: PrivateKey,
+    ca: Authority,
+    validity: timedelta,
+    now: datetime,
+) -> x509.Certificate:
+    """A leaf certificate of `subject` for `key`, signed by `ca`, valid `validity` from `now` (at most
+    until the CA expires)."""
+    not_after = min(now + validity, ca.cert.not_valid_after_utc)
     ca_ski = ca.subject_key_identifier
     aki = (
         x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski)
@@ -41,7 +56,7 @@ def issue_leaf(leaf: LeafSpec, key: PrivateKey, ca: Authority, validity_hours: i
     )
     builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, leaf.common_name)]))
+        .subject_name(subject)
         .issuer_name(ca.cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -49,12 +64,12 @@ def issue_leaf(leaf: LeafSpec, key: PrivateKey, ca: Authority, validity_hours: i
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(key_usage(key), critical=True)
-        .add_extension(x509.ExtendedKeyUsage(list(EXTENDED_USAGES[leaf.profile])), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(list(EXTENDED_USAGES[profile])), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(aki, critical=False)
     )
-    if leaf.sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(general_names(leaf.sans)), critical=False)
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(general_names(sans)), critical=False)
     return builder.sign(ca.key, signature_hash(ca.key))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from khatui.plan.readiness import Judge
 from khatui.quoting.shell import Script
 
 
@@ -50,12 +51,15 @@ class Run:
 
 @dataclass(frozen=True)
 class WaitFor:
-    """Repeat a probe command until it succeeds or `timeout` seconds pass."""
+    """Repeat a probe command until it succeeds (and its `judge`, when set, finds nothing missing in
+    its stdout) or `timeout` seconds pass."""
 
     command: Script
     timeout: float = 120.0
     interval: float = 1.0
     description: str = ""
+    judge: Judge | None = None
+    """Reads the probe's stdout on the operator's machine: what it lists is why it is not ready yet."""
 
     def describe(self) -> str:
         return self.description or f"wait until `{self.command}` succeeds (up to {self.timeout:.0f} s)"
@@ -114,6 +118,8 @@ class Phase:
     steps: tuple[Step, ...]
     requires: tuple[str, ...] = ()
     """Phases that must have finished without a failure before this one may start."""
+    verifies: bool = False
+    """Only checks that the rollout worked: its failure leaves the rollout incomplete, not failed."""
 
     def nodes(self) -> list[str]:
         """Nodes with steps in this phase, in first-seen order."""

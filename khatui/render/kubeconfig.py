@@ -41,5 +41,17 @@ def kubeconfig(
 def discovery_kubeconfig(server: str, ca_cert: bytes, token: str) -> bytes:
     """kubeadm's file discovery for a joining node: the cluster CA (PEM, embedded) to trust `server`,
     and the bootstrap `token` to authenticate with."""
-    trust = {"certificate-authority-data": base64.b64encode(ca_cert).decode(), "server": server}
+    trust = {"certificate-authority-data": _b64(ca_cert), "server": server}
     return yamltext.dump(_document("kubernetes", trust, "bootstrap", {"token": token}, "bootstrap")).encode()
+
+
+def embedded_kubeconfig(server: str, ca_cert: bytes, user_name: str, cert: bytes, key: bytes, cluster: str) -> bytes:
+    """A self-contained kubeconfig (what `kubeadm kubeconfig user` writes): the CA (PEM) to trust
+    `server`, and the client certificate and key of `user_name`, all embedded."""
+    trust = {"certificate-authority-data": _b64(ca_cert), "server": server}
+    user = {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)}
+    return yamltext.dump(_document(cluster, trust, user_name, user, f"{user_name}@{cluster}")).encode()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

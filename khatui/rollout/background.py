@@ -36,9 +36,12 @@ def detach(record: RolloutRecord, extra_args: list[str]) -> int:
     return process.pid
 
 
-def resume_args(waivers: Iterable[str], concurrency: int | None, accept_new_host_keys: bool = False) -> list[str]:
+def resume_args(
+    waivers: Iterable[str], concurrency: int | None, accept_new_host_keys: bool = False, smoke: bool = False
+) -> list[str]:
     """The flags that make the background `resume` check and run the nodes as the handing process did."""
     args = ["--accept-new-host-keys"] if accept_new_host_keys else []
+    args += ["--smoke"] if smoke else []
     args += [f"--waive={waiver}" for waiver in waivers]
     return args + ([f"--concurrency={concurrency}"] if concurrency else [])
 

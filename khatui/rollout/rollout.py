@@ -23,6 +23,7 @@ from khatui.events import EventSink
 from khatui.journal import RolloutRecord, open_journal
 from khatui.plan.compose import bootstrap_token, build_plan
 from khatui.plan.model import Plan
+from khatui.plan.phases import rollout_phases
 from khatui.preflight.results import rewaived
 from khatui.redact import Redactor
 from khatui.rollout import background, records
@@ -50,6 +51,8 @@ class RolloutOptions:
     engine: EngineOptions | None = None
     """How the engine runs (None: its defaults, and a hand-over leaves them to the background run)."""
     pki_dir: str | None = None
+    smoke: bool = False
+    """The verification ends with a test pod resolving `kubernetes.default` through the cluster DNS."""
 
     @property
     def accept(self) -> AcceptUnknown | None:
@@ -150,6 +153,7 @@ class Rollout:
             desired.cert_summaries,
             self.secrets() if observed else [],
             self.redo,
+            rollout_phases(self.options.smoke),
         )
         return self.plan
 
@@ -222,7 +226,7 @@ class Rollout:
         assert self.record is not None
         options = self.options
         concurrency = options.engine.concurrency if options.engine else None
-        extra = background.resume_args(options.waivers, concurrency, options.accept_new_host_keys)
+        extra = background.resume_args(options.waivers, concurrency, options.accept_new_host_keys, options.smoke)
         return background.hand_over(self.record, extra)
 
     def diagnose(self, out: Path) -> Path:

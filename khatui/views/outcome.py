@@ -8,6 +8,8 @@ same total duration; the CLI and the TUI both call `closing_line` (a `Board`) or
 
 from __future__ import annotations
 
+import shlex
+
 from khatui.events import Outcome
 from khatui.journal import RolloutRecord
 from khatui.rollout.progress import Board, format_elapsed
@@ -22,6 +24,16 @@ def outcome_line(rollout_id: str, outcome: Outcome, seconds: float, steps: str =
         took = f"for {format_elapsed(seconds)} so far"
     line = f"rollout {rollout_id} {outcome} {took}" + (f" ({steps})" if steps else "")
     return line + (f"; continue it: khatui resume {rollout_id}" if outcome in RESUMABLE else "")
+
+
+def default_kubeconfig(cluster: str) -> str:
+    """Where `khatui kubeconfig` writes without `-o`: `<cluster>.kubeconfig` in the current folder."""
+    return f"{cluster}.kubeconfig"
+
+
+def kubeconfig_line(spec_path: str, cluster: str) -> str:
+    """What a rollout that ran to its end offers: the command that writes the operator's kubeconfig."""
+    return f"your admin kubeconfig (valid 24 h): khatui kubeconfig {shlex.quote(spec_path)} -o {default_kubeconfig(cluster)}"
 
 
 def closing_line(board: Board) -> str:

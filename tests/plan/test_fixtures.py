@@ -14,11 +14,12 @@ A fixture (YAML) has:
 - `install: true` plans the install phases (left out otherwise, so other fixtures need not list
   their no-ops); a node's `binaries: {name: version line}` edits what it reports, `bare: true` says
   it has no release binary at all.
+- `smoke: true` plans the verification's smoke test (`apply --smoke`).
 - `token`, `cert_summaries` ({node: {path: summary}}), `redo` ([step ids]) and `phases` ([names]: compose those phases only).
 - `expect`: `phases` (non-empty phases in order), `requires` ({phase: [phases]}), `nodes` ({phase: [nodes
   with steps]}), `changes`, `noops` (every no-op step -> its reason, exactly), `absent` ([step ids]),
   `secrets`, `essential`, and `steps` ({step id: {noop, check, actions}}): `actions` is the exact list
-  of `{run: command}`, `{wait: command}` and `{upload: path}` (with `secret: true`, `summary` when set, and
+  of `{run: command}`, `{wait: command}` and `{upload: path}` (a wait's `judge`: `{is: class, field: [values]}`; an upload's `secret: true`, `summary` when set, and
   `contains`: text the uploaded content must hold).
 
 Every node gets a stand-in CA certificate, and etcd members a stand-in peer key, so the pki phase and
@@ -28,6 +29,7 @@ the discovery kubeconfig have something to carry without issuing real certificat
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import replace
@@ -42,7 +44,7 @@ from khatui.facts.model import NodeFacts
 from khatui.plan.compose import build_plan
 from khatui.plan.context import KUBEADM_DONE
 from khatui.plan.model import Action, Plan, Run, Step, Transfer, Upload
-from khatui.plan.phases import ROLLOUT
+from khatui.plan.phases import rollout_phases
 from khatui.plan.phases.node_settings import MODULES_DIR, modules_of
 from khatui.render import render_cluster
 from khatui.render.files import FileKind, RenderedFile
@@ -148,8 +150,9 @@ def facts_of(case: dict[str, Any], cluster: Cluster) -> dict[str, NodeFacts] | N
 
 def plan_of(case: dict[str, Any]) -> Plan:
     cluster = cluster_of(case)
-    by_name = {phase.name: phase for phase in ROLLOUT}
-    phases = [by_name[name] for name in case["phases"]] if "phases" in case else ROLLOUT
+    rollout = rollout_phases(smoke=case.get("smoke", False))
+    by_name = {phase.name: phase for phase in rollout}
+    phases = [by_name[name] for name in case["phases"]] if "phases" in case else rollout
     return build_plan(
         cluster,
         files_of(cluster),
@@ -176,7 +179,18 @@ def action_record(action: Action, expected: dict[str, Any]) -> dict[str, Any]:
         return record
     if isinstance(action, Transfer):
         return {"transfer": action.path, "url": action.url}
-    return {"run" if isinstance(action, Run) else "wait": str(action.command)}
+    if isinstance(action, Run):
+        return {"run": str(action.command)}
+    waits: dict[str, Any] = {"wait": str(action.command)}
+    if "judge" in expected and action.judge is not None:
+        waits["judge"] = judge_record(action.judge)
+    return waits
+
+
+def judge_record(judge: object) -> dict[str, Any]:
+    """A judge as a fixture writes it: its class, then each field as a list of words."""
+    fields = {f.name: [str(v) for v in getattr(judge, f.name)] for f in dataclasses.fields(judge)}  # type: ignore[arg-type]
+    return {"is": type(judge).__name__, **fields}
 
 
 def step_record(step: Step, expected: dict[str, Any]) -> dict[str, Any]:

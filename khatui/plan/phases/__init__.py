@@ -35,4 +35,10 @@ ROLLOUT: tuple[PhaseRule, ...] = (
 )
 """Every phase of a rollout, in the order they run."""
 
-__all__ = ["ROLLOUT", "PhaseRule"]
+
+def rollout_phases(smoke: bool = False) -> tuple[PhaseRule, ...]:
+    """`ROLLOUT`, its verification with the smoke test (a pod resolving a name) when `smoke`."""
+    return tuple(Verify(smoke) if isinstance(p, Verify) else p for p in ROLLOUT)
+
+
+__all__ = ["ROLLOUT", "PhaseRule", "rollout_phases"]
