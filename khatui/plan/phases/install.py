@@ -23,7 +23,7 @@ from khatui.quoting import shell as sh
 from khatui.quoting.shell import Script
 from khatui.spec.components import EtcdRunAs
 from khatui.spec.install import Fetcher
-from khatui.spec.nodes import Role
+from khatui.spec.nodes import Node, Role
 
 STAGING = "/var/lib/khatui/artifacts"
 """Where a node keeps the release files it was given, by sha256 (a rerun finds them there)."""
@@ -120,6 +120,16 @@ def binary_step(ctx: PlanContext, phase: str, n: PlanNode, component: Component,
     return Step(phase, n.name, step, title, (fetch(ctx, art), Run(install_command(art))))
 
 
+RUNTIME = (Component.CONTAINERD, Component.RUNC, Component.CNI_PLUGINS, Component.CRICTL)
+"""What the `runtime` phase installs on a kubelet node."""
+
+
+def kube_tools(node: Node) -> tuple[Component, ...]:
+    """What the `kube-tools` phase installs on a kubelet `node`: the kubelet alone on an etcd-only node."""
+    kubeadm = node.has(Role.CONTROL_PLANE) or node.has(Role.WORKER)
+    return (Component.KUBEADM, Component.KUBELET, Component.KUBECTL) if kubeadm else (Component.KUBELET,)
+
+
 class Runtime(PhaseRule):
     """containerd, runc, the CNI plugins and crictl on every node that runs a kubelet."""
 
@@ -133,8 +143,7 @@ class Runtime(PhaseRule):
         return [n for n in ctx.all() if runs_kubelet(ctx, n)]
 
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
-        components = (Component.CONTAINERD, Component.RUNC, Component.CNI_PLUGINS, Component.CRICTL)
-        return [binary_step(ctx, self.name, node, c) for c in components]
+        return [binary_step(ctx, self.name, node, c) for c in RUNTIME]
 
 
 class KubeTools(PhaseRule):
@@ -148,9 +157,7 @@ class KubeTools(PhaseRule):
         return Runtime().targets(ctx)
 
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
-        kubeadm = node.node.has(Role.CONTROL_PLANE) or node.node.has(Role.WORKER)
-        components = (Component.KUBEADM, Component.KUBELET, Component.KUBECTL) if kubeadm else (Component.KUBELET,)
-        return [binary_step(ctx, self.name, node, c) for c in components]
+        return [binary_step(ctx, self.name, node, c) for c in kube_tools(node.node)]
 
 
 def etcd_binary(ctx: PlanContext, phase: str, n: PlanNode) -> list[Step]:
