@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from khatui.errors import InputError
@@ -57,6 +57,13 @@ class BundleFile(_Model):
     arch: str = Field(pattern=r"[a-z0-9_]*")
     family: str = Field(default="", pattern=r"[a-z]*")
     """package: the distribution family (debian, rhel); '' for the others."""
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, path: str) -> str:
+        if any(part in (".", "..") for part in path.split("/")):
+            raise ValueError(f"{path!r}: a path inside the bundle has no . or .. component")
+        return path
 
     @property
     def name(self) -> str:

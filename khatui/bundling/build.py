@@ -73,7 +73,9 @@ def artifacts_for(cluster: Cluster, arch: str) -> list[Artifact]:
     return list(wanted.values())
 
 
-def _entry(folder: Folder, path: str, kind: Kind, component: str, version: str, arch: str, family: str = "") -> BundleFile:
+def _entry(
+    folder: Folder, path: str, kind: Kind, component: str, version: str, arch: str, family: str = ""
+) -> BundleFile:
     found = folder.digest(path)
     if found is None:
         raise InputError(f"{folder.child(path)}: not written")

@@ -48,7 +48,9 @@ def test_packages_for_another_release_are_refused_before_anything_is_fetched(
     tmp_path: Path, files_mirror: tuple[str, Path]
 ) -> None:
     out = tmp_path / "bundle"
-    with pytest.raises(InputError, match=r"this machine is debian 12.*build the bundle for ubuntu 24.04 on a connected"):
+    with pytest.raises(
+        InputError, match=r"this machine is debian 12.*build the bundle for ubuntu 24.04 on a connected"
+    ):
         build(request(out, ("ubuntu", "24.04"), files_mirror), print)
     assert not out.exists()
 

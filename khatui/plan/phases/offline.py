@@ -70,7 +70,6 @@ def install_packages(bundle: Bundle, node: str, family: Family, needs: list[str]
 def import_images(bundle: Bundle, images: Sequence[BundleFile]) -> tuple[Action, ...]:
     """Upload each image archive and import it into containerd's k8s.io namespace (the kubelet's)."""
     imports = [
-        Run(sh.cmd("ctr", "-n", "k8s.io", "images", "import", f"{IMAGES_DIR}/{f.name}"), timeout=600.0)
-        for f in images
+        Run(sh.cmd("ctr", "-n", "k8s.io", "images", "import", f"{IMAGES_DIR}/{f.name}"), timeout=600.0) for f in images
     ]
     return (*transfers(bundle, images, IMAGES_DIR), *imports)
