@@ -11,12 +11,12 @@ machine of the target's distribution and release can build its bundle (refused o
 
 from __future__ import annotations
 
-import subprocess
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from khatui.bundling.tools import run_tool
 from khatui.errors import InputError, KhatuiError
 from khatui.localfs import Folder
 
@@ -41,6 +41,11 @@ def refuse_other_target(target: tuple[str, str], here: tuple[str, str]) -> None:
             f"khatui bundle: this machine is {here[0]} {here[1]}, its apt-get fetches packages for that release "
             f"only; build the bundle for {target[0]} {target[1]} on a connected {target[0]} {target[1]} machine"
         )
+
+
+def _apt_error(stderr: str) -> str:
+    """apt's first `E:` line (its error; `W:` lines are warnings), else all it said."""
+    return next((line for line in stderr.splitlines() if line.startswith("E:")), stderr.strip())
 
 
 def _deb(file: str) -> Deb:
@@ -75,16 +80,7 @@ class Apt:
 
     def _run(self, *args: str) -> str:
         command = ["apt-get", "-q", "-y", *(w for o in self._options for w in ("-o", o)), *args]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=APT_TIMEOUT_S, check=False)  # noqa: S603
-        except FileNotFoundError:
-            raise KhatuiError("khatui bundle: no apt-get on this machine") from None
-        except subprocess.TimeoutExpired:
-            raise KhatuiError(f"apt-get {args[0]}: no result in {APT_TIMEOUT_S} s") from None
-        if done.returncode != 0:
-            errors = [line for line in done.stderr.splitlines() if line.startswith("E:")] or [done.stderr.strip()]
-            raise KhatuiError(f"apt-get {' '.join(args)[:120]}: {errors[0] or 'failed'}")
-        return done.stdout
+        return run_tool(command, f"apt-get {' '.join(args)[:120]}", APT_TIMEOUT_S, _apt_error, "no apt-get here")
 
     def update(self) -> None:
         """Fetch the package lists of the machine's sources into the scratch folder."""

@@ -9,14 +9,14 @@ by its full reference, which `ctr images import` takes as the image's name.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import yaml
 
 from khatui.artifacts.catalog import plain_version
-from khatui.errors import InputError, KhatuiError
+from khatui.bundling.tools import run_tool
+from khatui.errors import InputError
 from khatui.render.dns import COREDNS_IMAGE, COREDNS_VERSIONS
 from khatui.render.files import FileKind, RenderedFile
 from khatui.spec.cluster import Cluster
@@ -88,12 +88,10 @@ def copy_image(reference: str, archive: str, arch: str, registries_conf: str | N
         f"docker://{reference}",
         f"oci-archive:{archive}:{reference}",
     ]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=COPY_TIMEOUT_S, check=False)  # noqa: S603
-    except FileNotFoundError:
-        raise KhatuiError("khatui bundle: skopeo is not installed (Debian/Ubuntu: apt-get install skopeo)") from None
-    except subprocess.TimeoutExpired:
-        raise KhatuiError(f"skopeo copy {reference}: no result in {COPY_TIMEOUT_S} s") from None
-    if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["failed"])[-1]
-        raise KhatuiError(f"skopeo copy {reference}: {reason}")
+    missing = "khatui bundle: skopeo is not installed (Debian/Ubuntu: apt-get install skopeo)"
+    run_tool(command, f"skopeo copy {reference}", COPY_TIMEOUT_S, _last_line, missing)
+
+
+def _last_line(stderr: str) -> str:
+    """skopeo's last line (its fatal error)."""
+    return (stderr.strip().splitlines() or [""])[-1]

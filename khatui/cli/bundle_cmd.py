@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 from khatui.artifacts.catalog import ARCHES
-from khatui.spec.problems import Severity
-from khatui.spec.validate import validate_file
+from khatui.cli.output import valid_cluster
 
 DESCRIPTION = """\
 On a machine with internet access, write into DIR (new or empty) everything the nodes of SPEC
@@ -79,16 +78,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _bundle(args: argparse.Namespace) -> int:
     from khatui.bundling.build import Request, build
 
-    report = validate_file(args.spec, check_local_files=True)
-    for problem in report.problems:
-        print(problem, file=sys.stderr)
-    if not report.ok or report.cluster is None:
-        errors = sum(p.severity is Severity.ERROR for p in report.problems)
-        print(f"{args.spec}: invalid ({errors} error{'s' * (errors != 1)}); nothing bundled", file=sys.stderr)
-        return 2
+    cluster = valid_cluster(args.spec, check_local_files=True)
     here = _os_release()
     arch = args.arch or ARCHES.get(platform.machine(), platform.machine())
     target = args.target or here
-    request = Request(args.spec, report.cluster, Path(args.out), target, here, arch, args.registries_conf)
+    request = Request(args.spec, cluster, Path(args.out), target, here, arch, args.registries_conf)
     build(request, lambda line: print(f"khatui bundle: {line}", file=sys.stderr, flush=True))
     return 0

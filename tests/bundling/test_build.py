@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,6 +11,7 @@ from khatui.artifacts.bundle import Kind, open_bundle
 from khatui.bundling.build import Request, build
 from khatui.errors import InputError
 from tests.bundling.conftest import DEPENDENCY, example_cluster
+from tests.conftest import ROOT
 
 
 def request(out: Path, target: tuple[str, str], mirror: tuple[str, Path], **more: object) -> Request:
@@ -61,3 +63,9 @@ def test_a_folder_in_use_is_refused(tmp_path: Path, files_mirror: tuple[str, Pat
     (out / "other").write_text("x")
     with pytest.raises(InputError, match="not empty"):
         build(request(out, ("debian", "12"), files_mirror), print)
+
+
+def test_a_target_without_a_release_is_a_usage_error(tmp_path: Path, cli: Any) -> None:
+    result = cli("bundle", ROOT / "assets/examples/single-node-lab.yaml", "-o", tmp_path / "b", "--target", "debian")
+    assert result.code == 2 and "ID:VERSION_ID of the nodes' /etc/os-release" in result.err
+    assert not (tmp_path / "b").exists()
