@@ -226,6 +226,18 @@ class Folder:
             raise UnsafePathError(f"{path} is not a regular file")
         return os.fdopen(fd, "ab")
 
+    def digest(self, member: str) -> tuple[int, str] | None:
+        """(size, sha256) of a regular file, read in chunks (files too large to hold); None if missing."""
+        parts = member_parts(member)
+        path = self.path.joinpath(*parts)
+        try:
+            with self._opened(parts[:-1]) as parent, self._regular(parent, parts[-1], path) as (handle, st):
+                return st.st_size, _sha256(handle)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self._refusal(path, exc) from None
+
     def holds(self, member: str) -> bool:
         """True when `member` is a regular file (not followed if a symlink)."""
         parts = member_parts(member)

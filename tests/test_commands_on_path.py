@@ -24,7 +24,7 @@ HINTED = re.compile(r"(?:try|Try|continue with|follow it|run|then):\s+(khatui(?:
 PRINTED_LINE = re.compile(r'print\(f?"\s*(khatui(?: [a-z][a-z-]*)*)')
 """A command quoted in backticks, after a hint's 'try:', 'run:'..., or printed on a line of its own
 (the words that name commands; arguments start at the first word that is not lower-case letters)."""
-PLANNED = {"khatui bundle": "spec.install.bundle documents it; the install helpers (issue 14) add it"}
+PLANNED: dict[str, str] = {}
 """Commands the spec's documentation already names before they exist: command -> why."""
 
 

@@ -125,19 +125,12 @@ class PKIContext:
 
 def pki_context(args: argparse.Namespace) -> PKIContext:
     """The context of `args.spec` (exit 2 on an invalid spec) with the store at `args.dir` (or the default)."""
+    from khatui.cli.output import valid_cluster
     from khatui.pki.catalog import build_catalog
     from khatui.pki.store import Store
-    from khatui.spec.problems import Severity
-    from khatui.spec.validate import validate_file
 
     # SSH identity files are not needed here; CA files to import are read (and checked) by ca_files.
-    report = validate_file(args.spec, check_local_files=False)
-    errors = [p for p in report.problems if p.severity is Severity.ERROR]
-    if report.cluster is None or errors:
-        count = f"{len(errors)} error{'s' * (len(errors) != 1)}"
-        first = f": {errors[0]}" if errors else ""
-        raise InputError(f"{args.spec}: invalid spec ({count}){first}; see `khatui validate {args.spec}`")
-    cluster = report.cluster
+    cluster = valid_cluster(args.spec, check_local_files=False)
     store = Store.for_cluster(cluster.metadata.name, args.dir)
     base_dir = str(Path(args.spec).resolve().parent)
     return PKIContext(cluster, build_catalog(cluster), store, base_dir, datetime.now(UTC))

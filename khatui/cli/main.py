@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("import_cmd", "turn an Ansible inventory, an ssh config, a k0sctl or KubeKey file into a cluster spec"),
     "certs": ("certs", "create, inspect and renew the cluster's certificates"),
     "render": ("render_cmd", "write every node's configuration files to a folder"),
+    "bundle": ("bundle_cmd", "write an air-gapped bundle: every binary, package and image a spec's nodes install"),
     "plan": ("rollout_cmds", "dry run: show exactly what apply would change, per node"),
     "apply": ("rollout_cmds", "roll the spec out to the nodes"),
     "attach": ("rollout_cmds", "follow a rollout running in the background"),

@@ -1,4 +1,5 @@
-"""Small helpers the commands share for writing results: to stdout or to a file, never clobbering.
+"""Small helpers the commands share: reading a valid spec, writing results to stdout or to a file,
+never clobbering.
 
 A file goes through `khatui.localfs`, so it is written atomically and never through a symlink: a
 symlink at FILE (dangling or not) is refused, and --force replaces only a regular file.
@@ -8,8 +9,27 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from khatui.errors import InputError
 from khatui.localfs import Folder
+
+if TYPE_CHECKING:
+    from khatui.spec.cluster import Cluster
+
+
+def valid_cluster(spec: str, check_local_files: bool) -> Cluster:
+    """The cluster of the spec file `spec`; `InputError` with the first error when it is invalid."""
+    from khatui.spec.problems import Severity
+    from khatui.spec.validate import validate_file
+
+    report = validate_file(spec, check_local_files=check_local_files)
+    errors = [p for p in report.problems if p.severity is Severity.ERROR]
+    if report.cluster is None or errors:
+        count = f"{len(errors)} error{'s' * (len(errors) != 1)}"
+        first = f": {errors[0]}" if errors else ""
+        raise InputError(f"{spec}: invalid spec ({count}){first}; see `khatui validate {spec}`")
+    return report.cluster
 
 
 def check_destination(path: str, force: bool) -> None:

@@ -1,5 +1,5 @@
 """The probe's rows about installing on a node: package manager and packages, swap, kernel modules,
-free disk, the package lock.
+free disk, the package lock, the images containerd holds.
 
 Its own module so the probe's main table stays about configuration; `probe.SECTIONS` appends these.
 Every command is read-only and prints nothing when its tool is missing. A row's parser is tested
@@ -128,6 +128,11 @@ def _sections() -> tuple[tuple[str, str, Callable[[NodeFacts, list[str]], NodeFa
         ),
         ("disk", _disk_command(), lambda f, lines: replace(f, disk_free_mib=parse_disk(lines))),
         ("package-locks", lock_command(LOCK_FILES), lambda f, lines: replace(f, package_locks=parse_locks(lines))),
+        (
+            "images",
+            "command -v ctr >/dev/null && ctr -n k8s.io images ls -q 2>/dev/null",
+            lambda f, lines: replace(f, images=frozenset(x.strip() for x in lines if x.strip())),
+        ),
         (
             "available",
             f"cut -d: -f1 {_KERNEL_DIR}/modules.dep | sed 's|.*/||; s|\\.ko.*||'",

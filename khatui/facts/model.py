@@ -79,6 +79,8 @@ class NodeFacts:
     """Path binaries and images go to -> MiB free on its file system."""
     package_locks: tuple[str, ...] = ()
     """Package database locks held now: 'PATH held by COMMAND (pid N)'."""
+    images: frozenset[str] = frozenset()
+    """Image references containerd holds in the kubelet's namespace (`ctr -n k8s.io images ls -q`)."""
 
     def has_module(self, name: str) -> bool:
         """Loaded, built in, or available to load."""

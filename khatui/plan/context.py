@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from khatui import nodepaths
+from khatui.artifacts.bundle import Bundle, open_bundle
 from khatui.facts.model import NodeFacts
 from khatui.plan.model import Action, Step, Upload
 from khatui.quoting import shell as sh
@@ -111,7 +112,8 @@ class PlanContext:
     """Planned without facts: every node is taken as empty."""
     cert_summaries: dict[tuple[str, str], str] = field(default_factory=dict)
     """Certificate one-liners keyed (node, on-node path)."""
-    """Certificate path -> what the preview shows instead of its content."""
+    bundle: Bundle | None = None
+    """The air-gapped bundle every install comes from (`spec.install.bundle`), its files verified."""
 
     @classmethod
     def of(
@@ -130,7 +132,9 @@ class PlanContext:
         nodes = {
             n.name: PlanNode(n, tuple(by_node.get(n.name, ())), (facts or {}).get(n.name)) for n in cluster.spec.nodes
         }
-        return cls(cluster, nodes, token, redo, facts is None, cert_summaries or {})
+        install = cluster.spec.install
+        bundle = open_bundle(install.bundle) if install.enabled and install.bundle else None
+        return cls(cluster, nodes, token, redo, facts is None, cert_summaries or {}, bundle)
 
     def all(self) -> list[PlanNode]:
         """Every node, in spec order."""

@@ -76,9 +76,13 @@ class Transfer:
     """Where the operator's cache fetches it from when it does not hold it yet."""
     path: str
     mode: int = 0o600
+    local: str = ""
+    """A file on the operator's machine to send instead (an air-gapped bundle's, verified by `plan`);
+    '' : the cache's."""
 
     def describe(self) -> str:
-        return f"upload {self.url.rsplit('/', 1)[-1]} to {self.path} (from the operator's cache, sha256 {self.sha256[:12]})"
+        source = "the bundle" if self.local else "the operator's cache"
+        return f"upload {self.url.rsplit('/', 1)[-1]} to {self.path} (from {source}, sha256 {self.sha256[:12]})"
 
 
 Action = Upload | Run | WaitFor | Transfer

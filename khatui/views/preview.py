@@ -186,6 +186,7 @@ def plan_to_json(plan: Plan, facts: dict[str, NodeFacts] | None = None) -> dict[
                 "url": act.url,
                 "sha256": act.sha256,
                 "mode": f"{act.mode:04o}",
+                **({"local": act.local} if act.local else {}),
             }
         return {"type": "wait", "command": redact(act.command), "timeout": act.timeout}
 

@@ -1,7 +1,8 @@
 """The phases of a plan, one module each, and the orders they are composed in.
 
 `ROLLOUT` is the guide's order for a full rollout: certificates everywhere, the distribution
-packages and the node settings (swap, kernel modules, sysctls), etcd members in
+packages and the node settings (swap, kernel modules, sysctls), the runtime and kube tools, an
+air-gapped bundle's images, etcd members in
 parallel, an etcd health barrier, the load balancer, the first control plane, the other control
 planes and the workers, the addons, and a verification. A later operation (a day-2 change, a test)
 composes its own tuple and passes it to `build_plan(..., phases=...)`.
@@ -9,6 +10,7 @@ composes its own tuple and passes it to `build_plan(..., phases=...)`.
 
 from khatui.plan.phases.addons import Addons
 from khatui.plan.phases.etcd import Etcd, EtcdHealth
+from khatui.plan.phases.images import Images
 from khatui.plan.phases.install import KubeTools, Runtime
 from khatui.plan.phases.kubeadm import ControlPlaneInit, ControlPlaneJoin, Workers
 from khatui.plan.phases.loadbalancer import LoadBalancer
@@ -24,6 +26,7 @@ ROLLOUT: tuple[PhaseRule, ...] = (
     NodeSettings(),
     Runtime(),
     KubeTools(),
+    Images(),
     Etcd(),
     EtcdHealth(),
     LoadBalancer(),

@@ -2,8 +2,8 @@
 
 One module for both phases (and the etcd binary the etcd phase installs first) because they decide
 the same way: the version a node reports against the version the spec wants, a no-op saying so when
-they agree, else the file from the catalog — uploaded from the operator's verified cache
-(`fetchOn: operator`, a `Transfer`) or fetched by the node itself with curl and checked with
+they agree, else the file from the catalog — uploaded from an air-gapped bundle or the operator's
+verified cache (`fetchOn: operator`; both a `Transfer`) or fetched by the node itself with curl and checked with
 sha256sum (`fetchOn: nodes`) — into /var/lib/khatui/artifacts/<sha256>, then installed from there.
 Without facts (offline) every binary is planned; without `install.enabled` nothing is.
 """
@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from khatui.artifacts import sums
+from khatui.artifacts.bundle import Bundle
 from khatui.artifacts.catalog import ARCHES, CNI_BIN_DIR, Artifact, Component, artifact, found_version, version_of
+from khatui.errors import InputError
 from khatui.plan.context import PlanContext, PlanNode
 from khatui.plan.model import Action, Run, Step, Transfer
 from khatui.plan.phases.rule import PhaseRule
@@ -21,7 +23,7 @@ from khatui.quoting import shell as sh
 from khatui.quoting.shell import Script
 from khatui.spec.components import EtcdRunAs
 from khatui.spec.install import Fetcher
-from khatui.spec.nodes import Role
+from khatui.spec.nodes import Node, Role
 
 STAGING = "/var/lib/khatui/artifacts"
 """Where a node keeps the release files it was given, by sha256 (a rerun finds them there)."""
@@ -46,10 +48,28 @@ def _verify(sha256: str, path: str) -> sh.Pipeline:
     return sh.pipe(sh.cmd("printf", "%s  %s\\n", sha256, path), sh.cmd("sha256sum", "-c", "--quiet", "--status"))
 
 
+def bundled(bundle: Bundle, art: Artifact) -> str:
+    """The bundle's copy of `art` (on the operator's machine); `InputError` when it has none or
+    another file than the published one."""
+    file = bundle.binary(art.path)
+    if file is None:
+        raise InputError(
+            f"{bundle.folder}: the bundle has no {art.component.value} {art.version} for {art.arch} ({art.path}); "
+            "build it again with `khatui bundle` from this spec"
+        )
+    if file.sha256 != art.sha256:
+        raise InputError(
+            f"{bundle.local(file)}: sha256 {file.sha256} in the bundle's manifest, not the published {art.sha256}"
+        )
+    return bundle.local(file)
+
+
 def fetch(ctx: PlanContext, art: Artifact) -> Action:
-    """Get `art` to the node's staging path: from the operator's cache, or downloaded by the node."""
+    """Get `art` to the node's staging path: from the bundle, the operator's cache, or downloaded by the node."""
     binaries = ctx.cluster.spec.install.binaries
     url, staged = art.url(binaries.mirror), f"{STAGING}/{art.sha256}"
+    if ctx.bundle is not None:
+        return Transfer(art.sha256, url, staged, local=bundled(ctx.bundle, art))
     if binaries.fetch_on is Fetcher.OPERATOR:
         return Transfer(art.sha256, url, staged)
     part = f"{staged}.part"
@@ -95,8 +115,19 @@ def binary_step(ctx: PlanContext, phase: str, n: PlanNode, component: Component,
     if found == wanted and f"{phase}/{n.name}/{step}" not in ctx.redo:
         return Step(phase, n.name, step, f"{name} {wanted}", noop_reason=f"{name} {wanted} already installed")
     source = "the operator's cache" if binaries.fetch_on is Fetcher.OPERATOR else "a download on the node"
+    source = "the bundle" if ctx.bundle else source
     title = f"install {name} {wanted} ({f'found {found}' if found else 'not installed'}; {art.name} via {source})"
     return Step(phase, n.name, step, title, (fetch(ctx, art), Run(install_command(art))))
+
+
+RUNTIME = (Component.CONTAINERD, Component.RUNC, Component.CNI_PLUGINS, Component.CRICTL)
+"""What the `runtime` phase installs on a kubelet node."""
+
+
+def kube_tools(node: Node) -> tuple[Component, ...]:
+    """What the `kube-tools` phase installs on a kubelet `node`: the kubelet alone on an etcd-only node."""
+    kubeadm = node.has(Role.CONTROL_PLANE) or node.has(Role.WORKER)
+    return (Component.KUBEADM, Component.KUBELET, Component.KUBECTL) if kubeadm else (Component.KUBELET,)
 
 
 class Runtime(PhaseRule):
@@ -112,8 +143,7 @@ class Runtime(PhaseRule):
         return [n for n in ctx.all() if runs_kubelet(ctx, n)]
 
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
-        components = (Component.CONTAINERD, Component.RUNC, Component.CNI_PLUGINS, Component.CRICTL)
-        return [binary_step(ctx, self.name, node, c) for c in components]
+        return [binary_step(ctx, self.name, node, c) for c in RUNTIME]
 
 
 class KubeTools(PhaseRule):
@@ -127,9 +157,7 @@ class KubeTools(PhaseRule):
         return Runtime().targets(ctx)
 
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
-        kubeadm = node.node.has(Role.CONTROL_PLANE) or node.node.has(Role.WORKER)
-        components = (Component.KUBEADM, Component.KUBELET, Component.KUBECTL) if kubeadm else (Component.KUBELET,)
-        return [binary_step(ctx, self.name, node, c) for c in components]
+        return [binary_step(ctx, self.name, node, c) for c in kube_tools(node.node)]
 
 
 def etcd_binary(ctx: PlanContext, phase: str, n: PlanNode) -> list[Step]:

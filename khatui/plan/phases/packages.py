@@ -5,15 +5,17 @@ them when all are there, else one `apt-get install` or `dnf install` of exactly 
 apt waits up to `LOCK_TIMEOUT_S` for a package lock someone else holds (an unattended upgrade) and
 then fails with apt's own message naming the lock and its holder; dnf waits for its lock by itself,
 bounded by the step's timeout. Offline (no facts) the node is planned as a fresh Debian/Ubuntu node.
+With an air-gapped bundle the missing packages come from it instead (`offline.install_packages`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from khatui.facts.distro import MANAGER_FAMILY, Family, packages_for
+from khatui.facts.distro import MANAGER_FAMILY, Family, needs, packages_for
 from khatui.plan.context import PlanContext, PlanNode
 from khatui.plan.model import Run, Step
+from khatui.plan.phases.offline import install_packages
 from khatui.plan.phases.rule import PhaseRule
 from khatui.quoting import shell as sh
 from khatui.quoting.shell import Script
@@ -71,6 +73,10 @@ class Packages(PhaseRule):
             return [
                 Step(self.name, node.name, "packages", title, noop_reason=f"installed: {_versions(found, present)}")
             ]
+        if ctx.bundle is not None:
+            actions = install_packages(ctx.bundle, node.name, family, needs(ctx.cluster, node.node))
+            check = installed_check(family, wanted)
+            return [Step(self.name, node.name, "packages", f"{title} from the bundle", actions, check=check)]
         had = f"; installed: {_versions(found, present)}" if present else ""
         lock = f", waiting up to {LOCK_TIMEOUT_S} s for the package lock" if family is Family.DEBIAN else ""
         run = Run(
