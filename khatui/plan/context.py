@@ -164,6 +164,11 @@ class PlanContext:
         spec = self.cluster.spec
         return https_url(*endpoint(spec.load_balancer, spec.control_plane.api_port), path)
 
+    def changed(self, phase: str, n: PlanNode, name: str, files: Sequence[RenderedFile]) -> list[RenderedFile]:
+        """`files` that differ on the node, or all of them when step `name` is redone: a step cut off
+        after its uploads left matching files, and the restarts that follow them must run all the same."""
+        return list(files) if f"{phase}/{n.name}/{name}" in self.redo else n.changed(files)
+
     def upload_step(
         self,
         phase: str,
@@ -179,9 +184,7 @@ class PlanContext:
         its files may all be in place while the commands after them never ran. Only a step without
         such commands gets a `check`, since matching files then prove the whole step.
         """
-        changed = n.changed(files)
-        if f"{phase}/{n.name}/{name}" in self.redo:
-            changed = list(files)
+        changed = self.changed(phase, n, name, files)
         if not files or not changed:
             what = ", ".join(sorted({f.path.rsplit("/", 1)[-1] for f in files})) or "nothing"
             return Step(phase, n.name, name, title, noop_reason=f"{what} already up to date")

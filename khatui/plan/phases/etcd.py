@@ -71,7 +71,7 @@ class Etcd(PhaseRule):
             description="(re)start the kubelet that runs the etcd static pod",
         )
         files = [*n.pick(components=("etcd",)), *standalone]
-        then = [restart] if standalone and n.changed(standalone) else []
+        then = [restart] if standalone and ctx.changed(self.name, n, "etcd", standalone) else []
         return ctx.upload_step(self.name, n, "etcd", "etcd static pod", files, then)
 
     def _systemd(self, ctx: PlanContext, n: PlanNode) -> Step:

@@ -30,7 +30,7 @@ class LoadBalancer(PhaseRule):
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
         files = node.pick(components=tuple(SERVICE_OF))
         services = list(dict.fromkeys(SERVICE_OF[f.component] for f in files))
-        changed = {SERVICE_OF[f.component] for f in node.changed(files)}
+        changed = {SERVICE_OF[f.component] for f in ctx.changed(self.name, node, "proxy", files)}
         restarts = [
             Run(sh.and_(sh.cmd("systemctl", "enable", s), sh.cmd("systemctl", "reload-or-restart", s)))
             for s in services
