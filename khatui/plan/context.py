@@ -111,7 +111,8 @@ class PlanContext:
     """Planned without facts: every node is taken as empty."""
     cert_summaries: dict[tuple[str, str], str] = field(default_factory=dict)
     """Certificate one-liners keyed (node, on-node path)."""
-    """Certificate path -> what the preview shows instead of its content."""
+    mirror_key: bytes = b""
+    """The package mirror's signing key as read from the operator's machine (b"": no mirror)."""
 
     @classmethod
     def of(
@@ -122,6 +123,7 @@ class PlanContext:
         token: str,
         redo: frozenset[str] = frozenset(),
         cert_summaries: dict[tuple[str, str], str] | None = None,
+        mirror_key: bytes = b"",
     ) -> PlanContext:
         """The context of `cluster` with its rendered `files` and the `facts` gathered (None: offline)."""
         by_node: dict[str, list[RenderedFile]] = {}
@@ -130,7 +132,7 @@ class PlanContext:
         nodes = {
             n.name: PlanNode(n, tuple(by_node.get(n.name, ())), (facts or {}).get(n.name)) for n in cluster.spec.nodes
         }
-        return cls(cluster, nodes, token, redo, facts is None, cert_summaries or {})
+        return cls(cluster, nodes, token, redo, facts is None, cert_summaries or {}, mirror_key)
 
     def all(self) -> list[PlanNode]:
         """Every node, in spec order."""

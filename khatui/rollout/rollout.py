@@ -150,6 +150,7 @@ class Rollout:
             desired.cert_summaries,
             self.secrets() if observed else [],
             self.redo,
+            mirror_key=desired.mirror_key,
         )
         return self.plan
 

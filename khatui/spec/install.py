@@ -77,9 +77,11 @@ class PackageMirror(SpecModel):
     """Base URL of the repository (apt: the archive root; dnf: the baseurl)."""
     key: str
     """Its signing key, a file on the operator's machine (apt: OpenPGP, armored or binary; dnf: gpgkey)."""
-    suite: str | None = Field(default=None, pattern=r"[a-z0-9][a-z0-9.+-]*")
+    suite: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.+-]*$")
     """apt suite; default: the node's codename."""
-    components: list[str] = Field(default=["main"], min_length=1)
+    components: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/+-]*$")]] = Field(
+        default=["main"], min_length=1
+    )
     """apt components."""
 
 
