@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from khatui.facts.distro import Family, packages_for
 from khatui.facts.model import NodeFacts
 from khatui.preflight import upstream
 from khatui.preflight.results import Check, Status, kubelet_node, runs_kubelet
@@ -116,6 +117,15 @@ def _cgroup_driver(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[t
         yield Status.WARN, "containerd's cgroup driver was not reported"
 
 
+def rollout_installs(cluster: Cluster, node: Node) -> frozenset[str]:
+    """Executables of kubeadm's InPathCheck that the rollout itself installs on `node` (with
+    `spec.install.enabled`): crictl with the runtime, the others as distribution packages of the same
+    name (conntrack, iptables, ebtables, socat: `facts.distro.NEEDS`)."""
+    if not cluster.spec.install.enabled or not kubelet_node(node):
+        return frozenset()
+    return frozenset({"crictl", *packages_for(cluster, node, Family.DEBIAN)})
+
+
 def _executables(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Status, str]]:
     """kubeadm's InPathCheck list for the spec's version (`upstream.kubeadm_executables`)."""
     if not kubelet_node(node):
@@ -124,7 +134,10 @@ def _executables(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tup
     k8s = cluster.spec.control_plane.kubernetes_version
     version = upstream.parse_version(k8s) or (1, 0, 0)
     wanted = upstream.kubeadm_executables(version[1])
-    missing = [e for e in wanted if e.name not in facts.in_path]
+    coming = rollout_installs(cluster, node)
+    missing = [e for e in wanted if e.name not in facts.in_path and e.name not in coming]
+    later = [e.name for e in wanted if e.name not in facts.in_path and e.name in coming]
+    note = f"; the rollout installs {', '.join(later)}" if later else ""
     hard = [e.name for e in missing if e.mandatory]
     soft = [e.name for e in missing if not e.mandatory]
     packages = " ".join(dict.fromkeys(PACKAGES.get(name, name) for name in hard + soft))
@@ -134,12 +147,13 @@ def _executables(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tup
             Status.FAIL,
             f"not in PATH: {', '.join(hard)}"
             + (f" (and, optional: {', '.join(soft)})" if soft else "")
-            + f"; kubeadm {k8s} refuses to run without them ({checks}): install {packages}",
+            + f"; kubeadm {k8s} refuses to run without them ({checks}): install {packages}{note}",
         )
     elif soft:
-        yield Status.WARN, f"not in PATH: {', '.join(soft)}; kubeadm {k8s} warns ({checks}): install {packages}"
+        yield Status.WARN, f"not in PATH: {', '.join(soft)}; kubeadm {k8s} warns ({checks}): install {packages}{note}"
     else:
-        yield Status.PASS, "in PATH: " + ", ".join(e.name for e in wanted)
+        present = [e.name for e in wanted if e.name in facts.in_path]
+        yield Status.PASS, "in PATH: " + (", ".join(present) or "none") + note
 
 
 def _kubelet_version(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Status, str]]:

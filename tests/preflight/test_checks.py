@@ -215,20 +215,20 @@ CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
         "no /etc/containerd/config.toml: containerd's runc defaults to cgroupfs",
     ),
     "cgroup driver not reported": ("cp1", {"containerd_cgroup": ""}, "cgroup-driver", Status.WARN, "not reported"),
-    "conntrack and iptables missing for v1.31": (
+    "conntrack and iptables missing for v1.31, and the rollout installs them": (
         "worker1",
         {"in_path": IN_PATH - {"conntrack", "iptables", "socat"}},
         "kubeadm-executables",
-        Status.FAIL,
-        "not in PATH: conntrack, iptables (and, optional: socat); kubeadm v1.31.4 refuses to run without them "
-        "(FileExisting-conntrack, FileExisting-iptables, FileExisting-socat): install conntrack iptables socat",
+        Status.PASS,
+        "; the rollout installs conntrack, iptables, socat",
     ),
-    "crictl only warns in v1.31": (
-        "cp2",
-        {"in_path": IN_PATH - {"crictl"}},
+    "an executable the rollout does not install still fails": (
+        "worker1",
+        {"in_path": IN_PATH - {"conntrack", "mount"}},
         "kubeadm-executables",
-        Status.WARN,
-        "not in PATH: crictl; kubeadm v1.31.4 warns (FileExisting-crictl): install cri-tools",
+        Status.FAIL,
+        "not in PATH: mount; kubeadm v1.31.4 refuses to run without them (FileExisting-mount): install "
+        "util-linux; the rollout installs conntrack",
     ),
     "executables not looked at on an lb": ("lb1", {"in_path": frozenset()}, "kubeadm-executables", Status.PASS, ""),
     "kubelet newer than the control plane": (
@@ -262,6 +262,42 @@ CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
         "khatui sets it to 1",
     ),
 }
+
+
+NOT_INSTALLING = STACKED.model_copy(
+    update={
+        "spec": STACKED.spec.model_copy(update={"install": STACKED.spec.install.model_copy(update={"enabled": False})})
+    }
+)
+"""The example with `spec.install.enabled: false`: the operator prepares the nodes."""
+
+CASES_NOT_INSTALLING: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
+    "conntrack and iptables missing for v1.31": (
+        "worker1",
+        {"in_path": IN_PATH - {"conntrack", "iptables", "socat"}},
+        "kubeadm-executables",
+        Status.FAIL,
+        "not in PATH: conntrack, iptables (and, optional: socat); kubeadm v1.31.4 refuses to run without them "
+        "(FileExisting-conntrack, FileExisting-iptables, FileExisting-socat): install conntrack iptables socat",
+    ),
+    "crictl only warns in v1.31": (
+        "cp2",
+        {"in_path": IN_PATH - {"crictl"}},
+        "kubeadm-executables",
+        Status.WARN,
+        "not in PATH: crictl; kubeadm v1.31.4 warns (FileExisting-crictl): install cri-tools",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES_NOT_INSTALLING))
+def test_check_when_the_operator_installs(name: str) -> None:
+    node, changes, check, status, evidence = CASES_NOT_INSTALLING[name]
+    facts = {n.name: healthy(n.name) for n in NOT_INSTALLING.spec.nodes}
+    facts[node] = replace(facts[node], **changes)
+    (result,) = [r for r in preflight(NOT_INSTALLING, facts) if r.node == node and r.check == check]
+    assert result.status is status
+    assert evidence in result.evidence
 
 
 @pytest.mark.parametrize("name", list(CASES))
