@@ -14,7 +14,8 @@ A fixture (YAML) has:
 - `install: true` plans the install phases (left out otherwise, so other fixtures need not list
   their no-ops); a node's `binaries: {name: version line}` edits what it reports, `bare: true` says
   it has no release binary at all.
-- `token`, `cert_summaries` ({node: {path: summary}}), `redo` ([step ids]) and `phases` ([names]: compose those phases only).
+- `token`, `cert_summaries` ({node: {path: summary}}), `redo` ([step ids]), `phases` ([names]: compose
+  those phases only) and `mirror_key` (the package mirror's key, as text).
 - `expect`: `phases` (non-empty phases in order), `requires` ({phase: [phases]}), `nodes` ({phase: [nodes
   with steps]}), `changes`, `noops` (every no-op step -> its reason, exactly), `absent` ([step ids]),
   `secrets`, `essential`, and `steps` ({step id: {noop, check, actions}}): `actions` is the exact list
@@ -159,6 +160,7 @@ def plan_of(case: dict[str, Any]) -> Plan:
         {(node, path): text for node, paths in case.get("cert_summaries", {}).items() for path, text in paths.items()},
         redo=frozenset(case.get("redo", [])),
         phases=phases,
+        mirror_key=case.get("mirror_key", "").encode(),
     )
 
 

@@ -65,7 +65,7 @@ class Packages(PhaseRule):
         family = MANAGER_FAMILY.get(node.facts.package_manager if node.facts else "apt-get")
         if mirror is None or family is None:
             return [self._install(ctx, node, ())]
-        suite = suite_of(mirror, node)
+        suite = suite_of(mirror, node) if family is Family.DEBIAN else ""  # a .repo has no suite
         if suite is None:
             why = f"khatui: {node.name} reports no VERSION_CODENAME in /etc/os-release: set {SUITE_FIELD}"
             return [
