@@ -44,6 +44,11 @@ def installed_check(family: Family, wanted: Sequence[str]) -> Script:
     return sh.quiet(sh.cmd("dpkg", "-s", *wanted))
 
 
+def refuse(why: str) -> Run:
+    """A command that prints `why` and fails: what a node cannot be brought to by khatui."""
+    return Run(sh.and_(sh.cmd("echo", why), sh.cmd("false")))
+
+
 def _versions(found: dict[str, str], names: Sequence[str]) -> str:
     return ", ".join(f"{name} {found[name]}" for name in names)
 
@@ -68,11 +73,7 @@ class Packages(PhaseRule):
         suite = suite_of(mirror, node) if family is Family.DEBIAN else ""  # a .repo has no suite
         if suite is None:
             why = f"khatui: {node.name} reports no VERSION_CODENAME in /etc/os-release: set {SUITE_FIELD}"
-            return [
-                Step(
-                    self.name, node.name, "mirror", MIRROR_TITLE, (Run(sh.and_(sh.cmd("echo", why), sh.cmd("false"))),)
-                )
-            ]
+            return [Step(self.name, node.name, "mirror", MIRROR_TITLE, (refuse(why),))]
         if not ctx.mirror_key:
             raise InputError(f"{mirror.key}: spec.install.packages.mirror.key: the key was not read")
         files = mirror_files(mirror, ctx.mirror_key, family, node, suite)
@@ -87,7 +88,7 @@ class Packages(PhaseRule):
         if family is None:
             wanted = packages_for(ctx.cluster, node.node, Family.DEBIAN)
             why = f"khatui: no apt-get or dnf on {node.name}: install {' '.join(wanted)} (or their equivalents) by hand"
-            return Step(self.name, node.name, "packages", title, (Run(sh.and_(sh.cmd("echo", why), sh.cmd("false"))),))
+            return Step(self.name, node.name, "packages", title, (refuse(why),))
         wanted = packages_for(ctx.cluster, node.node, family)
         found = facts.packages if facts else {}
         missing = [p for p in wanted if p not in found]
