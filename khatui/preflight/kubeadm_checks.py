@@ -44,8 +44,9 @@ def _etcd_version(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tu
         return
     spec = cluster.spec
     k8s = spec.control_plane.kubernetes_version
-    if spec.etcd.run_as is EtcdRunAs.STATIC_POD:
-        seen, where = upstream.parse_version(spec.etcd.version), f"etcd.version {spec.etcd.version} (static pod image)"
+    if spec.etcd.run_as is EtcdRunAs.STATIC_POD or spec.install.enabled:
+        how = "static pod image" if spec.etcd.run_as is EtcdRunAs.STATIC_POD else "the rollout installs it"
+        seen, where = upstream.parse_version(spec.etcd.version), f"etcd.version {spec.etcd.version} ({how})"
         fix = "set etcd.version"
     else:
         line = facts.binaries.get("etcd", "")
@@ -61,7 +62,7 @@ def _etcd_version(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tu
             f"with cmd/kubeadm/app/constants/constants.go at {k8s}",
         )
     elif seen < (upstream.parse_version(floor.floor) or (0, 0, 0)):
-        close = ")" if spec.etcd.run_as is EtcdRunAs.SYSTEMD else ""
+        close = ")" if fix.startswith("install") else ""
         yield (
             Status.FAIL,
             f"{where} is older than {floor.floor}, the oldest external etcd kubeadm {k8s} accepts: its "
@@ -83,6 +84,10 @@ def _cri_socket(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tupl
         yield Status.PASS, f"container runtime socket {path}"
         return
     others = sorted(facts.sockets)
+    if cluster.spec.install.enabled:
+        beside = f" (beside {', '.join(others)})" if others else ""
+        yield Status.PASS, f"no socket at {path} yet: the rollout installs containerd and starts it there{beside}"
+        return
     found = f" (found {', '.join(others)}, but khatui configures containerd)" if others else ""
     yield (
         Status.FAIL,
@@ -99,6 +104,13 @@ def _cgroup_driver(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[t
         yield Status.PASS, "no kubelet on this node"
         return
     driver = facts.containerd_cgroup
+    if driver != kubelet.CGROUP_DRIVER and cluster.spec.install.enabled:
+        seen = {"no-config": "no /etc/containerd/config.toml yet", "": "not reported"}.get(driver, f"{driver} now")
+        yield (
+            Status.PASS,
+            f"the rollout configures containerd's runc with SystemdCgroup = true, as the kubelet's {kubelet.CGROUP_DRIVER} ({seen})",
+        )
+        return
     fix = (
         "set SystemdCgroup = true in the runc options of /etc/containerd/config.toml (start from "
         "`containerd config default`) and restart containerd"
@@ -165,6 +177,9 @@ def _kubelet_version(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator
     k8s = cluster.spec.control_plane.kubernetes_version
     line = facts.binaries.get("kubelet", "")
     seen, wanted = upstream.parse_version(line), upstream.parse_version(k8s)
+    if cluster.spec.install.enabled and (seen is None or seen != wanted):
+        yield Status.PASS, f"the rollout installs kubelet {k8s} (found {line or 'none'})"
+        return
     if seen is None or wanted is None:
         yield Status.WARN, f"kubelet version not known ({line or 'not installed'})"
         return

@@ -63,7 +63,14 @@ INSTALLED = {
     "crictl": "crictl version v1.31.1",
 }
 """What a converged node's release binaries print: the versions khatui installs by default."""
-SERVICES = {"etcd": "active", "haproxy": "active", "keepalived": "active", "nginx": "active", "kubelet": "active"}
+SERVICES = {
+    "etcd": "active",
+    "haproxy": "active",
+    "keepalived": "active",
+    "nginx": "active",
+    "kubelet": "active",
+    "containerd": "active",
+}
 
 
 def example_data(name: str) -> dict[str, Any]:
