@@ -18,7 +18,7 @@ import yaml
 from khatui_lab.labspec import ETCD
 from tests.e2e.conftest import Env, make_env
 
-SUBNET = "10.91.0"
+SUBNET = "10.88.0"
 
 
 @pytest.fixture(scope="module")
