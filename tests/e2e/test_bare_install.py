@@ -53,7 +53,7 @@ def test_apply_installs_everything_from_the_lab(applied: Env) -> None:
     versions = applied.sh(
         "cp1",
         "etcd --version | head -1; dpkg-query -W -f '${Package}\\n' haproxy keepalived conntrack; "
-        "containerd --version; runc --version | head -1; /opt/cni/bin/loopback --version | head -1; "
+        "containerd --version; runc --version | head -1; /opt/cni/bin/loopback --version 2>&1 | head -1; "
         "systemctl is-active etcd haproxy keepalived containerd kubelet",
     )
     out = versions.stdout
