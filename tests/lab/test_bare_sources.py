@@ -156,3 +156,14 @@ def test_bare_nodes_get_only_the_control_plane_stand_ins() -> None:
         "usr/lib/systemd/system/kubelet.service",
     }
     assert rollouts <= full and not rollouts & bare
+
+
+@pytest.mark.parametrize(("args", "bare"), [([], True), (["--bare"], True), (["--host-image"], False)])
+def test_lab_up_starts_bare_unless_asked_for_the_host_image(args: list[str], bare: bool) -> None:
+    import argparse
+
+    from khatui_lab import command
+
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    assert parser.parse_args(["lab", "up", *args]).bare is bare
