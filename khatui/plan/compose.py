@@ -52,11 +52,12 @@ def build_plan(
     secrets_: Sequence[str] = (),
     redo: frozenset[str] = frozenset(),
     phases: Sequence[PhaseRule] = ROLLOUT,
+    mirror_key: bytes = b"",
 ) -> Plan:
     """The plan of `phases` (default: a whole rollout). `facts=None` plans offline (everything is new);
     `token` defaults to a fresh one; `redo` names steps of a resumed rollout that failed or were cut
-    off (never turned into no-ops)."""
-    ctx = PlanContext.of(cluster, files, facts, token or bootstrap_token(), redo, cert_summaries)
+    off (never turned into no-ops); `mirror_key` is the package mirror's signing key, when the spec names one."""
+    ctx = PlanContext.of(cluster, files, facts, token or bootstrap_token(), redo, cert_summaries, mirror_key)
     planned = [phase.plan(ctx) for phase in phases]
     return Plan(
         cluster.metadata.name,

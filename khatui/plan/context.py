@@ -114,6 +114,8 @@ class PlanContext:
     """Certificate one-liners keyed (node, on-node path)."""
     bundle: Bundle | None = None
     """The air-gapped bundle every install comes from (`spec.install.bundle`), its files verified."""
+    mirror_key: bytes = b""
+    """The package mirror's signing key as read from the operator's machine (b"": no mirror)."""
 
     @classmethod
     def of(
@@ -124,6 +126,7 @@ class PlanContext:
         token: str,
         redo: frozenset[str] = frozenset(),
         cert_summaries: dict[tuple[str, str], str] | None = None,
+        mirror_key: bytes = b"",
     ) -> PlanContext:
         """The context of `cluster` with its rendered `files` and the `facts` gathered (None: offline)."""
         by_node: dict[str, list[RenderedFile]] = {}
@@ -134,7 +137,7 @@ class PlanContext:
         }
         install = cluster.spec.install
         bundle = open_bundle(install.bundle) if install.enabled and install.bundle else None
-        return cls(cluster, nodes, token, redo, facts is None, cert_summaries or {}, bundle)
+        return cls(cluster, nodes, token, redo, facts is None, cert_summaries or {}, bundle, mirror_key)
 
     def all(self) -> list[PlanNode]:
         """Every node, in spec order."""

@@ -124,7 +124,8 @@ def _ipvs(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Stat
 
 
 def required_binaries(cluster: Cluster, node: Node) -> list[str]:
-    """Binaries that must already be installed on the node (khatui does not install packages)."""
+    """Binaries the node's roles run: the rollout installs them with `spec.install.enabled`, else
+    they must be there already."""
     spec, needed = cluster.spec, []
     if node.has(Role.ETCD) and spec.etcd.run_as is EtcdRunAs.SYSTEMD:
         needed.append("etcd")
@@ -141,13 +142,16 @@ def required_binaries(cluster: Cluster, node: Node) -> list[str]:
 def _binaries(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Status, str]]:
     needed = required_binaries(cluster, node)
     missing = [b for b in needed if b not in facts.binaries]
-    if missing:
+    found = "; ".join(f"{b}: {facts.binaries[b]}" for b in needed if b in facts.binaries)
+    if missing and cluster.spec.install.enabled:
+        yield Status.PASS, f"the rollout installs {', '.join(missing)}" + (f"; found {found}" if found else "")
+    elif missing:
         yield (
             Status.FAIL,
             f"not installed: {', '.join(missing)} (install them from your distribution or pkgs.k8s.io first)",
         )
     else:
-        yield Status.PASS, "; ".join(f"{b}: {facts.binaries[b]}" for b in needed) or "nothing needed"
+        yield Status.PASS, found or "nothing needed"
 
 
 def _forwarding(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Status, str]]:

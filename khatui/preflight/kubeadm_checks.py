@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from khatui.facts.distro import Family, packages_for
 from khatui.facts.model import NodeFacts
 from khatui.preflight import upstream
 from khatui.preflight.results import Check, Status, kubelet_node, runs_kubelet
@@ -43,8 +44,9 @@ def _etcd_version(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tu
         return
     spec = cluster.spec
     k8s = spec.control_plane.kubernetes_version
-    if spec.etcd.run_as is EtcdRunAs.STATIC_POD:
-        seen, where = upstream.parse_version(spec.etcd.version), f"etcd.version {spec.etcd.version} (static pod image)"
+    if spec.etcd.run_as is EtcdRunAs.STATIC_POD or spec.install.enabled:
+        how = "static pod image" if spec.etcd.run_as is EtcdRunAs.STATIC_POD else "the rollout installs it"
+        seen, where = upstream.parse_version(spec.etcd.version), f"etcd.version {spec.etcd.version} ({how})"
         fix = "set etcd.version"
     else:
         line = facts.binaries.get("etcd", "")
@@ -60,7 +62,7 @@ def _etcd_version(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tu
             f"with cmd/kubeadm/app/constants/constants.go at {k8s}",
         )
     elif seen < (upstream.parse_version(floor.floor) or (0, 0, 0)):
-        close = ")" if spec.etcd.run_as is EtcdRunAs.SYSTEMD else ""
+        close = ")" if fix.startswith("install") else ""
         yield (
             Status.FAIL,
             f"{where} is older than {floor.floor}, the oldest external etcd kubeadm {k8s} accepts: its "
@@ -82,6 +84,10 @@ def _cri_socket(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tupl
         yield Status.PASS, f"container runtime socket {path}"
         return
     others = sorted(facts.sockets)
+    if cluster.spec.install.enabled:
+        beside = f" (beside {', '.join(others)})" if others else ""
+        yield Status.PASS, f"no socket at {path} yet: the rollout installs containerd and starts it there{beside}"
+        return
     found = f" (found {', '.join(others)}, but khatui configures containerd)" if others else ""
     yield (
         Status.FAIL,
@@ -98,6 +104,13 @@ def _cgroup_driver(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[t
         yield Status.PASS, "no kubelet on this node"
         return
     driver = facts.containerd_cgroup
+    if driver != kubelet.CGROUP_DRIVER and cluster.spec.install.enabled:
+        seen = {"no-config": "no /etc/containerd/config.toml yet", "": "not reported"}.get(driver, f"{driver} now")
+        yield (
+            Status.PASS,
+            f"the rollout configures containerd's runc with SystemdCgroup = true, as the kubelet's {kubelet.CGROUP_DRIVER} ({seen})",
+        )
+        return
     fix = (
         "set SystemdCgroup = true in the runc options of /etc/containerd/config.toml (start from "
         "`containerd config default`) and restart containerd"
@@ -116,6 +129,15 @@ def _cgroup_driver(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[t
         yield Status.WARN, "containerd's cgroup driver was not reported"
 
 
+def rollout_installs(cluster: Cluster, node: Node) -> frozenset[str]:
+    """Executables of kubeadm's InPathCheck that the rollout itself installs on `node` (with
+    `spec.install.enabled`): crictl with the runtime, the others as distribution packages of the same
+    name (conntrack, iptables, ebtables, socat: `facts.distro.NEEDS`)."""
+    if not cluster.spec.install.enabled or not kubelet_node(node):
+        return frozenset()
+    return frozenset({"crictl", *packages_for(cluster, node, Family.DEBIAN)})
+
+
 def _executables(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Status, str]]:
     """kubeadm's InPathCheck list for the spec's version (`upstream.kubeadm_executables`)."""
     if not kubelet_node(node):
@@ -124,7 +146,10 @@ def _executables(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tup
     k8s = cluster.spec.control_plane.kubernetes_version
     version = upstream.parse_version(k8s) or (1, 0, 0)
     wanted = upstream.kubeadm_executables(version[1])
-    missing = [e for e in wanted if e.name not in facts.in_path]
+    coming = rollout_installs(cluster, node)
+    missing = [e for e in wanted if e.name not in facts.in_path and e.name not in coming]
+    later = [e.name for e in wanted if e.name not in facts.in_path and e.name in coming]
+    note = f"; the rollout installs {', '.join(later)}" if later else ""
     hard = [e.name for e in missing if e.mandatory]
     soft = [e.name for e in missing if not e.mandatory]
     packages = " ".join(dict.fromkeys(PACKAGES.get(name, name) for name in hard + soft))
@@ -134,12 +159,13 @@ def _executables(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tup
             Status.FAIL,
             f"not in PATH: {', '.join(hard)}"
             + (f" (and, optional: {', '.join(soft)})" if soft else "")
-            + f"; kubeadm {k8s} refuses to run without them ({checks}): install {packages}",
+            + f"; kubeadm {k8s} refuses to run without them ({checks}): install {packages}{note}",
         )
     elif soft:
-        yield Status.WARN, f"not in PATH: {', '.join(soft)}; kubeadm {k8s} warns ({checks}): install {packages}"
+        yield Status.WARN, f"not in PATH: {', '.join(soft)}; kubeadm {k8s} warns ({checks}): install {packages}{note}"
     else:
-        yield Status.PASS, "in PATH: " + ", ".join(e.name for e in wanted)
+        present = [e.name for e in wanted if e.name in facts.in_path]
+        yield Status.PASS, "in PATH: " + (", ".join(present) or "none") + note
 
 
 def _kubelet_version(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator[tuple[Status, str]]:
@@ -151,6 +177,9 @@ def _kubelet_version(cluster: Cluster, node: Node, facts: NodeFacts) -> Iterator
     k8s = cluster.spec.control_plane.kubernetes_version
     line = facts.binaries.get("kubelet", "")
     seen, wanted = upstream.parse_version(line), upstream.parse_version(k8s)
+    if cluster.spec.install.enabled and (seen is None or seen != wanted):
+        yield Status.PASS, f"the rollout installs kubelet {k8s} (found {line or 'none'})"
+        return
     if seen is None or wanted is None:
         yield Status.WARN, f"kubelet version not known ({line or 'not installed'})"
         return

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterator
 from typing import Protocol
 
 from khatui import nodepaths
-from khatui.render import dns, etcd, kubeadm, kubelet, kubeproxy, loadbalancer, storage
+from khatui.render import containerd, dns, etcd, kubeadm, kubelet, kubeproxy, loadbalancer, storage
 from khatui.render.context import RenderContext
 from khatui.render.files import RenderedFile
 from khatui.spec.cluster import Cluster
@@ -48,6 +48,7 @@ def node_files(
         *etcd.node_files(ctx, node, state),
         *loadbalancer.node_files(ctx, node),
         *kubeadm.node_files(ctx, node),
+        *containerd.node_files(ctx, node),
         *kubelet.node_files(ctx, node),
         *kubeproxy.node_files(ctx, node),
         *pki.files_for(ctx.cluster, node),

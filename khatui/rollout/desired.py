@@ -1,4 +1,5 @@
-"""Everything khatui wants on the nodes, computed locally before any SSH: spec, PKI, rendered files."""
+"""Everything khatui wants on the nodes, computed locally before any SSH: spec, PKI, rendered files,
+and the local files the plan uploads as they are (the package mirror's key)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from khatui.pki.store import Store
 from khatui.render import render_cluster
 from khatui.render.files import RenderedFile
 from khatui.spec.cluster import Cluster
+from khatui.spec.mirrorkey import read_key
 from khatui.spec.problems import Problem, Severity
-from khatui.spec.validate import validate_file
+from khatui.spec.validate import resolve_local_path, validate_file
 from khatui.spec.yamlio import read_spec_text
 
 
@@ -34,6 +36,8 @@ class Desired:
     """One line per certificate, keyed (node, on-node path): each node has its own leaves."""
     warnings: list[Problem] = field(default_factory=list)
     pki_note: str = ""
+    mirror_key: bytes = b""
+    """The package mirror's signing key (`spec.install.packages.mirror.key`), b"" without a mirror."""
 
 
 def load_desired(spec_path: str, pki_dir: str | None = None) -> Desired:
@@ -55,6 +59,8 @@ def load_desired(spec_path: str, pki_dir: str | None = None) -> Desired:
     pki = StorePKI(catalog, store, now)
     files = render_cluster(cluster, pki)
     text = read_spec_text(spec_path)
+    mirror = cluster.spec.install.packages.mirror
+    key = read_key(str(resolve_local_path(mirror.key, base_dir))) if mirror else b""
     return Desired(
         cluster,
         spec_path,
@@ -65,4 +71,5 @@ def load_desired(spec_path: str, pki_dir: str | None = None) -> Desired:
         pki.summaries,
         [p for p in report.problems if p.severity is Severity.WARNING],
         note,
+        key,
     )

@@ -154,6 +154,7 @@ class Rollout:
             self.secrets() if observed else [],
             self.redo,
             rollout_phases(self.options.smoke),
+            mirror_key=desired.mirror_key,
         )
         return self.plan
 

@@ -16,7 +16,7 @@ import urllib.parse
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from khatui.spec.base import SpecModel, Version, control_character
 
@@ -39,6 +39,19 @@ def _http_url(value: str) -> str:
 
 HttpURL = Annotated[str, AfterValidator(_http_url)]
 """An http:// or https:// base URL, without a trailing slash."""
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_REGISTRY_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*(?::(?P<port>[0-9]{{1,5}}))?")
+
+
+def _registry_host_problem(value: str) -> str | None:
+    """Why `value` is not a registry host as image names spell it (`registry.k8s.io`,
+    `10.0.0.5:5000`), None when it is one. It names containerd's hosts directory
+    (/etc/containerd/certs.d/<host>/), so nothing but a host and a port may be in it."""
+    match = _REGISTRY_HOST.fullmatch(value)
+    if match and (match["port"] is None or 0 < int(match["port"]) < 65536):
+        return None
+    return f"{value!r} is not a registry host (host or host:port, as in registry.k8s.io or 10.0.0.5:5000)"
 
 
 class Fetcher(StrEnum):
@@ -77,9 +90,11 @@ class PackageMirror(SpecModel):
     """Base URL of the repository (apt: the archive root; dnf: the baseurl)."""
     key: str
     """Its signing key, a file on the operator's machine (apt: OpenPGP, armored or binary; dnf: gpgkey)."""
-    suite: str | None = Field(default=None, pattern=r"[a-z0-9][a-z0-9.+-]*")
+    suite: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.+-]*$")
     """apt suite; default: the node's codename."""
-    components: list[str] = Field(default=["main"], min_length=1)
+    components: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/+-]*$")]] = Field(
+        default=["main"], min_length=1
+    )
     """apt components."""
 
 
@@ -95,6 +110,14 @@ class Images(SpecModel):
 
     mirrors: dict[str, list[HttpURL]] = {}
     """Per registry host, mirror endpoints for containerd (e.g. registry.k8s.io: [https://mirror.local])."""
+
+    @field_validator("mirrors")
+    @classmethod
+    def _registry_hosts(cls, mirrors: dict[str, list[str]]) -> dict[str, list[str]]:
+        problems = [problem for host in mirrors if (problem := _registry_host_problem(host))]
+        if problems:
+            raise ValueError(problems[0])
+        return mirrors
 
 
 class Install(SpecModel):

@@ -21,8 +21,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from khatui.boundedread import read_regular
+from khatui.errors import InputError
 from khatui.spec import rules
 from khatui.spec.cluster import Cluster
+from khatui.spec.mirrorkey import KEY_LIMIT, key_problem
 from khatui.spec.problems import Path, Problem, error, has_errors, sort_problems
 from khatui.spec.repair import data_path, repair
 from khatui.spec.yamlio import LoadedYAML, load_file
@@ -31,6 +34,7 @@ FILE_READS: tuple[Path, ...] = (
     (*rules.NODE, "ssh", "identityFile"),
     (*rules.NODE, "ssh", "jumpIdentityFile"),
     ("spec", "pki", "ca"),
+    ("spec", "install", "packages", "mirror", "key"),
 )
 """What `check_files` reads, for skipping it like a rule when one of those is unusable."""
 
@@ -96,7 +100,8 @@ def resolve_local_path(value: str, base_dir: str) -> FilePath:
 
 
 def check_files(cluster: Cluster, base_dir: str) -> list[Problem]:
-    """Problems with local files the spec names: SSH identity files and CA files to import."""
+    """Problems with local files the spec names: SSH identity files, CA files to import, the
+    package mirror's key (it must be an OpenPGP public key)."""
     problems: list[Problem] = []
     for index, node in enumerate(cluster.spec.nodes):
         for key, value in (("identityFile", node.ssh.identity_file), ("jumpIdentityFile", node.ssh.jump_identity_file)):
@@ -107,7 +112,22 @@ def check_files(cluster: Cluster, base_dir: str) -> list[Problem]:
         if source.mode == "import":
             for key, value, private in (("certFile", source.cert_file, False), ("keyFile", source.key_file, True)):
                 problems += _file_problems(("spec", "pki", "ca", name, key), value, base_dir, private)
+    mirror = cluster.spec.install.packages.mirror
+    if mirror is not None:
+        where: Path = ("spec", "install", "packages", "mirror", "key")
+        problems += _file_problems(where, mirror.key, base_dir, private=False) or _key_problems(
+            where, mirror.key, base_dir
+        )
     return problems
+
+
+def _key_problems(where: Path, value: str, base_dir: str) -> list[Problem]:
+    path = resolve_local_path(value, base_dir)
+    try:
+        problem = key_problem(read_regular(str(path), KEY_LIMIT, "package mirror key"))
+    except InputError as exc:
+        return [error(where, str(exc))]
+    return [error(where, f"{path}: {problem}")] if problem else []
 
 
 def _file_problems(where: Path, value: str, base_dir: str, private: bool) -> list[Problem]:

@@ -1,4 +1,4 @@
-"""What a bare lab (`khatui lab up --bare`) adds on the host: its image, its packages, its server.
+"""What a bare lab (`khatui lab up`, the default) adds on the host: its image, its packages, its server.
 
 Built once and cached for every lab (`<data dir>/lab-cache`): the nodes' minimal root file system
 (`image`), the Debian packages the rollout installs (`debs`) and the files mirror made from them

@@ -19,8 +19,10 @@ SUMMARY = "bring up a local multi-node lab to try khatui on"
 
 DESCRIPTION = """\
 A local lab: N real nodes on this Linux machine (root needed), each a set of namespaces on a bridge
-with its own /etc, /usr, /var overlays, its own systemd as PID 1 and a real sshd. Real etcd,
-haproxy and keepalived come from Debian packages (installed when missing). `up` writes lab.yaml,
+with its own /etc, /usr, /var overlays, its own systemd as PID 1 and a real sshd. The nodes start
+bare (a minimal Debian 12): the rollout installs etcd, haproxy, keepalived, containerd and the kube
+tools from the lab's own signed repository and files mirror (`--host-image`: nodes over this
+host's /usr with them already there). `up` writes lab.yaml,
 a ready cluster spec: 5 nodes give cp1-cp3 (control-plane + etcd) and lb1-lb2 (haproxy +
 keepalived, VIP .100); 3-4 nodes put the lb role on the control planes (haproxy on 8443); 1-2
 nodes give a single non-HA control plane; nodes past 5 are workers.
@@ -44,11 +46,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up.add_argument("--nodes", type=int, default=DEFAULT_NODES, help=f"number of nodes (default {DEFAULT_NODES})")
     _name(up)
     up.add_argument("--subnet", default=DEFAULT_SUBNET, help=f"private IPv4 subnet (default {DEFAULT_SUBNET})")
-    up.add_argument(
+    image = up.add_mutually_exclusive_group()
+    image.add_argument(
         "--bare",
+        dest="bare",
         action="store_true",
-        help="bare nodes (a minimal Debian 12, nothing of this host's) served a signed package repository "
-        "and a files mirror by the lab: the rollout installs containerd, etcd, haproxy... (spec.install)",
+        default=True,
+        help="bare nodes, the default: a minimal Debian 12, nothing of this host's, served a signed package "
+        "repository and a files mirror by the lab; the rollout installs containerd, etcd, haproxy... (spec.install)",
+    )
+    image.add_argument(
+        "--host-image",
+        dest="bare",
+        action="store_false",
+        help="nodes over this host's /usr with etcd, containerd, haproxy, keepalived and the kube stand-ins "
+        "already there (spec.install.enabled: false): the older, quicker lab",
     )
     up.set_defaults(run=_up)
 
@@ -73,7 +85,7 @@ def _say(message: str) -> None:
 def _up(args: argparse.Namespace) -> int:
     from khatui_lab.lab import Lab
 
-    lab = Lab(args.name, args.subnet, args.nodes, bare=getattr(args, "bare", False))
+    lab = Lab(args.name, args.subnet, args.nodes, bare=getattr(args, "bare", True))
     booted = lab.up(progress=_say)
     if booted:
         _say(f"lab {lab.name!r} is up: {len(booted)} node(s) booted")

@@ -42,7 +42,7 @@ BARE = (
         test="tests/lab/test_bare.py::test_files_mirror_serves_stand_ins_and_debian_binaries",
     ),
 )
-"""What a bare lab (`khatui lab up --bare`) adds: its files mirror cannot hold upstream's own files."""
+"""What a bare lab (`khatui lab up`, the default) adds: its files mirror cannot hold upstream's own files."""
 
 DEVIATIONS = (
     Deviation(

@@ -145,8 +145,8 @@ class Lab:
             wanted = (str(self.layout.subnet), len(self.layout.nodes), self.bare)
             if saved is not None and (saved.subnet, saved.nodes, saved.image is not None) != wanted:
                 raise InputError(
-                    f"lab {self.name!r} already exists with {saved.nodes} {'bare ' if saved.image else ''}node(s) "
-                    f"on {saved.subnet}: run `khatui lab down --name {self.name}` first"
+                    f"lab {self.name!r} already exists with {saved.nodes} {'bare' if saved.image else 'host-image'} "
+                    f"node(s) on {saved.subnet}: run `khatui lab down --name {self.name}` first"
                 )
             if saved is None:
                 self._refuse_running_leftovers()

@@ -83,7 +83,7 @@ def lab_spec_data(layout: LabLayout, identity_file: Path, bare: bool = False) ->
             # A declared deviation (khatui_lab.deviations): no registry to pull images from.
             "controlPlane": {"imagePullPolicy": "Never"},
             "loadBalancer": load_balancer,
-            # Until the lab starts bare (issue 14, item 4): its nodes come with their binaries.
+            # A host-image lab (`lab up --host-image`): its nodes come with their binaries.
             "install": {"enabled": False},
         },
     }

@@ -12,6 +12,9 @@ Kubespray's download roles unpack them):
 kubeadm, kubelet and kubectl are in no registry at all: under dl.k8s.io/release/{v}/bin/linux/{arch}/
 sit the lab's stand-in launchers (headed "khatui lab stand-in", needing the stand-ins package the
 lab puts on its nodes), and crictl's archive holds a stand-in crictl (a declared deviation).
+Debian builds the CNI plugins without their version (`loopback --version` says "CNI loopback plugin
+version unknown", where upstream's say "v1.1.1"), so the lab writes the archive's version over that
+text, padded to its length (`stamp_cni_version`): khatui reads the version as it does upstream's.
 `SHA256SUMS` at the root lists every file as sha256sum prints it. Built once into the cache.
 """
 
@@ -59,9 +62,22 @@ def upstream_version(deb: Path) -> str:
     return found.group(1)
 
 
+UNKNOWN_VERSION = b"version unknown"
+"""containernetworking/plugins pkg/utils/buildversion: BuildVersion when the build sets none."""
+LAYOUT = b"2"
+"""The mirror's build recipe revision (in the cache key: a changed recipe builds it again)."""
+
+
+def stamp_cni_version(data: bytes, version: str) -> bytes:
+    """A CNI plugin binary whose version line names `version` (upstream's `v1.1.1` form)."""
+    stamp = f"v{version}".encode().ljust(len(UNKNOWN_VERSION))
+    return data.replace(UNKNOWN_VERSION, stamp[: len(UNKNOWN_VERSION)])
+
+
 def files_dir(cache: Path, debs: Path) -> Path:
-    """The cached mirror built from `debs` (its name hashes the deb set and the stand-ins' launchers)."""
-    key = hashlib.sha256(debs.name.encode() + launcher("kubeadm").encode() + CRICTL_STANDIN.encode())
+    """The cached mirror built from `debs` (its name hashes the deb set, the stand-ins' launchers and
+    the recipe's revision)."""
+    key = hashlib.sha256(debs.name.encode() + launcher("kubeadm").encode() + CRICTL_STANDIN.encode() + LAYOUT)
     return cache / f"files-{key.hexdigest()[:12]}"
 
 
@@ -115,7 +131,7 @@ def _artifacts(debs: Path) -> list[tuple[str, bytes, int]]:
             f"{gh}/containernetworking/plugins/releases/download/v{cni}/cni-plugins-linux-{ARCH}-v{cni}.tgz",
             _targz(
                 {
-                    f"./{name}": data
+                    f"./{name}": stamp_cni_version(data, cni)
                     for name, data in _members(deb["containernetworking-plugins"], "usr/lib/cni/").items()
                 }
             ),

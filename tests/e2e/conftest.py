@@ -88,9 +88,13 @@ class Env:
             conn.close()
 
 
-def make_env(tmp_path_factory: pytest.TempPathFactory, name: str, subnet: str, nodes: int) -> Iterator[Env]:
+def make_env(
+    tmp_path_factory: pytest.TempPathFactory, name: str, subnet: str, nodes: int, bare: bool = False
+) -> Iterator[Env]:
+    """A booted lab (`bare`: nodes on the minimal image, served the lab's repository and files mirror,
+    built in `$KHATUI_LAB_CACHE` when set) and its data dir, torn down after the module."""
     base = tmp_path_factory.mktemp(f"e2e-{name}")
-    lab = Lab(name, subnet, nodes, base_dir=base / "labs")
+    lab = Lab(name, subnet, nodes, base_dir=base / "labs", bare=bare)
     data = base / "data"
     (data / "home").mkdir(parents=True)
     try:

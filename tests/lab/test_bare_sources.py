@@ -23,7 +23,10 @@ from khatui_lab.standins_install import archive
 BINARIES = {
     ("containerd", "1.6.20~ds1-1+deb12u3"): {"usr/bin/containerd": b"c", "usr/bin/ctr": b"ctr", "usr/share/doc/x": b""},
     ("runc", "1.1.5+ds1-1+deb12u1"): {"usr/sbin/runc": b"\x7fELF runc"},
-    ("containernetworking-plugins", "1.1.1+ds1-3+b5"): {"usr/lib/cni/bridge": b"b", "usr/lib/cni/loopback": b"l"},
+    ("containernetworking-plugins", "1.1.1+ds1-3+b5"): {
+        "usr/lib/cni/bridge": b"b",
+        "usr/lib/cni/loopback": b"l CNI %s plugin %s\x00version unknown\x00",
+    },
     ("etcd-server", "3.5.16-4"): {"usr/bin/etcd": b"etcd", "usr/bin/etcdutl": b"etcdutl"},
     ("etcd-client", "3.5.16-4"): {"usr/bin/etcdctl": b"etcdctl"},
 }
@@ -78,7 +81,8 @@ def test_files_mirror_has_the_upstream_layout_and_its_sums_check(debs: Path, tmp
     assert containerd == {"bin/containerd": b"c", "bin/ctr": b"ctr"}
     assert (gh / "opencontainers/runc/releases/download/v1.1.5/runc.amd64").read_bytes() == b"\x7fELF runc"
     cni = _members(gh / "containernetworking/plugins/releases/download/v1.1.1/cni-plugins-linux-amd64-v1.1.1.tgz")
-    assert cni == {"./bridge": b"b", "./loopback": b"l"}
+    # Debian's build has no version: the mirror writes the archive's over "version unknown".
+    assert cni == {"./bridge": b"b", "./loopback": b"l CNI %s plugin %s\x00v1.1.1         \x00"}
     etcd = _members(gh / "etcd-io/etcd/releases/download/v3.5.16/etcd-v3.5.16-linux-amd64.tar.gz")
     assert set(etcd) == {f"etcd-v3.5.16-linux-amd64/{name}" for name in ("etcd", "etcdctl", "etcdutl")}
     kubeadm = (files / "dl.k8s.io/release/v1.31.4/bin/linux/amd64/kubeadm").read_text()
@@ -152,3 +156,14 @@ def test_bare_nodes_get_only_the_control_plane_stand_ins() -> None:
         "usr/lib/systemd/system/kubelet.service",
     }
     assert rollouts <= full and not rollouts & bare
+
+
+@pytest.mark.parametrize(("args", "bare"), [([], True), (["--bare"], True), (["--host-image"], False)])
+def test_lab_up_starts_bare_unless_asked_for_the_host_image(args: list[str], bare: bool) -> None:
+    import argparse
+
+    from khatui_lab import command
+
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    assert parser.parse_args(["lab", "up", *args]).bare is bare

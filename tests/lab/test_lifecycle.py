@@ -45,7 +45,7 @@ def test_up_twice_then_down_twice_leaves_nothing(capsys: pytest.CaptureFixture[s
     assert "cp1 10.92.0.11: already up" in out and "was already up: nothing to do" in out
 
     assert main(["lab", "up", "--nodes", "2", "--subnet", SUBNET, *args]) == 2
-    assert "already exists with 1 node(s)" in capsys.readouterr().err
+    assert "already exists with 1 bare node(s)" in capsys.readouterr().err
 
     assert main(["lab", "status", "--output", "json", *args]) == 0
     status = json.loads(capsys.readouterr().out)

@@ -15,7 +15,8 @@ A fixture (YAML) has:
   their no-ops); a node's `binaries: {name: version line}` edits what it reports, `bare: true` says
   it has no release binary at all.
 - `smoke: true` plans the verification's smoke test (`apply --smoke`).
-- `token`, `cert_summaries` ({node: {path: summary}}), `redo` ([step ids]) and `phases` ([names]: compose those phases only).
+- `token`, `cert_summaries` ({node: {path: summary}}), `redo` ([step ids]), `phases` ([names]: compose
+  those phases only) and `mirror_key` (the package mirror's key, as text).
 - `expect`: `phases` (non-empty phases in order), `requires` ({phase: [phases]}), `nodes` ({phase: [nodes
   with steps]}), `changes`, `noops` (every no-op step -> its reason, exactly), `absent` ([step ids]),
   `secrets`, `essential`, and `steps` ({step id: {noop, check, actions}}): `actions` is the exact list
@@ -64,7 +65,14 @@ INSTALLED = {
     "crictl": "crictl version v1.31.1",
 }
 """What a converged node's release binaries print: the versions khatui installs by default."""
-SERVICES = {"etcd": "active", "haproxy": "active", "keepalived": "active", "nginx": "active", "kubelet": "active"}
+SERVICES = {
+    "etcd": "active",
+    "haproxy": "active",
+    "keepalived": "active",
+    "nginx": "active",
+    "kubelet": "active",
+    "containerd": "active",
+}
 
 
 def example_data(name: str) -> dict[str, Any]:
@@ -162,6 +170,7 @@ def plan_of(case: dict[str, Any]) -> Plan:
         {(node, path): text for node, paths in case.get("cert_summaries", {}).items() for path, text in paths.items()},
         redo=frozenset(case.get("redo", [])),
         phases=phases,
+        mirror_key=case.get("mirror_key", "").encode(),
     )
 
 

@@ -11,10 +11,14 @@ from khatui.facts.model import EtcdMember, NodeFacts
 from khatui.facts.probe import PATH_EXECUTABLES
 from khatui.preflight.checks import CHECKS, Status, preflight
 from khatui.spec.cluster import Cluster
+from khatui.spec.install import Install
 from khatui.spec.yamlio import load_file
 from tests.conftest import ROOT
 
 STACKED = Cluster.model_validate(load_file(str(ROOT / "assets/examples/stacked-haproxy-ipvs-nfs.yaml")).data)
+"""The example as it is: khatui installs the nodes (`spec.install.enabled` by default)."""
+MANUAL = STACKED.model_copy(update={"spec": STACKED.spec.model_copy(update={"install": Install(enabled=False)})})
+"""The same spec with the nodes prepared by the operator: a case's `"install": False` picks it."""
 
 
 def members(*names: str) -> tuple[EtcdMember, ...]:
@@ -163,14 +167,14 @@ CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
     "ipvs not needed on lb": ("lb1", {"modules_available": frozenset()}, "ipvs-modules", Status.PASS, "ipvs"),
     "kubeadm missing": (
         "cp3",
-        {"binaries": {"etcd": "3.5"}},
+        {"install": False, "binaries": {"etcd": "3.5"}},
         "binaries",
         Status.FAIL,
         "not installed: kubeadm, kubelet",
     ),
     "keepalived missing on lb": (
         "lb2",
-        {"binaries": {"haproxy": "2.6"}},
+        {"install": False, "binaries": {"haproxy": "2.6"}},
         "binaries",
         Status.FAIL,
         "not installed: keepalived",
@@ -185,7 +189,7 @@ CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
     "etcd version not looked at off etcd nodes": ("lb1", {}, "etcd-version", Status.PASS, "not an etcd member"),
     "no runtime socket": (
         "worker1",
-        {"sockets": frozenset()},
+        {"install": False, "sockets": frozenset()},
         "cri-socket",
         Status.FAIL,
         f"no container runtime socket at {SOCKET}: kubeadm's CRI check and the kubelet need containerd there; "
@@ -193,31 +197,58 @@ CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
     ),
     "another runtime's socket": (
         "cp2",
-        {"sockets": frozenset({"/var/run/crio/crio.sock"})},
+        {"install": False, "sockets": frozenset({"/var/run/crio/crio.sock"})},
         "cri-socket",
         Status.FAIL,
         "(found /var/run/crio/crio.sock, but khatui configures containerd)",
     ),
-    "static-pod etcd node needs the runtime too": ("cp1", {"sockets": frozenset()}, "cri-socket", Status.FAIL, SOCKET),
+    "static-pod etcd node needs the runtime too": (
+        "cp1",
+        {"install": False, "sockets": frozenset()},
+        "cri-socket",
+        Status.FAIL,
+        SOCKET,
+    ),
     "no runtime needed on an lb": ("lb1", {"sockets": frozenset()}, "cri-socket", Status.PASS, "no kubelet"),
     "containerd on cgroupfs": (
         "worker1",
-        {"containerd_cgroup": "cgroupfs"},
+        {"install": False, "containerd_cgroup": "cgroupfs"},
         "cgroup-driver",
         Status.FAIL,
         "containerd's runc uses cgroupfs, the kubelet systemd; set SystemdCgroup = true",
     ),
     "containerd without a config": (
         "cp1",
-        {"containerd_cgroup": "no-config"},
+        {"install": False, "containerd_cgroup": "no-config"},
         "cgroup-driver",
         Status.FAIL,
         "no /etc/containerd/config.toml: containerd's runc defaults to cgroupfs",
     ),
-    "cgroup driver not reported": ("cp1", {"containerd_cgroup": ""}, "cgroup-driver", Status.WARN, "not reported"),
-    "conntrack and iptables missing for v1.31": (
+    "cgroup driver not reported": (
+        "cp1",
+        {"install": False, "containerd_cgroup": ""},
+        "cgroup-driver",
+        Status.WARN,
+        "not reported",
+    ),
+    "conntrack and iptables missing for v1.31, and the rollout installs them": (
         "worker1",
         {"in_path": IN_PATH - {"conntrack", "iptables", "socat"}},
+        "kubeadm-executables",
+        Status.PASS,
+        "; the rollout installs conntrack, iptables, socat",
+    ),
+    "an executable the rollout does not install still fails": (
+        "worker1",
+        {"in_path": IN_PATH - {"conntrack", "mount"}},
+        "kubeadm-executables",
+        Status.FAIL,
+        "not in PATH: mount; kubeadm v1.31.4 refuses to run without them (FileExisting-mount): install "
+        "util-linux; the rollout installs conntrack",
+    ),
+    "conntrack and iptables missing for v1.31 when the operator installs": (
+        "worker1",
+        {"install": False, "in_path": IN_PATH - {"conntrack", "iptables", "socat"}},
         "kubeadm-executables",
         Status.FAIL,
         "not in PATH: conntrack, iptables (and, optional: socat); kubeadm v1.31.4 refuses to run without them "
@@ -225,7 +256,7 @@ CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
     ),
     "crictl only warns in v1.31": (
         "cp2",
-        {"in_path": IN_PATH - {"crictl"}},
+        {"install": False, "in_path": IN_PATH - {"crictl"}},
         "kubeadm-executables",
         Status.WARN,
         "not in PATH: crictl; kubeadm v1.31.4 warns (FileExisting-crictl): install cri-tools",
@@ -233,27 +264,75 @@ CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
     "executables not looked at on an lb": ("lb1", {"in_path": frozenset()}, "kubeadm-executables", Status.PASS, ""),
     "kubelet newer than the control plane": (
         "worker1",
-        {"binaries": ALL_BINARIES | {"kubelet": "Kubernetes v1.32.0"}},
+        {"install": False, "binaries": ALL_BINARIES | {"kubelet": "Kubernetes v1.32.0"}},
         "kubelet-version",
         Status.FAIL,
         "kubelet 1.32.0 is newer than the control plane v1.31.4: kubeadm's KubeletVersion check refuses",
     ),
     "kubelet three minors older": (
         "worker1",
-        {"binaries": ALL_BINARIES | {"kubelet": "Kubernetes v1.28.15"}},
+        {"install": False, "binaries": ALL_BINARIES | {"kubelet": "Kubernetes v1.28.15"}},
         "kubelet-version",
         Status.PASS,
         "kubelet 1.28.15 with control plane v1.31.4",
     ),
     "kubelet four minors older": (
         "worker1",
-        {"binaries": ALL_BINARIES | {"kubelet": "Kubernetes v1.27.16"}},
+        {"install": False, "binaries": ALL_BINARIES | {"kubelet": "Kubernetes v1.27.16"}},
         "kubelet-version",
         Status.FAIL,
         "kubelet 1.27.16 is more than 3 minor versions older than the control plane v1.31.4 (the version skew "
         "policy; kubeadm's KubeletVersion check); install kubelet v1.31.4",
     ),
-    "kubelet not installed": ("cp3", {"binaries": {}}, "kubelet-version", Status.WARN, "not installed"),
+    "kubelet not installed": (
+        "cp3",
+        {"install": False, "binaries": {}},
+        "kubelet-version",
+        Status.WARN,
+        "not installed",
+    ),
+    "kube tools the rollout installs": (
+        "cp3",
+        {"binaries": {"etcd": "3.5"}},
+        "binaries",
+        Status.PASS,
+        "the rollout installs kubeadm, kubelet",
+    ),
+    "keepalived the rollout installs": (
+        "lb2",
+        {"binaries": {}},
+        "binaries",
+        Status.PASS,
+        "installs haproxy, keepalived",
+    ),
+    "no runtime socket yet, the rollout installs containerd": (
+        "worker1",
+        {"sockets": frozenset({"/var/run/crio/crio.sock"})},
+        "cri-socket",
+        Status.PASS,
+        f"no socket at {SOCKET} yet: the rollout installs containerd and starts it there (beside /var/run/crio/crio.sock)",
+    ),
+    "containerd on cgroupfs, the rollout configures systemd": (
+        "worker1",
+        {"containerd_cgroup": "cgroupfs"},
+        "cgroup-driver",
+        Status.PASS,
+        "the rollout configures containerd's runc with SystemdCgroup = true, as the kubelet's systemd (cgroupfs now)",
+    ),
+    "no containerd config yet, the rollout writes it": (
+        "cp1",
+        {"containerd_cgroup": "no-config"},
+        "cgroup-driver",
+        Status.PASS,
+        "(no /etc/containerd/config.toml yet)",
+    ),
+    "kubelet the rollout replaces": (
+        "cp3",
+        {"binaries": {"kubelet": "Kubernetes v1.32.0"}},
+        "kubelet-version",
+        Status.PASS,
+        "the rollout installs kubelet v1.31.4 (found Kubernetes v1.32.0)",
+    ),
     "forwarding off": (
         "worker1",
         {"sysctls": {"net.ipv4.ip_forward": "0"}},
@@ -267,9 +346,11 @@ CASES: dict[str, tuple[str, dict[str, Any], str, Status, str]] = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_check(name: str) -> None:
     node, changes, check, status, evidence = CASES[name]
-    facts = {n.name: healthy(n.name) for n in STACKED.spec.nodes}
+    changes = dict(changes)
+    cluster = STACKED if changes.pop("install", True) else MANUAL
+    facts = {n.name: healthy(n.name) for n in cluster.spec.nodes}
     facts[node] = replace(facts[node], **changes)
-    (result,) = [r for r in preflight(STACKED, facts) if r.node == node and r.check == check]
+    (result,) = [r for r in preflight(cluster, facts) if r.node == node and r.check == check]
     assert result.status is status
     assert evidence in result.evidence
 

@@ -85,6 +85,15 @@ def test_static_pod_etcd_is_judged_by_the_spec_version(tmp_path: Path) -> None:
     assert evidence.endswith("set etcd.version >= 3.5.24")
 
 
+def test_a_systemd_member_khatui_installs_is_judged_by_the_version_it_installs(tmp_path: Path) -> None:
+    """With install on, Debian 12's old etcd on the node is what the rollout replaces, not the answer."""
+    data = lab_cluster(tmp_path).model_dump(by_alias=True, mode="json")
+    data["spec"]["install"] = {"enabled": True}
+    cells = etcd_cells(Cluster.model_validate(data), DEBIAN12_ETCD)
+    members = {e for node, status, e in cells if node.startswith("cp") and status is Status.PASS}
+    assert members == {"etcd 3.5.16 >= 3.5.11-0 (kubeadm v1.31.4's MinExternalEtcdVersion)"}
+
+
 def test_unrecorded_kubeadm_versions_warn(tmp_path: Path) -> None:
     cluster = lab_cluster(tmp_path, "v1.30.5")
     statuses = {status for node, status, _ in etcd_cells(cluster, DEBIAN12_ETCD) if node.startswith("cp")}

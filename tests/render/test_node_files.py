@@ -42,6 +42,8 @@ def test_paths_modes_and_uniqueness(name: str) -> None:
         assert file.mode & ~0o777 == 0 and file.owner == "root:root"
         if file.kind is FileKind.SCRIPT:
             assert file.mode == 0o755
+        elif file.kind is FileKind.UNIT:
+            assert file.mode == 0o644, file.path  # as systemd's own units (10-kubeadm.conf as its package has it)
         elif file.path.endswith((".conf", ".yaml", ".env")) and ("kubeadm" in file.path or "kubelet.conf" in file.path):
             assert file.mode == 0o600, file.path
         assert file.text.endswith("\n")

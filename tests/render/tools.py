@@ -1,5 +1,5 @@
 """Running the real tools that read rendered files. A missing tool fails the test, never skips it:
-CI installs them (apt: haproxy keepalived nginx-light libnginx-mod-stream systemd etcd-server
+CI installs them (apt: haproxy keepalived nginx-light libnginx-mod-stream systemd etcd-server containerd
 etcd-client openssl; pip: kubernetes-validate)."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-APT_HINT = "apt-get install -y haproxy keepalived nginx-light libnginx-mod-stream systemd etcd-server etcd-client"
+APT_HINT = (
+    "apt-get install -y haproxy keepalived nginx-light libnginx-mod-stream systemd etcd-server etcd-client containerd"
+)
 
 
 def require(tool: str) -> str:

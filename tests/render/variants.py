@@ -31,7 +31,8 @@ def _nodes(*specs: tuple[str, str, list[str]]) -> list[dict[str, Any]]:
 
 
 def _kube_vip_nftables() -> dict[str, Any]:
-    """kube-vip, systemd etcd, nftables, NodeLocal DNS, the three cloud CSI drivers."""
+    """kube-vip, systemd etcd, nftables, NodeLocal DNS, the three cloud CSI drivers, containerd 2.x with
+    image mirrors."""
     data = _example("stacked-haproxy-ipvs-nfs")
     spec = data["spec"]
     data["metadata"]["name"] = "vip-nft"
@@ -41,6 +42,10 @@ def _kube_vip_nftables() -> dict[str, Any]:
     spec["kubeProxy"] = {"mode": "nftables"}
     spec["dns"] = {"replicas": 4, "memoryLimit": "1Gi", "nodeLocalDNS": {"enabled": True}}
     spec["pki"] = {"keyAlgorithm": "ecdsa-p384"}
+    spec["install"] = {
+        "binaries": {"containerd": "2.0.2"},
+        "images": {"mirrors": {"docker.io": ["https://mirror.local", "http://10.0.0.5:5000"], "quay.io:443": []}},
+    }
     spec["persistence"] = {
         "classes": [
             {"name": "ebs", "backend": "aws-ebs", "type": "io2", "encrypted": False, "default": True},

@@ -4,6 +4,7 @@ background run, and the one event projection both views draw from."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,15 @@ from rich.console import Console
 from khatui.engine.executor import EngineOptions, log_dir
 from khatui.events import Event, OutputLine, RolloutStarted, StepFinished, StepStarted, StepState
 from khatui.journal import RolloutRecord, open_journal
-from khatui.plan.model import Plan
+from khatui.plan.model import Plan, Upload
 from khatui.rollout import background, records
-from khatui.rollout.desired import Desired
+from khatui.rollout.desired import Desired, load_desired
 from khatui.rollout.nodes import Observed
 from khatui.rollout.rollout import Rollout, RolloutOptions
 from khatui.spec.validate import validate_file
 from khatui.views.progress import ProgressView
 from tests.conftest import ROOT
+from tests.spec.test_mirror_key import ARMORED
 from tests.tui.fakes import facts_for
 
 EXAMPLE = ROOT / "assets" / "examples" / "stacked-haproxy-ipvs-nfs.yaml"
@@ -131,3 +133,20 @@ def test_the_headless_table_draws_the_shared_board() -> None:
     console.print(view)
     text = console.export_text()
     assert "wrote 12 files" in text and "running" in text and "1/2 steps" in text
+
+
+def test_the_package_mirror_key_is_read_next_to_the_spec_and_uploaded_by_the_plan(tmp_path: Path) -> None:
+
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["spec"]["install"] = {"packages": {"mirror": {"url": "http://mirror.local/debian", "key": "mirror.asc"}}}
+    (tmp_path / "mirror.asc").write_bytes(ARMORED)
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    loaded = load_desired(str(path), str(tmp_path / "pki"))
+    assert loaded.mirror_key == ARMORED
+    rollout = Rollout(loaded)
+    facts = {name: replace(f, os_codename="bookworm") for name, f in facts_for(loaded.cluster).items()}
+    rollout.observed = Observed({}, facts, {})
+    (mirror,) = [s for s in rollout.make_plan().steps() if s.id == "packages/cp1/mirror"]
+    uploads = {a.path: a.content for a in mirror.actions if isinstance(a, Upload)}
+    assert uploads["/etc/apt/keyrings/khatui-mirror.asc"] == ARMORED

@@ -95,6 +95,20 @@ def identity_file(mode: int | None) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def mirror_key(content: bytes | None, name: str = "mirror.key") -> Callable[[dict[str, Any]], None]:
+    """Name a package mirror whose key file holds `content` (None: a file that does not exist)."""
+
+    def change(d: dict[str, Any]) -> None:
+        key = Path(os.environ["HOME"]) / name
+        if content is not None:
+            key.write_bytes(content)
+        elif key.is_file():
+            key.unlink()
+        d["spec"]["install"] = {"packages": {"mirror": {"url": "http://mirror.local/debian", "key": str(key)}}}
+
+    return change
+
+
 @dataclass(frozen=True)
 class Case:
     change: Callable[[dict[str, Any]], None]
@@ -143,6 +157,12 @@ CASES: dict[str, Case] = {
     "wrong apiVersion": Case(setter("apiVersion", "khatui/v2"), E, "apiVersion", "Input should be 'khatui/v1' (got 'khatui/v2')", "apiVersion"),
     "wrong kind": Case(setter("kind", "Pod"), E, "kind", "Input should be 'Cluster'", "kind"),
     "identity file missing": Case(identity_file(None), E, "spec.nodes[0].ssh.identityFile", "no such file or directory", "identityFile"),
+    "mirror key missing": Case(mirror_key(None), E, "spec.install.packages.mirror.key", "mirror.key: no such file or directory", "key"),
+    "mirror key not a key": Case(mirror_key(b"deb http://x bookworm main\n"), E, "spec.install.packages.mirror.key", "not an OpenPGP public key", "key"),
+    "mirror key a secret key packet": Case(mirror_key(bytes([0x95, 0x01, 0x00])), E, "spec.install.packages.mirror.key", "not an OpenPGP public key", "key"),
+    "mirror key empty": Case(mirror_key(b""), E, "spec.install.packages.mirror.key", "not an OpenPGP public key", "key"),
+    "mirror key a directory": Case(mirror_key(None, "."), E, "spec.install.packages.mirror.key", "is not a regular file", "key"),
+    "mirror component with a blank": Case(setter("spec.install", {"packages": {"mirror": {"url": "http://m/d", "key": "k", "components": ["main contrib"]}}}), E, "spec.install.packages.mirror.components[0]", "should match pattern", "main contrib"),
     "identity file too open": Case(identity_file(0o644), E, "spec.nodes[0].ssh.identityFile", "has permissions 0644, wider than 0600", "identityFile"),
     "identity file group-readable": Case(identity_file(0o640), E, "spec.nodes[0].ssh.identityFile", "has permissions 0640", "identityFile"),
     "inline sudo password": Case(setter("spec.nodes.0.ssh", {"sudo": True, "sudoPassword": "hunter2"}), E, "spec.nodes[0].ssh.sudoPassword", "secrets are never written in the spec; give sudoPasswordEnv instead", "sudoPassword"),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from khatui import nodepaths
 from khatui.plan.context import KUBEADM_DONE, PlanContext, PlanNode, reload_and
 from khatui.plan.model import Run, Step, WaitFor
-from khatui.plan.phases.install import etcd_binary
+from khatui.plan.phases.install import etcd_binary, restarted_on_change
 from khatui.plan.phases.rule import PhaseRule
 from khatui.quoting import shell as sh
 from khatui.quoting.shell import Script
@@ -56,7 +56,8 @@ class Etcd(PhaseRule):
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
         if ctx.cluster.spec.etcd.run_as is EtcdRunAs.STATIC_POD:
             return [self._static_pod(ctx, node)]
-        return [*etcd_binary(ctx, self.name, node), self._systemd(ctx, node)]
+        binary = etcd_binary(ctx, self.name, node)
+        return [*binary, self._systemd(ctx, node, binary)]
 
     def _static_pod(self, ctx: PlanContext, n: PlanNode) -> Step:
         # The kubelet that runs the etcd pod: for good on etcd-only nodes (stage before-kubeadm),
@@ -74,13 +75,15 @@ class Etcd(PhaseRule):
         then = [restart] if standalone and ctx.changed(self.name, n, "etcd", standalone) else []
         return ctx.upload_step(self.name, n, "etcd", "etcd static pod", files, then)
 
-    def _systemd(self, ctx: PlanContext, n: PlanNode) -> Step:
+    def _systemd(self, ctx: PlanContext, n: PlanNode, binary: list[Step]) -> Step:
+        # A new binary restarts the member too; every member at once here (one at a time: issue 16).
         start = Run(
             reload_and(sh.cmd("systemctl", "enable", "etcd"), sh.cmd("systemctl", "restart", "--no-block", "etcd")),
             description="(re)start etcd without waiting for quorum",
         )
         title = "etcd member (systemd)"
-        step = ctx.upload_step(self.name, n, "etcd", title, n.pick(components=("etcd",)), [start])
+        files = n.pick(components=("etcd",))
+        step = restarted_on_change(ctx, self.name, n, "etcd", title, files, binary, [start])
         if step.is_noop and not n.active("etcd") and not ctx.offline:
             return Step(
                 self.name,

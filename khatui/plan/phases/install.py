@@ -6,6 +6,11 @@ they agree, else the file from the catalog — uploaded from an air-gapped bundl
 verified cache (`fetchOn: operator`; both a `Transfer`) or fetched by the node itself with curl and checked with
 sha256sum (`fetchOn: nodes`) — into /var/lib/khatui/artifacts/<sha256>, then installed from there.
 Without facts (offline) every binary is planned; without `install.enabled` nothing is.
+
+A daemon is restarted only when something it runs changed: containerd when its config, unit or
+binary did (then the step waits until it answers on its socket), the kubelet when its unit or binary
+did and only if it is running (kubeadm's kubelet-start phase starts it), etcd (systemd members) when
+its unit or binary did — `restarted_on_change` is that rule, once.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from khatui.artifacts import sums
 from khatui.artifacts.bundle import Bundle
 from khatui.artifacts.catalog import ARCHES, CNI_BIN_DIR, Artifact, Component, artifact, found_version, version_of
 from khatui.errors import InputError
-from khatui.plan.context import PlanContext, PlanNode
-from khatui.plan.model import Action, Run, Step, Transfer
+from khatui.plan.context import PlanContext, PlanNode, reload_and
+from khatui.plan.model import Action, Run, Step, Transfer, WaitFor
 from khatui.plan.phases.rule import PhaseRule
 from khatui.quoting import shell as sh
 from khatui.quoting.shell import Script
+from khatui.render import containerd
+from khatui.render.files import RenderedFile
 from khatui.spec.components import EtcdRunAs
 from khatui.spec.install import Fetcher
 from khatui.spec.nodes import Node, Role
@@ -130,8 +137,50 @@ def kube_tools(node: Node) -> tuple[Component, ...]:
     return (Component.KUBEADM, Component.KUBELET, Component.KUBECTL) if kubeadm else (Component.KUBELET,)
 
 
+def restarted_on_change(
+    ctx: PlanContext,
+    phase: str,
+    n: PlanNode,
+    name: str,
+    title: str,
+    files: Sequence[RenderedFile],
+    binaries: Sequence[Step],
+    restart: Sequence[Action],
+) -> Step:
+    """Upload `files` and run `restart` when a file changed, `restart` alone when one of the steps
+    installing the daemon's `binaries` puts a new one in place, else a no-op."""
+    step = ctx.upload_step(phase, n, name, title, files, restart)
+    new = [b.name for b in binaries if not b.is_noop]
+    if step.is_noop and new:
+        return Step(phase, n.name, name, f"{title}: restart, a new binary comes with {', '.join(new)}", tuple(restart))
+    return step
+
+
+def _containerd(ctx: PlanContext, n: PlanNode, binary: Step) -> Step:
+    answering = WaitFor(
+        sh.cmd("ctr", "--address", containerd.SOCKET, "version"),
+        timeout=60,
+        description=f"wait until containerd answers on {containerd.SOCKET}",
+    )
+    restart: list[Action] = [
+        Run(reload_and(sh.cmd("systemctl", "enable", "containerd"), sh.cmd("systemctl", "restart", "containerd"))),
+        answering,
+    ]
+    title = "containerd configured for Kubernetes, answering"
+    step = restarted_on_change(
+        ctx, Runtime.name, n, "containerd-config", title, n.pick(components=("containerd",)), [binary], restart
+    )
+    if step.is_noop and not n.active("containerd") and not ctx.offline:
+        start = Run(
+            sh.cmd("systemctl", "enable", "--now", "containerd"), description="start containerd (it is stopped)"
+        )
+        return Step(Runtime.name, n.name, "containerd-config", title, (start, answering))
+    return step
+
+
 class Runtime(PhaseRule):
-    """containerd, runc, the CNI plugins and crictl on every node that runs a kubelet."""
+    """containerd, runc, the CNI plugins and crictl on every node that runs a kubelet, then containerd
+    configured, (re)started when its files or binary changed, and answering."""
 
     name = "runtime"
     title = "container runtime binaries"
@@ -143,11 +192,13 @@ class Runtime(PhaseRule):
         return [n for n in ctx.all() if runs_kubelet(ctx, n)]
 
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
-        return [binary_step(ctx, self.name, node, c) for c in RUNTIME]
+        binaries = [binary_step(ctx, self.name, node, c) for c in RUNTIME]
+        return [*binaries, _containerd(ctx, node, binaries[0])]
 
 
 class KubeTools(PhaseRule):
-    """kubeadm, kubelet and kubectl at exactly kubernetesVersion (the kubelet alone on etcd-only nodes)."""
+    """kubeadm, kubelet and kubectl at exactly kubernetesVersion (the kubelet alone on etcd-only
+    nodes), and the kubelet's unit: in place before kubeadm, enabled, restarted only if it runs."""
 
     name = "kube-tools"
     title = "kubeadm, kubelet, kubectl"
@@ -157,7 +208,14 @@ class KubeTools(PhaseRule):
         return Runtime().targets(ctx)
 
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
-        return [binary_step(ctx, self.name, node, c) for c in kube_tools(node.node)]
+        binaries = [binary_step(ctx, self.name, node, c) for c in kube_tools(node.node)]
+        kubelet = next(b for b in binaries if b.name == Component.KUBELET.value)
+        restart = [
+            Run(reload_and(sh.cmd("systemctl", "enable", "kubelet"), sh.cmd("systemctl", "try-restart", "kubelet")))
+        ]
+        files = node.pick(components=("kubelet-unit",))
+        title = "kubelet unit and kubeadm's drop-in"
+        return [*binaries, restarted_on_change(ctx, self.name, node, "kubelet-unit", title, files, [kubelet], restart)]
 
 
 def etcd_binary(ctx: PlanContext, phase: str, n: PlanNode) -> list[Step]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from khatui import nodepaths
 from khatui.plan.context import ADMIN, KUBEADM_DONE, PlanContext, PlanNode, upload_action
-from khatui.plan.model import Action, Run, Step, Upload
+from khatui.plan.model import Action, Run, Step, Upload, WaitFor
 from khatui.plan.phases.node_settings import is_node_setting
 from khatui.plan.phases.rule import PhaseRule
 from khatui.quoting import shell as sh
@@ -23,7 +23,7 @@ from khatui.render.kubeadm import INIT_PATH, JOIN_PATH
 from khatui.render.kubeconfig import discovery_kubeconfig
 from khatui.render.kubelet import STANDALONE_CONFIG, STANDALONE_DROPIN
 from khatui.spec.components import EtcdRunAs
-from khatui.spec.loadbalancer import KubeVip
+from khatui.spec.loadbalancer import HAProxyKeepalived, KubeVip, endpoint
 from khatui.spec.nodes import Role
 
 
@@ -50,6 +50,23 @@ def _kube_vip_bootstrap(ctx: PlanContext, n: PlanNode) -> list[Action]:
     return [upload_action(render.config(n.node, kubevip.MANIFEST_PATH, body, "kube-vip", FileKind.MANIFEST, 0o600), "")]
 
 
+def _vip_held(ctx: PlanContext) -> list[Action]:
+    """With haproxy + keepalived, wait until the VIP takes TCP connections: `kubeadm init` reaches the
+    API through it right after the local apiserver answers (bootstrap-token, upload-config), and a
+    keepalived just (re)started by the `lb` phase holds the VIP only once it turns MASTER (about
+    3 advert intervals later). bash's /dev/tcp, as the network mesh probe connects."""
+    lb = ctx.cluster.spec.load_balancer
+    if not isinstance(lb, HAProxyKeepalived):
+        return []
+    host, port = endpoint(lb, ctx.cluster.spec.control_plane.api_port)
+    probe = sh.cmd("timeout", "2", "bash", "-c", 'exec 3<>"/dev/tcp/$1/$2"', "_", host, str(port))
+    return [
+        WaitFor(
+            probe, timeout=120, description=f"wait until the VIP {host}:{port} takes connections (keepalived MASTER)"
+        )
+    ]
+
+
 def _kubeadm(ctx: PlanContext, phase: str, n: PlanNode, first: bool) -> Step:
     if n.has(KUBEADM_DONE):
         return Step(phase, n.name, "kubeadm", "kubeadm", noop_reason="node already initialised by kubeadm")
@@ -64,6 +81,7 @@ def _kubeadm(ctx: PlanContext, phase: str, n: PlanNode, first: bool) -> Step:
     again = ["--ignore-preflight-errors=all"] if f"{phase}/{n.name}/kubeadm" in ctx.redo else []
     if first:
         actions.extend(_kube_vip_bootstrap(ctx, n))
+        actions.extend(_vip_held(ctx))
         actions.append(Run(sh.cmd("kubeadm", "init", "--config", INIT_PATH, *again), timeout=600))
     else:
         summary = "discovery kubeconfig with a bootstrap token"
