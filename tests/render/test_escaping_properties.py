@@ -148,7 +148,13 @@ def systemd_argv(line: str) -> list[str]:
         words.append(_expand(word))
 
 
+_UNIT_VARIABLES = ("$KUBELET_KUBECONFIG_ARGS", "$KUBELET_CONFIG_ARGS", "$KUBELET_KUBEADM_ARGS", "$KUBELET_EXTRA_ARGS")
+"""The variables kubeadm's own kubelet drop-in expands on purpose (constant text, never a spec value)."""
+
+
 def _expand(word: str) -> str:
+    if word in _UNIT_VARIABLES:
+        return word
     out, i = "", 0
     while i < len(word):
         pair = word[i : i + 2]

@@ -99,7 +99,14 @@ class Packages(PhaseRule):
             return Step(self.name, node.name, "packages", title, noop_reason=f"installed: {_versions(found, present)}")
         if ctx.bundle is not None:
             actions = install_packages(ctx.bundle, node.name, family, needs(ctx.cluster, node.node))
-            return Step(self.name, node.name, "packages", f"{title} from the bundle", actions, check=installed_check(family, wanted))
+            return Step(
+                self.name,
+                node.name,
+                "packages",
+                f"{title} from the bundle",
+                actions,
+                check=installed_check(family, wanted),
+            )
         had = f"; installed: {_versions(found, present)}" if present else ""
         lock = f", waiting up to {LOCK_TIMEOUT_S} s for the package lock" if family is Family.DEBIAN else ""
         source = " from the package mirror" if only else ""
