@@ -23,7 +23,7 @@ class NetworkScreen(WizardStep):
 
     STEP = "network"
     HEADING = "Pod network"
-    HINT = "The CNI plugin khatui deploys (none: bring your own); empty: the plugin's default."
+    HINT = "The CNI plugin to deploy (none: bring your own); empty: its default."
 
     def body(self) -> ComposeResult:
         yield from model_fields(Network, NETWORK, self.state.data)
