@@ -2,7 +2,7 @@
 
 Each component module answers for one node at a time (`node_files(ctx, node)`), and returns nothing
 for nodes its component does not run on, so adding a component is one line here. Cluster-wide
-objects (DNS, kube-proxy's ConfigMap, storage) go to the first control plane, from where the engine
+objects (the pod network, kube-proxy, DNS, storage) go to the first control plane, from where the engine
 applies them. Certificates and keys come from the PKI store through `PKISource` — the seam where
 khatui.pki plugs in; until then `NO_PKI` adds none.
 """
@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterator
 from typing import Protocol
 
 from khatui import nodepaths
-from khatui.render import containerd, dns, etcd, kubeadm, kubelet, kubeproxy, loadbalancer, storage
+from khatui.render import containerd, dns, etcd, kubeadm, kubelet, kubeproxy, loadbalancer, network, storage
 from khatui.render.context import RenderContext
 from khatui.render.files import RenderedFile
 from khatui.spec.cluster import Cluster
@@ -62,6 +62,7 @@ def addon_files(ctx: RenderContext, node: Node) -> list[RenderedFile]:
     """Cluster-wide Kubernetes objects, as files on `node` (the first control plane)."""
     directory = nodepaths.ADDONS_DIR
     return [
+        *network.addon_files(ctx, node, directory),
         *kubeproxy.addon_files(ctx, node, directory),
         *dns.addon_files(ctx, node, directory),
         *storage.addon_files(ctx, node, directory),

@@ -1,9 +1,10 @@
 """Cluster DNS sized for large clusters, as the guide asks: CoreDNS with more replicas, a larger
 memory limit, a bigger cache and more concurrent upstream queries, plus NodeLocal DNSCache.
 
-kubeadm installs CoreDNS with its defaults; khatui applies kubeadm's own Deployment and ConfigMap
-again with the spec's numbers (full objects, so they validate against the API schema and replace
-kubeadm's cleanly). The guide's dnsmasq settings map onto CoreDNS plugins: `--cache-size` is the
+kubeadm's CoreDNS addon is turned off (see render.kubeadm.addons_off): khatui applies the objects
+kubeadm's addon would create (cmd/kubeadm/app/phases/addons/dns/manifests.go: ServiceAccount,
+ClusterRole, ClusterRoleBinding, ConfigMap, Deployment, the kube-dns Service) itself, with the spec's
+numbers, so one owner writes them. The guide's dnsmasq settings map onto CoreDNS plugins: `--cache-size` is the
 cache plugin's `success`/`denial` capacity (`cache N` alone would set a *TTL* of N seconds), and
 `--dns-forward-max` is forward's `max_concurrent`.
 """
@@ -148,13 +149,63 @@ def deployment(ctx: RenderContext) -> dict[str, Any]:
     }
 
 
+def _rbac() -> list[dict[str, Any]]:
+    """The coredns ServiceAccount and its system:coredns ClusterRole and binding, as kubeadm's."""
+    rules = [
+        {"apiGroups": [""], "resources": ["endpoints", "services", "pods", "namespaces"], "verbs": ["list", "watch"]},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["list", "watch"]},
+    ]
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "coredns", "namespace": "kube-system"}},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "system:coredns"},
+            "rules": rules,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "system:coredns"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:coredns"},
+            "subjects": [{"kind": "ServiceAccount", "name": "coredns", "namespace": "kube-system"}],
+        },
+    ]
+
+
+def service(ctx: RenderContext) -> dict[str, Any]:
+    """kube-system/kube-dns at the cluster DNS address (the tenth of the Service CIDR)."""
+    ports = [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"), ("metrics", 9153, "TCP")]
+    labels = {**LABELS, "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": "kube-dns",
+            "namespace": "kube-system",
+            "labels": labels,
+            "annotations": {"prometheus.io/port": "9153", "prometheus.io/scrape": "true"},
+        },
+        "spec": {
+            "clusterIP": ctx.dns_service_ip,
+            "ports": [{"name": n, "port": p, "protocol": proto, "targetPort": p} for n, p, proto in ports],
+            "selector": dict(LABELS),
+        },
+    }
+
+
+def objects(ctx: RenderContext) -> list[dict[str, Any]]:
+    """Every CoreDNS object, in the order kubeadm creates them."""
+    return [*_rbac(), config_map(ctx), deployment(ctx), service(ctx)]
+
+
 def addon_files(ctx: RenderContext, node: Node, directory: PurePosixPath) -> list[RenderedFile]:
     """CoreDNS (and NodeLocal DNSCache when enabled), applied from `node`."""
     files = [
         ctx.config(
             node,
             directory / "30-coredns.yaml",
-            yamltext.dump_all([config_map(ctx), deployment(ctx)]),
+            yamltext.dump_all(objects(ctx)),
             "coredns",
             FileKind.ADDON,
             stage=Stage.AFTER_KUBEADM,

@@ -9,6 +9,11 @@ etcd is always `external` to kubeadm, also in the stacked topology: khatui runs 
 write the same /etc/kubernetes/manifests/etcd.yaml and fail its preflight on khatui's. "Stacked"
 then only means the endpoints are the control planes' own addresses.
 
+khatui renders CoreDNS and kube-proxy itself (render.dns, render.kubeproxy), so kubeadm's two addons
+are off: v1beta4's `dns.disabled` / `proxy.disabled`, and on v1beta3, which has neither field,
+`skipPhases: [addon/coredns, addon/kube-proxy]` in the InitConfiguration. kubeadm is then handed no
+KubeProxyConfiguration either: only its kube-proxy addon would read it.
+
 Joining nodes discover the cluster from a kubeconfig file (`discovery.file`) that the engine writes
 at join time with a fresh bootstrap token: no token, hash or key ever sits in a rendered file. Every
 master shares khatui's PKI, so there is no `--upload-certs` and no certificateKey.
@@ -19,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from khatui import nodepaths
-from khatui.render import kubelet, kubeproxy, yamltext
+from khatui.render import kubelet, yamltext
 from khatui.render.context import RenderContext
 from khatui.render.files import RenderedFile
 from khatui.render.urls import host_port
@@ -31,6 +36,8 @@ INIT_PATH = nodepaths.KHATUI_DIR / "kubeadm-init.yaml"
 JOIN_PATH = nodepaths.KHATUI_DIR / "kubeadm-join.yaml"
 V1BETA4_FROM_MINOR = 31
 KUBELET_PORT = 10250
+SKIPPED_ADDON_PHASES = ["addon/coredns", "addon/kube-proxy"]
+"""kubeadm init's phases for the addons khatui owns (v1beta3, which has no `disabled` fields)."""
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 _ENCRYPTION = {
     KeyAlgorithm.RSA_2048: "RSA-2048",
@@ -97,6 +104,8 @@ def cluster_configuration(ctx: RenderContext) -> dict[str, Any]:
         "scheduler": {"extraArgs": extra_args(ctx, leader_elect)},
     }
     if _v1beta4(ctx):
+        config["dns"] = {"disabled": True}
+        config["proxy"] = {"disabled": True}
         algorithm = _ENCRYPTION.get(ctx.spec.pki.key_algorithm)
         if algorithm:
             config["encryptionAlgorithm"] = algorithm
@@ -143,12 +152,15 @@ def _local_endpoint(ctx: RenderContext, node: Node) -> dict[str, Any]:
 
 def init_configuration(ctx: RenderContext, node: Node) -> dict[str, Any]:
     """The InitConfiguration of the first control plane."""
-    return {
+    config: dict[str, Any] = {
         "apiVersion": api_version(ctx),
         "kind": "InitConfiguration",
         "nodeRegistration": node_registration(ctx, node),
         "localAPIEndpoint": _local_endpoint(ctx, node),
     }
+    if not _v1beta4(ctx):
+        config["skipPhases"] = list(SKIPPED_ADDON_PHASES)
+    return config
 
 
 def join_configuration(ctx: RenderContext, node: Node) -> dict[str, Any]:
@@ -171,7 +183,6 @@ def init_documents(ctx: RenderContext, node: Node) -> list[dict[str, Any]]:
         init_configuration(ctx, node),
         cluster_configuration(ctx),
         kubelet.configuration(ctx),
-        kubeproxy.configuration(ctx),
     ]
 
 

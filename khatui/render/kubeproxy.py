@@ -1,10 +1,11 @@
 """kube-proxy: its KubeProxyConfiguration, the kubeconfig it reaches the API with (the load
 balancer, as the guide insists), and for IPVS the kernel modules and sysctls on every node.
 
-kubeadm deploys kube-proxy as a DaemonSet reading the `kube-proxy` ConfigMap (config.conf +
-kubeconfig.conf, mounted at /var/lib/kube-proxy). khatui hands kubeadm the configuration in its init
-config and also renders that ConfigMap as an addon, so the server address kube-proxy uses is
-khatui's, visible in review, and restored if someone edits it.
+kubeadm's kube-proxy addon is turned off (see render.kubeadm.addons_off): khatui applies what it
+would create (cmd/kubeadm/app/phases/addons/proxy/manifests.go and proxy.go: the ServiceAccount, the
+kubeadm:node-proxier binding, the `kube-proxy` ConfigMap of config.conf + kubeconfig.conf and the
+DaemonSet mounting it at /var/lib/kube-proxy), so the one owner is khatui, the server address
+kube-proxy uses is visible in review, and an edit is restored on the next rollout.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from khatui.spec.components import IPVSScheduler, ProxyMode
 from khatui.spec.nodes import Node
 
 API_VERSION = "kubeproxy.config.k8s.io/v1alpha1"
+IMAGE = "registry.k8s.io/kube-proxy"
 POD_CONFIG_DIR = PurePosixPath("/var/lib/kube-proxy")
 """Where kubeadm's kube-proxy DaemonSet mounts its ConfigMap (a path inside the pod)."""
 SERVICE_ACCOUNT_DIR = PurePosixPath("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -67,6 +69,78 @@ def config_map(ctx: RenderContext) -> dict[str, Any]:
     }
 
 
+def _rbac() -> list[dict[str, Any]]:
+    """The kube-proxy ServiceAccount bound to system:node-proxier, as kubeadm binds it."""
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "kube-proxy", "namespace": "kube-system"}},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "kubeadm:node-proxier"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:node-proxier"},
+            "subjects": [{"kind": "ServiceAccount", "name": "kube-proxy", "namespace": "kube-system"}],
+        },
+    ]
+
+
+def image(ctx: RenderContext) -> str:
+    """kube-proxy's image: the cluster's Kubernetes version, as kubeadm picks it."""
+    return f"{IMAGE}:{ctx.spec.control_plane.kubernetes_version}"
+
+
+def daemon_set(ctx: RenderContext) -> dict[str, Any]:
+    """kube-system/kube-proxy: kubeadm's DaemonSet."""
+    labels = {"k8s-app": "kube-proxy"}
+    container = {
+        "name": "kube-proxy",
+        "image": image(ctx),
+        "imagePullPolicy": "IfNotPresent",
+        "command": [
+            "/usr/local/bin/kube-proxy",
+            f"--config={POD_CONFIG_DIR}/config.conf",
+            "--hostname-override=$(NODE_NAME)",
+        ],
+        "securityContext": {"privileged": True},
+        "volumeMounts": [
+            {"mountPath": str(POD_CONFIG_DIR), "name": "kube-proxy"},
+            {"mountPath": "/run/xtables.lock", "name": "xtables-lock", "readOnly": False},
+            {"mountPath": "/lib/modules", "name": "lib-modules", "readOnly": True},
+        ],
+        "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+    }
+    volumes = [
+        {"name": "kube-proxy", "configMap": {"name": "kube-proxy"}},
+        {"name": "xtables-lock", "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"}},
+        {"name": "lib-modules", "hostPath": {"path": "/lib/modules"}},
+    ]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"labels": dict(labels), "name": "kube-proxy", "namespace": "kube-system"},
+        "spec": {
+            "selector": {"matchLabels": dict(labels)},
+            "updateStrategy": {"type": "RollingUpdate"},
+            "template": {
+                "metadata": {"labels": dict(labels)},
+                "spec": {
+                    "priorityClassName": "system-node-critical",
+                    "containers": [container],
+                    "hostNetwork": True,
+                    "serviceAccountName": "kube-proxy",
+                    "volumes": volumes,
+                    "tolerations": [{"operator": "Exists"}],
+                    "nodeSelector": {"kubernetes.io/os": "linux"},
+                },
+            },
+        },
+    }
+
+
+def objects(ctx: RenderContext) -> list[dict[str, Any]]:
+    """Every kube-proxy object, in the order kubeadm creates them."""
+    return [*_rbac(), config_map(ctx), daemon_set(ctx)]
+
+
 def ipvs_modules(ctx: RenderContext) -> list[str]:
     """Kernel modules IPVS mode needs: the schedulers kube-proxy checks for plus the chosen one."""
     modules = list(IPVS_MODULES)
@@ -106,8 +180,8 @@ def node_files(ctx: RenderContext, node: Node) -> list[RenderedFile]:
 
 
 def addon_files(ctx: RenderContext, node: Node, directory: PurePosixPath) -> list[RenderedFile]:
-    """The kube-proxy ConfigMap, applied from `node` (the first control plane)."""
-    body = yamltext.dump(config_map(ctx))
+    """kube-proxy's objects, applied from `node` (the first control plane)."""
+    body = yamltext.dump_all(objects(ctx))
     return [
         ctx.config(
             node, directory / "20-kube-proxy.yaml", body, "kube-proxy", FileKind.ADDON, stage=Stage.AFTER_KUBEADM

@@ -17,6 +17,7 @@ from khatui.spec.base import Name, SpecModel
 from khatui.spec.components import DNS, PKI, ControlPlane, Etcd, KubeProxy
 from khatui.spec.install import Install
 from khatui.spec.loadbalancer import LoadBalancer
+from khatui.spec.network import Network
 from khatui.spec.nodes import Node, Role
 from khatui.spec.persistence import Persistence
 
@@ -50,6 +51,8 @@ class ClusterSpec(SpecModel):
     """kube-proxy mode."""
     dns: DNS = DNS()
     """Cluster DNS."""
+    network: Network = Network()
+    """The pod network (CNI); `plugin` is one of flannel, none."""
     persistence: Persistence = Persistence()
     """Storage classes; `backend` is one of local, nfs, iscsi, glusterfs, ceph-rbd, aws-ebs,
     gce-pd, azure-disk."""

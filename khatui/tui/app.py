@@ -43,6 +43,7 @@ STEP_SCREENS: dict[str, str] = {
     "inventory": "inventory:InventoryScreen",
     "etcd": "etcd_pki:EtcdPKIScreen",
     "loadbalancer": "loadbalancer:LoadBalancerScreen",
+    "network": "network:NetworkScreen",
     "dns": "dns:DNSScreen",
     "persistence": "persistence:PersistenceScreen",
     "preflight": "preflight:PreflightScreen",

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from khatui_lab.standins import kubeadm
 from khatui_lab.standins import kubeadm_checklists as cl
 from khatui_lab.standins import kubeadm_config as kc
 from khatui_lab.standins import kubeadm_preflight as pf
@@ -270,6 +271,42 @@ def test_unknown_fields_warn_as_kubeadm_init_does(tmp_path: Path) -> None:
     docs[1]["apiVersion"] = "kubeadm.k8s.io/v1beta3"
     docs[0]["apiVersion"] = "kubeadm.k8s.io/v1beta3"
     assert any('unknown field "encryptionAlgorithm"' in w for w in _load(tmp_path, docs).warnings)
+
+
+@pytest.mark.parametrize(
+    ("api", "addons", "unknown"),
+    [
+        ("v1beta4", {"dns": {"disabled": True, "imageTag": "v1.11.3"}, "proxy": {"disabled": True}}, []),
+        ("v1beta3", {"dns": {"imageTag": "v1.11.3"}}, []),
+        ("v1beta3", {"dns": {"disabled": True}}, ["disabled"]),
+        ("v1beta3", {"proxy": {"disabled": True}}, ["proxy"]),
+        ("v1beta4", {"proxy": {"disabld": True}}, ["disabld"]),
+    ],
+)
+def test_addon_fields_decode_as_their_api_version(
+    tmp_path: Path, api: str, addons: dict[str, object], unknown: list[str]
+) -> None:
+    """dns.disabled and proxy (disabled) exist from v1beta4 only; dns.imageRepository/imageTag in both."""
+    doc = {"apiVersion": f"kubeadm.k8s.io/{api}", "kind": "ClusterConfiguration", **addons}
+    config = _load(tmp_path, [doc])
+    assert [w.rsplit('"', 2)[1] for w in config.warnings if "unknown field" in w] == unknown
+
+
+def test_skipped_addon_phases_and_disabled_addons_agree() -> None:
+    """kubeadm's manageSkippedAddons: a skipped addon phase disables the addon (its image is not pulled)
+    and a disabled addon skips its phase; `addon` skips both; the config's skipPhases count when
+    --skip-phases is empty (the stand-in's main does that)."""
+    cluster: dict[str, object] = {"kubernetesVersion": "v1.31.4", "etcd": {"external": {}}}
+    skipped = kubeadm.manage_skipped_addons(cluster, kubeadm.skip_list("addon/coredns", kubeadm.INIT_PHASES))
+    assert skipped == {"addon/coredns"} and cluster["dns"] == {"disabled": True} and "proxy" not in cluster
+    assert not any("coredns" in image for image in cl.images(cluster))
+    cluster = {"proxy": {"disabled": True}}
+    assert kubeadm.manage_skipped_addons(cluster, set()) == {"addon/kube-proxy"}
+    cluster = {}
+    assert kubeadm.manage_skipped_addons(cluster, {"addon"}) == {"addon", "addon/coredns", "addon/kube-proxy"}
+    assert cluster == {"dns": {"disabled": True}, "proxy": {"disabled": True}}
+    with pytest.raises(kubeadm.Failure, match="invalid phase name 'adon/coredns'"):
+        kubeadm.skip_list("adon/coredns", kubeadm.INIT_PHASES)
 
 
 def test_component_config_version(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from khatui import nodepaths
-from khatui.render import RenderedFile, kubeadm, kubelet
+from khatui.render import FileKind, RenderedFile, kubeadm, kubelet
 from khatui.render.context import RenderContext
 from khatui.spec.cluster import Cluster
 from khatui.spec.nodes import Role
@@ -57,7 +57,7 @@ def _component_docs(name: str) -> list[tuple[str, dict[str, Any]]]:
         for doc in _docs(file):
             if doc["kind"] == "ConfigMap":
                 found += [(f"{file.path}#{key}", yaml.safe_load(text)) for key, text in doc["data"].items()]
-            else:
+            elif file.kind is not FileKind.ADDON:  # the kube-proxy addon's other objects: API kinds
                 found.append((file.path, doc))
     return found
 
@@ -123,12 +123,7 @@ def test_every_kubernetes_node_gets_one_kubeadm_config(name: str) -> None:
     for node in kube_nodes:
         kinds = by_node[node.name]
         if node.name == first.name:
-            assert kinds == [
-                "InitConfiguration",
-                "ClusterConfiguration",
-                "KubeletConfiguration",
-                "KubeProxyConfiguration",
-            ]
+            assert kinds == ["InitConfiguration", "ClusterConfiguration", "KubeletConfiguration"]
             continue
         assert kinds == ["JoinConfiguration"]
         join = next(doc for f, doc in docs if f.node == node.name)
@@ -151,7 +146,7 @@ def test_kubeconfigs_point_at_the_load_balancer(name: str) -> None:
 def test_kube_proxy_mode(name: str) -> None:
     cluster: Cluster = specs()[name]
     proxies = [doc for _, doc in _component_docs(name) if doc["kind"] == "KubeProxyConfiguration"]
-    assert len(proxies) == 2  # in kubeadm's init config and in the kube-proxy ConfigMap
+    assert len(proxies) == 1  # in the kube-proxy ConfigMap only: kubeadm's kube-proxy addon is off
     for proxy in proxies:
         assert proxy["mode"] == cluster.spec.kube_proxy.mode.value
         assert proxy["clusterCIDR"] == str(cluster.spec.control_plane.pod_cidr)
@@ -159,3 +154,28 @@ def test_kube_proxy_mode(name: str) -> None:
             assert proxy["ipvs"]["scheduler"] == (cluster.spec.kube_proxy.ipvs_scheduler or "rr")
         else:
             assert "ipvs" not in proxy
+
+
+@pytest.mark.parametrize("name", SPEC_NAMES)
+def test_kubeadm_leaves_coredns_and_kube_proxy_to_khatui(name: str) -> None:
+    """khatui applies CoreDNS and kube-proxy itself: kubeadm's two addons are off, in the way the API
+    version allows (v1beta4's disabled fields, v1beta3's skipPhases), and khatui renders every object
+    kubeadm's addons would have created."""
+    docs = {doc["kind"]: doc for _, doc in _kubeadm_docs(name)}
+    init, cluster = docs["InitConfiguration"], docs["ClusterConfiguration"]
+    if cluster["apiVersion"].endswith("v1beta4"):
+        assert (cluster["dns"], cluster["proxy"]) == ({"disabled": True}, {"disabled": True})
+        assert "skipPhases" not in init
+    else:
+        assert init["skipPhases"] == ["addon/coredns", "addon/kube-proxy"]
+        assert "dns" not in cluster and "proxy" not in cluster
+    addons = [doc for f in rendered()[name] if f.path.startswith(str(nodepaths.ADDONS_DIR)) for doc in _docs(f)]
+    names = {(doc["kind"], doc["metadata"]["name"]) for doc in addons}
+    assert {
+        ("ServiceAccount", "coredns"), ("ClusterRole", "system:coredns"), ("ClusterRoleBinding", "system:coredns"),
+        ("ConfigMap", "coredns"), ("Deployment", "coredns"), ("Service", "kube-dns"),
+        ("ServiceAccount", "kube-proxy"), ("ClusterRoleBinding", "kubeadm:node-proxier"),
+        ("ConfigMap", "kube-proxy"), ("DaemonSet", "kube-proxy"),
+    } <= names  # fmt: skip
+    dns_service = next(doc for doc in addons if doc["kind"] == "Service" and doc["metadata"]["name"] == "kube-dns")
+    assert dns_service["spec"]["clusterIP"] == RenderContext.of(specs()[name]).dns_service_ip

@@ -145,14 +145,16 @@ def test_cluster_dns_follows_node_local_dns_and_proxy_mode() -> None:
 
 def test_corefile_uses_cache_capacity_and_max_concurrent() -> None:
     coredns = next(f for f in rendered()["stacked-haproxy-ipvs-nfs"] if f.path.endswith("30-coredns.yaml"))
-    config_map, deployment = list(yaml.safe_load_all(coredns.text))
+    by_kind = {d["kind"]: d for d in yaml.safe_load_all(coredns.text) if d}
+    config_map, deployment = by_kind["ConfigMap"], by_kind["Deployment"]
     corefile = config_map["data"]["Corefile"]
     assert "success 10000\n" in corefile and "denial 10000\n" in corefile
     assert "forward . /etc/resolv.conf {\n        max_concurrent 1000\n    }" in corefile
     assert deployment["spec"]["replicas"] == 3
     assert deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == "512Mi"
     no_cache = next(f for f in rendered()["ipv6-nginx-ipvs"] if f.path.endswith("30-coredns.yaml"))
-    assert "    cache" not in list(yaml.safe_load_all(no_cache.text))[0]["data"]["Corefile"]
+    no_cache_map = next(d for d in yaml.safe_load_all(no_cache.text) if d and d["kind"] == "ConfigMap")
+    assert "    cache" not in no_cache_map["data"]["Corefile"]
 
 
 def test_stages() -> None:

@@ -20,7 +20,7 @@ STACKED = next(p for p in EXAMPLES if p.stem == "stacked-haproxy-ipvs-nfs")
 def test_render_writes_every_node_with_modes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert main(["render", str(STACKED), "--out", str(out), "--no-pki"]) == 0
-    assert "wrote 61 files for 7 nodes" in capsys.readouterr().err
+    assert "wrote 62 files for 7 nodes" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["cp1", "cp2", "cp3", "lb1", "lb2", "worker1", "worker2", INDEX]
     )
@@ -31,7 +31,7 @@ def test_render_writes_every_node_with_modes(tmp_path: Path, capsys: pytest.Capt
     assert read_header(manifest.read_bytes()) is not None
     rows = (out / INDEX).read_text().splitlines()
     assert rows[0].split("\t") == ["node", "path", "mode", "owner", "kind", "stage", "sha256"]
-    assert len(rows) == 62
+    assert len(rows) == 63  # the header and 62 files
     assert (
         "cp1\t/etc/kubernetes/manifests/etcd.yaml\t0600\troot:root\tmanifest\tbefore-kubeadm\t"
         in (out / INDEX).read_text()

@@ -3,7 +3,7 @@
 Between them they cover every load-balancer mode (external, haproxy-keepalived, kube-vip, local-proxy
 with haproxy and with nginx), both etcd topologies and both ways to run etcd, every kube-proxy mode,
 NodeLocal DNSCache under iptables and ipvs, IPv6, kubeadm v1beta3 (Kubernetes < 1.31) and v1beta4,
-and every storage backend that can be rendered.
+every storage backend that can be rendered, and every pod-network plugin and encapsulation.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _nodes(*specs: tuple[str, str, list[str]]) -> list[dict[str, Any]]:
 
 def _kube_vip_nftables() -> dict[str, Any]:
     """kube-vip, systemd etcd, nftables, NodeLocal DNS, the three cloud CSI drivers, containerd 2.x with
-    image mirrors."""
+    image mirrors, flannel host-gw at MTU 1450."""
     data = _example("stacked-haproxy-ipvs-nfs")
     spec = data["spec"]
     data["metadata"]["name"] = "vip-nft"
@@ -46,6 +46,7 @@ def _kube_vip_nftables() -> dict[str, Any]:
         "binaries": {"containerd": "2.0.2"},
         "images": {"mirrors": {"docker.io": ["https://mirror.local", "http://10.0.0.5:5000"], "quay.io:443": []}},
     }
+    spec["network"] = {"plugin": "flannel", "encapsulation": "host-gw", "mtu": 1450}
     spec["persistence"] = {
         "classes": [
             {"name": "ebs", "backend": "aws-ebs", "type": "io2", "encrypted": False, "default": True},
@@ -115,7 +116,7 @@ def _v1beta3_external() -> dict[str, Any]:
 
 
 def _v129_kube_vip() -> dict[str, Any]:
-    """Kubernetes v1.29, single control plane with kube-vip, kubeadm v1beta3."""
+    """Kubernetes v1.29, single control plane with kube-vip, kubeadm v1beta3, no pod network (network: none)."""
     return {
         "apiVersion": "khatui/v1",
         "kind": "Cluster",
@@ -125,6 +126,7 @@ def _v129_kube_vip() -> dict[str, Any]:
             "nodes": _nodes(("cp", "192.168.5.10", ["control-plane", "etcd", "worker"])),
             "controlPlane": {"kubernetesVersion": "v1.29.9"},
             "loadBalancer": {"mode": "kube-vip", "vip": "192.168.5.100", "interface": "ens3"},
+            "network": {"plugin": "none"},
         },
     }
 

@@ -59,6 +59,7 @@ FULL_SPEC: dict[str, Any] = {
         "imagePullPolicy": "Never",
     },
     "kubeProxy": {"mode": "ipvs", "ipvsScheduler": "rr"},
+    "network": {"plugin": "flannel", "encapsulation": "host-gw", "mtu": 1450},
     "dns": {"memoryLimit": "512Mi", "nodeLocalDNS": {"enabled": True, "address": "169.254.20.10"}},
     "persistence": {
         "classes": [

@@ -1,5 +1,6 @@
 """At 80 columns the key bar keeps help, save and the palette in view: it packs the keys tighter,
-then names the app's keys by their key alone, then leaves out the page's last keys (F1 lists them)."""
+then names the app's keys by their key alone, then leaves out the page's last keys (F1 lists them);
+the step bar above names every step."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from khatui.tui.screens.base import STEPS
 from khatui.tui.widgets.keybar import Item, fit
 from tests.tui.test_snapshots import rollout_app, settle, start_rollout, wizard
 
@@ -32,5 +34,20 @@ def test_save_and_palette_show_at_80x24(spec_copy: Path, where: str) -> None:
             await (start_rollout(app)(pilot) if where == "rollout" else settle(pilot))
             bottom = app.screen._compositor.render_strips()[-1].text
             assert " f1" in bottom and " ^s" in bottom and " ^p" in bottom, bottom
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+def test_the_step_bar_names_every_step(spec_copy: Path, size: tuple[int, int]) -> None:
+    """Nine steps fit 80 columns: the separators lose their spaces rather than a step its name."""
+
+    async def run() -> None:
+        app = wizard(spec_copy, "network")
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            top = app.screen._compositor.render_strips()[0].text
+            assert all(title in top for _, title in STEPS), top
+            assert (" › " in top) == (size[0] > 80)
 
     asyncio.run(run())

@@ -38,19 +38,25 @@ def test_back_and_next_keep_every_answer(spec_copy: Path) -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             await type_into(pilot, ("spec", "loadBalancer", "vip"), "10.20.0.150")
+            assert await step(pilot) == "network"
+            await type_into(pilot, ("spec", "network", "mtu"), "1450")
             assert await step(pilot) == "dns"
             await type_into(pilot, ("spec", "dns", "replicas"), "5")
+            assert await step(pilot, "ctrl+b") == "network"
+            assert text_of(app, ("spec", "network", "mtu")) == "1450"
             assert await step(pilot, "ctrl+b") == "loadbalancer"
             assert text_of(app, ("spec", "loadBalancer", "vip")) == "10.20.0.150"
             assert await step(pilot, "ctrl+b") == "etcd"
             assert await step(pilot, "ctrl+b") == "inventory"
             assert await step(pilot) == "etcd"
             assert await step(pilot) == "loadbalancer"
+            assert await step(pilot) == "network"
             assert await step(pilot) == "dns"
             assert text_of(app, ("spec", "dns", "replicas")) == "5"
             state = app_of(pilot).ctx.state
             assert state.get(("spec", "loadBalancer", "vip")) == "10.20.0.150"
             assert state.get(("spec", "dns", "replicas")) == 5
+            assert state.get(("spec", "network", "mtu")) == 1450
             assert state.report.ok
 
     asyncio.run(scenario())

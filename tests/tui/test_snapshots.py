@@ -43,7 +43,7 @@ async def settle(pilot: Pilot[int]) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize(
-    "step", ["start", "inventory", "etcd", "loadbalancer", "dns", "persistence", "preflight", "review"]
+    "step", ["start", "inventory", "etcd", "loadbalancer", "network", "dns", "persistence", "preflight", "review"]
 )
 def test_wizard_step(snap_compare: SnapCompare, spec_copy: Path, step: str, size: tuple[int, int]) -> None:
     no_ipvs = () if step == "review" else ("worker2",)

@@ -81,6 +81,10 @@ async def drive_whole_wizard(target: Path) -> None:
         await focus(pilot, ("spec", "kubeProxy", "ipvsScheduler"))
         await pilot.press("right")  # rr
 
+        assert await step(pilot) == "network"
+        await focus(pilot, ("spec", "network", "encapsulation"))
+        await pilot.press("right")  # (default) -> vxlan
+
         assert await step(pilot) == "dns"
         await type_into(pilot, ("spec", "dns", "replicas"), "3")
 

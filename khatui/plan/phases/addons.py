@@ -1,4 +1,6 @@
-"""`addons`: kube-proxy, CoreDNS and storage manifests, applied once from the first control plane."""
+"""`addons`: the pod network, kube-proxy, CoreDNS and storage manifests, applied once from the first
+control plane. The pod network comes first in the folder (10-pod-network.yaml): the nodes turn Ready
+with it, and CoreDNS's pods only start on a Ready node."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ class Addons(PhaseRule):
     """Upload the addon manifests and `kubectl apply` them when any changed."""
 
     name = "addons"
-    title = "kube-proxy, DNS and storage"
+    title = "pod network, kube-proxy, DNS and storage"
     requires = ("control-plane-init",)
 
     def targets(self, ctx: PlanContext) -> Sequence[PlanNode]:
@@ -26,7 +28,7 @@ class Addons(PhaseRule):
         apply = Run(
             sh.cmd("kubectl", "--kubeconfig", ADMIN, "apply", "-f", nodepaths.ADDONS_DIR),
             timeout=300,
-            description="kubectl apply the addons (kube-proxy, CoreDNS, storage)",
+            description="kubectl apply the addons (pod network, kube-proxy, CoreDNS, storage)",
         )
         addons = node.pick(kinds=(FileKind.ADDON,))
         return [ctx.upload_step(self.name, node, "addons", "cluster addons", addons, [apply])]

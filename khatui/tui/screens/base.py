@@ -33,6 +33,7 @@ STEPS: list[tuple[str, str]] = [
     ("inventory", "Nodes"),
     ("etcd", "etcd/PKI"),
     ("loadbalancer", "LB/proxy"),
+    ("network", "CNI"),
     ("dns", "Network"),
     ("persistence", "Storage"),
     ("preflight", "Preflight"),

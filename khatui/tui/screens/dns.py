@@ -1,4 +1,4 @@
-"""Step 5: the cluster network (Kubernetes version, pod and Service ranges) and cluster DNS.
+"""Step 6: the cluster network (Kubernetes version, pod and Service ranges) and cluster DNS.
 
 CoreDNS defaults follow the guide's sizing for large clusters (10000 cache entries, 1000 concurrent
 forwards); NodeLocal DNSCache is optional. All fields come from the spec models.

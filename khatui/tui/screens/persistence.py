@@ -1,4 +1,4 @@
-"""Step 6: the StorageClasses, each with its backend's fields; one of them the default.
+"""Step 7: the StorageClasses, each with its backend's fields; one of them the default.
 
 No class means no persistence backend (allowed). The class dialog takes its fields from the
 backend's spec model; changing the backend keeps the name, default flag and reclaim policy.

@@ -1,4 +1,4 @@
-"""Step 7: connect to every node, gather facts, and show the preflight matrix (nodes x checks).
+"""Step 8: connect to every node, gather facts, and show the preflight matrix (nodes x checks).
 
 The spec is saved first: the core reads the saved file, exactly as `khatui plan` would. Observing
 runs in a thread worker: a `Rollout` from `Services.open`, then its `observe` (host key questions

@@ -1,4 +1,4 @@
-"""Step 8: the dry run. The same plan preview as `khatui plan` (the core's `render_plan`), the
+"""Step 9: the dry run. The same plan preview as `khatui plan` (the core's `render_plan`), the
 certificates, the warnings; save the spec; confirm to start the rollout.
 
 Planning runs in a thread worker: `Rollout.make_plan` on the rollout preflight observed; when the

@@ -31,10 +31,14 @@ class StepBar(Static):
         self.set_reactive(StepBar.current, current)
 
     def render(self) -> Text:
+        width = self.content_size.width or 78
+        titles = [title for _, title in self.steps]
+        # Every step stays named: on a narrow terminal the separators lose their spaces first.
+        separator = " › " if len(" › ".join(titles)) <= width else "›"
         text = Text()
         for index, (name, title) in enumerate(self.steps):
             if index:
-                text.append(" › ", "dim")
+                text.append(separator, "dim")
             if name == self.current:
                 text.append(title, "bold reverse")
             else:

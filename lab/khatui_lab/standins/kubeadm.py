@@ -50,6 +50,8 @@ JOIN_PHASES = (
     "wait-control-plane", "etcd-join", "mark-control-plane",
 )  # fmt: skip
 API_ONLY = {"upload-config", "upload-certs", "mark-control-plane", "addon", "etcd-join"}
+ADDONS = {"addon/coredns": "dns", "addon/kube-proxy": "proxy"}
+"""kubeadm init's addon sub-phases and the ClusterConfiguration field that disables each."""
 WAIT_SECONDS = 120.0
 
 
@@ -88,7 +90,8 @@ def main(argv: list[str]) -> int:
     if args.command == "token":
         return kubeadm_token.run(args)
     try:
-        phases = skip_list(args.skip_phases, INIT_PHASES if args.command == "init" else JOIN_PHASES)
+        known = INIT_PHASES if args.command == "init" else JOIN_PHASES
+        phases = skip_list(args.skip_phases, known)
         ignored = {item.strip().lower() for item in args.ignore_preflight_errors.split(",") if item.strip()}
         config = kc.load(args.config, minor=int(version().split(".")[1]))
         if args.command == "init":
@@ -100,6 +103,9 @@ def main(argv: list[str]) -> int:
         if config.errors:
             raise Failure(f"invalid configuration {args.config}:\n  - " + "\n  - ".join(config.errors))
         kind = "InitConfiguration" if args.command == "init" else "JoinConfiguration"
+        phases = phases or skip_list(",".join(str(p) for p in config.get(kind).get("skipPhases") or []), known)
+        if args.command == "init":
+            phases = manage_skipped_addons(config.get("ClusterConfiguration"), phases)
         registration = config.get(kind).get("nodeRegistration") or {}
         ignored |= {str(item).lower() for item in registration.get("ignorePreflightErrors") or []}
         if args.dry_run:
@@ -132,14 +138,26 @@ def show_version(output: str) -> int:
 
 
 def skip_list(text: str, phases: tuple[str, ...]) -> set[str]:
-    """Top-level phases named by --skip-phases (sub-phases 'a/b' count as their top level)."""
+    """The phases named by --skip-phases (or the config's skipPhases when the flag is empty): top-level
+    ones skip the whole phase, sub-phases 'a/b' are kept as named (only addon's are acted on)."""
     skipped = set()
     for item in (part.strip() for part in text.split(",") if part.strip()):
         top = item.split("/", 1)[0]
         if top not in phases:
             raise Failure(f"invalid phase name {item!r} for --skip-phases (phases: {', '.join(phases)})")
-        if "/" not in item:
-            skipped.add(top)
+        skipped.add(item)
+    return skipped
+
+
+def manage_skipped_addons(cluster: dict[str, Any], skipped: set[str]) -> set[str]:
+    """kubeadm's manageSkippedAddons: a skipped addon phase (or `addon`) disables its addon, so its image
+    is not pulled either, and a disabled addon (v1beta4 `dns.disabled`, `proxy.disabled`) skips its phase."""
+    skipped = set(skipped)
+    for phase, key in ADDONS.items():
+        if "addon" in skipped or phase in skipped:
+            cluster[key] = {**(cluster.get(key) or {}), "disabled": True}
+        if (cluster.get(key) or {}).get("disabled"):
+            skipped.add(phase)
     return skipped
 
 
@@ -243,7 +261,9 @@ def wait_healthz(pki: Path, address: str, port: int) -> None:
 
 def announce_api_only(phases: tuple[str, ...], skipped: set[str]) -> None:
     """Say which phases the stand-in cannot run (they only store API objects)."""
-    names = [p for p in phases if p in API_ONLY and p not in skipped]
+    names = [p for p in phases if p in API_ONLY and p not in skipped and p != "addon"]
+    if "addon" in phases and "addon" not in skipped:
+        names += [phase for phase in ADDONS if phase not in skipped]
     if names:
         say(f"[khatui-lab] skipped (API objects only, the apiserver stand-in stores none): {', '.join(names)}")
 

@@ -39,6 +39,7 @@ _BOTH = {
     "discovery": "bootstrapToken file tlsBootstrapToken",
     "file": "kubeConfigPath",
     "controlPlane": "localAPIEndpoint certificateKey",
+    "dns": "imageRepository imageTag",
 }
 _ONLY = {
     "v1beta3": {"apiServer": "timeoutForControlPlane", "discovery": "timeout"},
@@ -47,13 +48,17 @@ _ONLY = {
         "ClusterConfiguration": "proxy encryptionAlgorithm certificateValidityPeriod caCertificateValidityPeriod",
         "JoinConfiguration": "dryRun timeouts",
         "nodeRegistration": "imagePullSerial",
+        "dns": "disabled",
+        "proxy": "disabled",
         "apiServer": "extraEnvs",
         "controllerManager": "extraEnvs",
         "scheduler": "extraEnvs",
     },
 }
 FIELDS = {
-    version: {key: set((value + " " + _ONLY[version].get(key, "")).split()) for key, value in _BOTH.items()}
+    version: {
+        key: set((_BOTH.get(key, "") + " " + _ONLY[version].get(key, "")).split()) for key in (*_BOTH, *_ONLY[version])
+    }
     for version in ("v1beta3", "v1beta4")
 }
 """The fields of each kind and of the nested structs khatui renders (cmd/kubeadm/app/apis/kubeadm/v1beta3|4/types.go)."""
