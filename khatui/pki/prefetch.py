@@ -13,6 +13,7 @@ This module must stay cheap to import: it loads cryptography's RSA and PyYAML, n
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -23,8 +24,15 @@ from khatui.userdirs import pki_dir
 
 RSA_BITS = {"rsa-2048": 2048, "rsa-3072": 3072, "rsa-4096": 4096}
 DEFAULT_ALGORITHM = "rsa-2048"
-LIMIT = 8
-"""Most keys made ahead: about what one core generates during start-up (2048-bit keys)."""
+LIMIT = 64
+"""Most keys made ahead, whatever the spec (more than one core makes during any start-up)."""
+SHARED_KEYS = 4
+"""Keys every PKI has: three CAs and the service-account key (`khatui.pki.catalog`)."""
+KEYS_PER_ROLE = {"etcd": 3, "control-plane": 3}
+"""Leaves per node of a role in `khatui.pki.catalog`: etcd server, peer, healthcheck client; apiserver,
+apiserver-etcd-client, front-proxy-client."""
+_NOT_RSA = re.compile(rb"""keyAlgorithm["']?\s*:\s*["']?ecdsa-""")
+"""An ECDSA spec, recognised without parsing it (a spec nobody prefetches for costs nothing)."""
 MAX_PEEK = 1 << 20
 """Larger spec files are refused by validation anyway (khatui.spec.yamlio); no peek at them."""
 
@@ -32,7 +40,7 @@ MAX_PEEK = 1 << 20
 class KeyPrefetch:
     """Generates up to `limit` RSA keys of `bits` on one daemon thread until taken."""
 
-    def __init__(self, algorithm: str, limit: int = LIMIT) -> None:
+    def __init__(self, algorithm: str, limit: int) -> None:
         self.algorithm = algorithm
         self._bits = RSA_BITS[algorithm]
         self._limit = limit
@@ -59,9 +67,9 @@ _running: KeyPrefetch | None = None
 def start(spec_path: str, store_dir: str | None) -> None:
     """Begin prefetching when `spec_path` asks for RSA keys and its PKI store has no files yet."""
     global _running
-    algorithm = _peek_algorithm(spec_path, store_dir)
-    if algorithm is not None:
-        _running = KeyPrefetch(algorithm)
+    peeked = _peek(spec_path, store_dir)
+    if peeked is not None:
+        _running = KeyPrefetch(*peeked)
 
 
 def take(algorithm: str, count: int) -> list[rsa.RSAPrivateKey]:
@@ -73,14 +81,21 @@ def take(algorithm: str, count: int) -> list[rsa.RSAPrivateKey]:
     return running.take(count) if running.algorithm == algorithm else running.take(0)
 
 
-def _peek_algorithm(spec_path: str, store_dir: str | None) -> str | None:
-    """The spec's RSA algorithm when its store is empty; None for anything else or anything odd
-    (validation proper comes next and reports problems)."""
+def wanted(data: Any) -> int:
+    """Keys the parsed spec `data` needs (at most `LIMIT`): shared ones plus each node's by role."""
+    nodes = (data.get("spec") or {}).get("nodes") or []
+    per_node = sum(KEYS_PER_ROLE.get(str(role), 0) for node in nodes for role in (node.get("roles") or []))
+    return min(LIMIT, SHARED_KEYS + per_node)
+
+
+def _peek(spec_path: str, store_dir: str | None) -> tuple[str, int] | None:
+    """The spec's RSA algorithm and the keys it wants when its store is empty; None for anything else
+    or anything odd (validation proper comes next and reports problems)."""
     import yaml
 
     try:
         raw = read_regular(spec_path, MAX_PEEK)  # never a FIFO or /dev/zero: validation explains those
-        if len(raw) > MAX_PEEK:
+        if len(raw) > MAX_PEEK or _NOT_RSA.search(raw):
             return None
         data: Any = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         algorithm = str(((data.get("spec") or {}).get("pki") or {}).get("keyAlgorithm", DEFAULT_ALGORITHM))
@@ -89,6 +104,6 @@ def _peek_algorithm(spec_path: str, store_dir: str | None) -> str | None:
         root = pki_dir(str(data["metadata"]["name"]), store_dir)
         if root.exists() and any(root.iterdir()):
             return None
+        return algorithm, wanted(data)
     except Exception:  # noqa: BLE001 - a peek: any problem means no prefetch, and validation explains it
         return None
-    return algorithm
