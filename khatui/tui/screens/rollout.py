@@ -200,7 +200,7 @@ class RolloutScreen(Screen[None]):
         else:
             for pane in self.query(NodePane):
                 if pane.node in changed:
-                    pane.refresh()
+                    pane.sync()
         if self.selected in changed:
             self.append_log()
         shown = shown_failure(self.board)
@@ -226,7 +226,7 @@ class RolloutScreen(Screen[None]):
         else:
             for pane in self.query(NodePane):
                 if pane.node in stale:
-                    pane.refresh()
+                    pane.sync()
 
     # -- the detail pane ----------------------------------------------------------------------------
     def show_log(self, node: str | None) -> None:
