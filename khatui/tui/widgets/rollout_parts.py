@@ -173,7 +173,10 @@ class NodePane(Widget, can_focus=True):
         painted = self._painted.get(y)
         if painted is not None and painted[0] == key:
             return painted[1]
-        strip = text_strip(self.line_text(contents[y], width), base, self.app.console)
+        kind, *values = contents[y]
+        strip = (plain_strip(str(values[0]), width, base) if kind == "out" else None) or text_strip(
+            self.line_text(contents[y], width), base, self.app.console
+        )
         self._painted[y] = (key, strip)
         return strip
 
@@ -183,6 +186,19 @@ def text_strip(text: Text, base: Style, console: Console) -> Strip:
     # joined as Rich joins the lines it renders: the text's own style becomes a span
     segments = [Segment(part, base + style) for part, style, _ in Text().join((text,)).render(console)]
     return Strip(segments, text.cell_len)
+
+
+DIM = Style(dim=True)
+
+
+def plain_strip(line: str, width: int, base: Style) -> Strip | None:
+    """An output line of printable ASCII (most are) as `text_strip` paints it, without Rich's text
+    machinery: a streaming pane repaints its output lines on every drain. None for any other line."""
+    if not line or not (line.isascii() and line.isprintable()):
+        return None
+    if len(line) > width:
+        line = line[: width - 1] + "…"
+    return Strip([Segment(line, base + DIM)], len(line))
 
 
 def shown_failure(board: Board) -> NodeFailed | None:
