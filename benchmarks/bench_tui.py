@@ -1,163 +1,69 @@
-"""Drive the rollout view headless with a flood of output, against a naive one-pane-per-node view.
+"""Drive the rollout view headless with a flood of output, for 1 to 200 nodes, and time its first frame.
 
-Reproduce (from the repository root):
+Reproduce (from the repository root; `.venv` is the project's virtualenv):
 
-    .venv/bin/python benchmarks/bench_tui.py        # --nodes 200 --rate 20 --seconds 10 --size 160x50 --runs 1
+    .venv/bin/python benchmarks/bench_tui.py     # --nodes 1,5,20,50,200 --rate 20 --seconds 10 --runs 1
 
-Workload (issue 7): N nodes each streaming `rate` output lines a second for `seconds` seconds, as
-engine events (StepStarted, OutputLine..., StepFinished, RolloutFinished) emitted from 20 producer
-threads (nodes spread over them, each thread wakes every 1/rate s and emits one line per node).
+Workload (issues 7 and 17): N nodes each streaming `rate` output lines a second for `seconds`
+seconds, as engine events (StepStarted, OutputLine..., StepFinished, RolloutFinished) emitted from
+20 producer threads (nodes spread over them, each thread wakes every 1/rate s and emits one line per
+node). Below 50 nodes the view shows a pane per node, from 50 the table.
 
-Variants, each in a fresh interpreter so CPU time is its own:
+Variants (`--variants`), each in a fresh interpreter so CPU time is its own:
 - producers: the same threads into a sink that only stores events (the floor: what any view costs on top).
-- khatui: the real `RolloutScreen` (make_app + the real `EventBridge`, coalesced drains, `Board`,
-  `NodeTable` from 50 nodes, `OutputLog` detail pane), fed through the same `Services.execute` door
-  the engine uses. `--interval S` pins the seconds between drains (default: the view's own pacing).
-- naive: one `Log` pane per node, each engine event posted as its own message, one `write_line` per line.
+- khatui: the real `RolloutScreen` (the real `EventBridge`, coalesced drains, `Board`, `NodePane`s or
+  the `NodeTable`, `OutputLog` detail pane), fed through the same `Rollout.execute` door the engine
+  uses. `--interval S` pins the seconds between drains (default: the view's own pacing).
+- naive (not run by default): one `Log` pane per node, each engine event posted as its own message,
+  one `write_line` per line.
 
-Figures per variant: CPU seconds of the whole process during the stream (user+sys, producers included)
-and as % of one core; event-to-screen latency p50/p95 (see `PaintClock`: from the producer's emit to
-the end of the first frame the app sent out after the widget showing the node had taken the line in
-and painted itself again); lines lost (lines of a node's full log, as its detail pane shows it after
+Figures per variant and node count: CPU seconds of the whole process during the stream (user+sys,
+producers included) and as % of one core; event-to-screen latency p50/p95 (`PaintClock`: from the
+producer's emit to the end of the first frame the app sent out after the widget showing the node
+had taken the line in and painted itself again); frame time p50/p95 (`FrameClock`: the wall time
+the compositor takes to paint and join one frame) and drain time p95 (applying a batch of events and
+marking what changed); lines lost (lines of a node's full log, as its detail pane shows it after
 the stream plus a 1 s grace, missing or out of order compared with what was emitted).
 Headless Textual computes every frame (compositor, widget rendering) but does not serialise escape
 codes to a terminal; the first-frame figures are measured on a real pty.
 
-Then the time to first frame in a pseudo-terminal (80x24, 5 runs each, round robin, medians) of
-`khatui`, of a bare Textual app showing the same two strings (`HELLO`: what Textual itself needs
-here) and of the naive baseline (`EAGER`: khatui with every module imported up front). Each first
-runs once untimed, and PYTHONDONTWRITEBYTECODE is dropped, so modules load from cached bytecode as
-they do once installed (with that variable set and no caches, every start compiles khatui anew).
+Then the time to first frame (tui_first_frame.py) in a pseudo-terminal (80x24, 5 runs each, round
+robin, medians) of `khatui`, of a bare Textual app showing the same two strings (`HELLO`: what
+Textual itself needs here) and of the naive baseline (`EAGER`: khatui with every module imported up
+front), with khatui's ratio to bare Textual. Each first runs once untimed, and
+PYTHONDONTWRITEBYTECODE is dropped, so modules load from cached bytecode as they do once installed.
 """
 
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
-import pty
-import select
-import signal
 import statistics
-import struct
 import subprocess
 import sys
-import tempfile
-import termios
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tui_first_frame import first_frames, report
+from tui_workload import (
+    FrameClock,
+    PaintClock,
+    Stream,
+    count_lost,
+    cpu,
+    node_names,
+    percentile,
+    snapshot_after_grace,
+    wait,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCERS = 20
-
-
-# -- the workload ------------------------------------------------------------------------------------
-class Stream:
-    """Producer threads emitting every node's lines on schedule; records when each line was emitted."""
-
-    def __init__(
-        self,
-        nodes: list[str],
-        rate: float,
-        seconds: float,
-        sink: Callable[[Any], None],
-        stamps: dict[str, float] | None = None,
-    ) -> None:
-        from khatui.events import OutputLine, StepFinished, StepStarted, StepState
-
-        self.nodes, self.rate, self.seconds, self.sink = nodes, rate, seconds, sink
-        self.emitted: dict[str, list[str]] = {n: [] for n in nodes}
-        self.stamps: dict[str, float] = {} if stamps is None else stamps
-        self._events = (OutputLine, StepFinished, StepStarted, StepState)
-
-    def run(self) -> tuple[float, float]:
-        """Emit everything; returns (start, end) on the perf_counter clock."""
-        output_line, step_finished, step_started, step_state = self._events
-        for node in self.nodes:
-            self.sink(step_started(node, f"stream/{node}/s", "stream output"))
-        ticks = int(self.rate * self.seconds)
-        start = time.perf_counter() + 0.05
-        groups = [self.nodes[i::PRODUCERS] for i in range(PRODUCERS)]
-
-        def produce(index: int, mine: list[str]) -> None:
-            offset = index / (PRODUCERS * self.rate)  # spread the threads over each tick
-            for tick in range(ticks):
-                due = start + tick / self.rate + offset
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                for node in mine:
-                    line = f"{node} line {tick:05d} " + "x" * 40
-                    self.stamps[line] = time.perf_counter()
-                    self.emitted[node].append(line)
-                    self.sink(output_line(node, f"stream/{node}/s", line))
-
-        threads = [threading.Thread(target=produce, args=(i, g), daemon=True) for i, g in enumerate(groups) if g]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        end = time.perf_counter()
-        for node in self.nodes:
-            self.sink(step_finished(node, f"stream/{node}/s", step_state.DONE))
-        return start, end
-
-
-def cpu() -> float:
-    usage = os.times()
-    return usage.user + usage.system
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def node_names(count: int) -> list[str]:
-    return [f"n{i:03d}" for i in range(count)]
-
-
-class PaintClock:
-    """Event-to-screen latency, taken at the end of frames.
-
-    A view reports each batch of lines as it takes them in (`took`); the widgets that show nodes
-    (the table, the panes, the naive view's logs) count their paints (`counting` wraps their render
-    method, which Textual calls only for a widget, or line, that must be painted again); the app
-    reports each frame it sends out (`frame`, from `App._display`). A line counts as shown at the
-    end of the first frame sent out after those widgets painted following the line's arrival: a
-    repaint that was merely scheduled, or a frame that reused old content, does not count.
-    """
-
-    def __init__(self) -> None:
-        self.stamps: dict[str, float] = {}
-        self.latencies: list[float] = []
-        self._paints = 0
-        self._waiting: list[tuple[int, list[str]]] = []
-
-    def counting(self, render: Callable[..., Any]) -> Callable[..., Any]:
-        def counted(widget: Any, *args: Any) -> Any:
-            self._paints += 1
-            return render(widget, *args)
-
-        return counted
-
-    def took(self, lines: list[str]) -> None:
-        if lines:
-            self._waiting.append((self._paints, lines))
-
-    def frame(self) -> None:
-        now = time.perf_counter()
-        while self._waiting and self._waiting[0][0] < self._paints:
-            for line in self._waiting.pop(0)[1]:
-                stamp = self.stamps.get(line)
-                if stamp is not None:
-                    self.latencies.append(now - stamp)
+COUNTS = (1, 5, 20, 50, 200)
+"""Node counts the issue sets the targets for."""
+TARGET_P95, TARGET_CORE = 0.100, 30.0
 
 
 # -- variant: producers only ----------------------------------------------------------------------------
@@ -197,8 +103,10 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
     )
     paint = PaintClock()
     NodeTable.render_line = paint.counting(NodeTable.render_line)  # type: ignore[method-assign]
-    NodePane.render = paint.counting(NodePane.render)  # type: ignore[method-assign]
+    NodePane.render_line = paint.counting(NodePane.render_line)  # type: ignore[method-assign]
     window: dict[str, float] = {}
+    frames = FrameClock()
+    frames.install()
     box: dict[str, Any] = {}
 
     class BenchServices:
@@ -262,8 +170,9 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
             return changed
 
         screen.board.apply = taking  # type: ignore[method-assign]
+        screen.drain = frames.timing(frames.drains, screen.drain)  # type: ignore[method-assign]
         await app.push_screen(screen)
-        await _wait(taken)
+        await wait(taken)
         stream = box["stream"]
         lost = count_lost(stream.emitted, window["shown"])  # type: ignore[arg-type]
         # what the detail pane shows for a node is its whole log (checked on a sample, after the grace)
@@ -276,6 +185,8 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
             cpu_s=window["cpu1"] - window["cpu0"],
             seconds=window["end"] - window["start"],
             latencies=paint.latencies,
+            frames=frames.within(frames.frames, window),
+            drains=frames.within(frames.drains, window),
             lines=sum(len(v) for v in stream.emitted.values()),
             lost=lost,
             mode=("table" if screen.tabular else "panes")
@@ -287,43 +198,6 @@ def run_khatui(args: argparse.Namespace) -> dict[str, Any]:
     width, height = args.size
     app.run(headless=True, size=(width, height))
     return result
-
-
-GRACE = 1.0
-"""Seconds the view gets after the last line before its logs are compared with what was emitted."""
-
-
-def snapshot_after_grace(window: dict[str, float], read: Callable[[], dict[str, list[str]]]) -> threading.Event:
-    """A thread that copies every node's shown log GRACE seconds after the stream ended, on time
-    even when the UI's loop is saturated (a list copy is atomic under the GIL)."""
-    taken = threading.Event()
-
-    def watch() -> None:
-        while "end" not in window:
-            time.sleep(0.05)
-        time.sleep(max(0.0, window["end"] + GRACE - time.perf_counter()))
-        window["shown"] = read()  # type: ignore[assignment]
-        taken.set()
-
-    threading.Thread(target=watch, daemon=True).start()
-    return taken
-
-
-def count_lost(emitted: dict[str, list[str]], shown: dict[str, list[str]]) -> int:
-    """Lines of each node's emitted output missing from (or out of order in) what the view shows."""
-    lost = 0
-    for node, lines in emitted.items():
-        have = shown.get(node, [])
-        if have != lines:
-            present = set(have)
-            lost += max(1, sum(1 for line in lines if line not in present))
-    return lost
-
-
-async def _wait(event: threading.Event) -> None:
-    import asyncio
-
-    await asyncio.to_thread(event.wait)
 
 
 # -- variant: the naive view ------------------------------------------------------------------------------
@@ -339,6 +213,8 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
     paint = PaintClock()
     Log.render_line = paint.counting(Log.render_line)  # type: ignore[method-assign]
     window: dict[str, float] = {}
+    frames = FrameClock()
+    frames.install()
     box: dict[str, Any] = {}
 
     class Arrived(Message):
@@ -388,13 +264,15 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
         taken = snapshot_after_grace(window, lambda: {n: list(log.lines) for n, log in logs.items()})
         thread = threading.Thread(target=produce, daemon=True)
         thread.start()
-        await _wait(taken)
+        await wait(taken)
         stream = box["stream"]
         lost = count_lost(stream.emitted, window["shown"])  # type: ignore[arg-type]
         result.update(
             cpu_s=window["cpu1"] - window["cpu0"],
             seconds=window["end"] - window["start"],
             latencies=paint.latencies,
+            frames=frames.within(frames.frames, window),
+            drains=[],
             lines=sum(len(v) for v in stream.emitted.values()),
             lost=lost,
             mode="panes",
@@ -406,87 +284,20 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-# -- time to first frame ----------------------------------------------------------------------------------
-HELLO = """\
-from textual.app import App
-from textual.widgets import Static
-
-class Hello(App):
-    def compose(self):
-        yield Static("Start\\nRollouts in the journal")
-
-Hello().run()
-"""
-"""Bare Textual: one screen with the same two strings, the least a Textual app pays here."""
-
-EAGER = """\
-import importlib, pkgutil, sys
-import khatui.tui.screens
-from khatui.cli.main import build_parser, main
-
-build_parser()
-for info in pkgutil.iter_modules(khatui.tui.screens.__path__):
-    importlib.import_module(f"khatui.tui.screens.{info.name}")
-sys.exit(main([]))
-"""
-"""The naive baseline: `khatui` with everything imported before its first frame (every command
-module, every screen and with them the spec models), as it started before issue 7."""
-
-FIRST_FRAMES = {
-    "khatui": [str(ROOT / ".venv" / "bin" / "khatui")],
-    "bare Textual": [sys.executable, "-c", HELLO],
-    "naive": [sys.executable, "-c", EAGER],
-}
-
-
-def first_frame(command: list[str]) -> float | None:
-    """Seconds from exec of `command` on an 80x24 pty to the first frame of its start screen."""
-    with tempfile.TemporaryDirectory() as data:
-        env = dict(os.environ, TERM="xterm-256color", KHATUI_DATA_DIR=data, COLUMNS="80", LINES="24")
-        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules load from cached bytecode
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
-        os.close(slave)
-        seen = b""
-        shown = None
-        deadline = started + 20
-        while time.perf_counter() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if not ready:
-                continue
-            try:
-                seen += os.read(master, 65536)
-            except OSError:
-                break
-            if b"Start" in seen and b"Rollouts in the journal" in seen:
-                shown = time.perf_counter() - started
-                break
-        os.write(master, b"\x11")  # ctrl+q
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        os.close(master)
-        return shown
-
-
 # -- the run ----------------------------------------------------------------------------------------------
 def child(args: argparse.Namespace) -> None:
     runner = {"producers": run_producers, "khatui": run_khatui, "naive": run_naive}[args.variant]
     print(json.dumps(runner(args)))
 
 
-def spawn(variant: str, args: argparse.Namespace) -> dict[str, Any]:
+def spawn(variant: str, nodes: int, args: argparse.Namespace) -> dict[str, Any]:
     command = [
         sys.executable,
         __file__,
         "--variant",
         variant,
         "--nodes",
-        str(args.nodes),
+        str(nodes),
         "--rate",
         str(args.rate),
         "--seconds",
@@ -507,13 +318,67 @@ def size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def counts(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")]
+
+
+def measure(variant: str, nodes: int, args: argparse.Namespace) -> dict[str, Any]:
+    """`args.runs` runs of `variant` with `nodes` nodes: the median CPU, the pooled latencies and frames."""
+    results = [spawn(variant, nodes, args) for _ in range(args.runs)]
+    cpu_s = statistics.median(r["cpu_s"] for r in results)
+    row: dict[str, Any] = {"variant": variant, "nodes": nodes, "cpu_s": cpu_s, "core_pct": 100 * cpu_s / args.seconds}
+    if variant != "producers":
+        pooled = {key: [x for r in results for x in r[key]] for key in ("latencies", "frames", "drains")}
+        row |= {
+            "p50": percentile(pooled["latencies"], 0.5),
+            "p95": percentile(pooled["latencies"], 0.95),
+            "frame50": percentile(pooled["frames"], 0.5),
+            "frame95": percentile(pooled["frames"], 0.95),
+            "drain95": percentile(pooled["drains"], 0.95),
+            "lost": statistics.median(r["lost"] for r in results),
+            "lines": results[0]["lines"],
+            "mode": results[0]["mode"],
+        }
+    return row
+
+
+HEADER = (
+    f"{'nodes':>5} {'variant':<10} {'CPU s':>6} {'% core':>6} {'p50 ms':>7} {'p95 ms':>7} "
+    f"{'frame p50':>9} {'frame p95':>9} {'drain p95':>9} {'lost':>5} {'of lines':>8}  view"
+)
+
+
+def line(row: dict[str, Any]) -> str:
+    start = f"{row['nodes']:5d} {row['variant']:<10} {row['cpu_s']:6.2f} {row['core_pct']:5.0f}%"
+    if row["variant"] == "producers":
+        return f"{start} {'':>7} {'':>7} {'':>9} {'':>9} {'':>9} {'':>5} {'':>8}  (no view: the floor)"
+    ms = {key: 1000 * row[key] for key in ("p50", "p95", "frame50", "frame95", "drain95")}
+    return (
+        f"{start} {ms['p50']:7.0f} {ms['p95']:7.0f} {ms['frame50']:9.1f} {ms['frame95']:9.1f} {ms['drain95']:9.1f} "
+        f"{row['lost']:5.0f} {row['lines']:8d}  {row['mode']}"
+    )
+
+
+def verdict(row: dict[str, Any]) -> str:
+    """khatui's figures against the issue's targets."""
+    fast, light, whole = row["p95"] < TARGET_P95, row["core_pct"] <= TARGET_CORE, row["lost"] == 0
+    word = "PASS" if fast and light and whole else "MISS"
+    return (
+        f"{row['nodes']:5d} nodes: p95 {1000 * row['p95']:.0f} ms (< {1000 * TARGET_P95:.0f}), "
+        f"{row['core_pct']:.0f}% of a core (<= {TARGET_CORE:.0f}%), {row['lost']:.0f} lost: {word}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", type=int, default=200)
+    parser.add_argument(
+        "--nodes", type=counts, default=list(COUNTS), help="node counts, comma separated (1,5,20,50,200)"
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="lines per second per node")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--size", type=size, default=(160, 50), help="terminal WIDTHxHEIGHT (160x50)")
-    parser.add_argument("--runs", type=int, default=1, help="runs of each variant (the median is shown)")
+    parser.add_argument("--runs", type=int, default=1, help="runs of each variant (CPU: the median; latencies pooled)")
+    parser.add_argument("--variants", default="producers,khatui", help="of producers,khatui,naive (producers,khatui)")
     parser.add_argument(
         "--interval", type=float, default=0.0, help="khatui: seconds between drains (default: the view's own)"
     )
@@ -521,62 +386,28 @@ def main() -> None:
     parser.add_argument("--skip-first-frame", action="store_true")
     args = parser.parse_args()
     if args.variant:
+        args.nodes = args.nodes[0]
         child(args)
         return
     print("reproduce: .venv/bin/python benchmarks/bench_tui.py " + " ".join(sys.argv[1:]))
     print(
-        f"workload: {args.nodes} nodes x {args.rate:g} lines/s x {args.seconds:g} s, terminal {args.size[0]}x{args.size[1]}, "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
+        f"workload: {','.join(map(str, args.nodes))} nodes x {args.rate:g} lines/s x {args.seconds:g} s, "
+        f"terminal {args.size[0]}x{args.size[1]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
     )
+    print(HEADER)
     rows = []
-    for variant in ("producers", "khatui", "naive"):
-        results = [spawn(variant, args) for _ in range(args.runs)]
-        cpu_s = statistics.median(r["cpu_s"] for r in results)
-        row = {"variant": variant, "cpu_s": cpu_s, "core_pct": 100 * cpu_s / args.seconds}
-        if variant != "producers":
-            latencies = [x for r in results for x in r["latencies"]]
-            row |= {
-                "p50_ms": 1000 * percentile(latencies, 0.5),
-                "p95_ms": 1000 * percentile(latencies, 0.95),
-                "lost": statistics.median(r["lost"] for r in results),
-                "lines": results[0]["lines"],
-                "mode": results[0]["mode"],
-            }
-        rows.append(row)
-    print(f"{'variant':<10} {'CPU s':>7} {'% core':>7} {'p50 ms':>8} {'p95 ms':>8} {'lost':>7} {'of lines':>9}  view")
+    for nodes in args.nodes:
+        for variant in args.variants.split(","):
+            rows.append(measure(variant, nodes, args))
+            print(line(rows[-1]), flush=True)
+    print("targets (issue 17):")
     for row in rows:
-        if row["variant"] == "producers":
-            print(
-                f"{row['variant']:<10} {row['cpu_s']:7.2f} {row['core_pct']:6.0f}% {'':>8} {'':>8} {'':>7} {'':>9}  (no view: the floor)"
-            )
-        else:
-            print(
-                f"{row['variant']:<10} {row['cpu_s']:7.2f} {row['core_pct']:6.0f}% {row['p50_ms']:8.0f} {row['p95_ms']:8.0f} "
-                f"{row['lost']:7.0f} {row['lines']:9d}  {row['mode']}"
-            )
-    floor = rows[0]["cpu_s"]
-    for row in rows[1:]:
-        print(
-            f"{row['variant']}: the view itself costs {row['cpu_s'] - floor:.2f} CPU s ({100 * (row['cpu_s'] - floor) / args.seconds:.0f}% of a core) above the producers"
-        )
+        if row["variant"] == "khatui":
+            print("  " + verdict(row))
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if not args.skip_first_frame:
         print("time to first frame (80x24 pty, 5 runs each, round robin, after one untimed run each):")
-        for command in FIRST_FRAMES.values():
-            first_frame(command)  # writes the bytecode caches, fills the page cache
-        frames: dict[str, list[float]] = {name: [] for name in FIRST_FRAMES}
-        for _ in range(5):
-            for name, command in FIRST_FRAMES.items():
-                shown = first_frame(command)
-                if shown is not None:
-                    frames[name].append(shown)
-        for name, times in frames.items():
-            if times:
-                print(
-                    f"  {name:<13} median {1000 * statistics.median(times):5.0f} ms "
-                    f"(min {1000 * min(times):.0f}, max {1000 * max(times):.0f}, {len(times)} runs)"
-                )
-            else:
-                print(f"  {name:<13} no frame seen")
+        print("\n".join(report(first_frames())))
 
 
 if __name__ == "__main__":

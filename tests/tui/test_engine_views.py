@@ -110,12 +110,6 @@ def test_unknown_host_key_asks_and_the_answer_decides(farm: SSHDFarm, accept: bo
     asyncio.run(scenario())
 
 
-def pane_text(pane: NodePane) -> str:
-    group = pane.render()
-    assert isinstance(group, Group)
-    return "\n".join(str(part) for part in group.renderables)
-
-
 async def held(pilot: object, screen: RolloutScreen, node: str) -> None:
     """Wait until the engine holds `node`'s failure for a decision and the view shows it."""
     for _ in range(300):
@@ -215,7 +209,7 @@ def test_rollout_view_follows_the_real_engine(farm: SSHDFarm, tmp_path: Path) ->
             assert {n.state for n in board.nodes.values()} == {"done"}
             assert all(n.done == n.total == 3 for n in board.nodes.values())
             assert board.nodes["n1"].lines == ["hello", "line 1", "line 2", "line 3", "finished"]
-            panes = {pane.node: pane_text(pane) for pane in screen.query(NodePane)}
+            panes = {pane.node: pane.text() for pane in screen.query(NodePane)}
             assert "done" in panes["n0"] and "3/3" in panes["n0"] and "finished" in panes["n0"]
             log = screen.query_one("#log")
             assert list(log.lines)[-1] == "finished"  # type: ignore[attr-defined]

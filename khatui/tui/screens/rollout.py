@@ -109,6 +109,8 @@ class RolloutScreen(Screen[None]):
         self._repainted: set[str] = set()
         """Nodes a drain repainted since the last tick."""
         self._drain_timer: Timer | None = None
+        self.panes: dict[str, NodePane] = {}
+        """Node -> its pane (none from `table_from` nodes): a drain repaints the changed ones."""
 
     # -- layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -118,7 +120,8 @@ class RolloutScreen(Screen[None]):
         else:
             with VerticalScroll(id="nodes"), Grid(id="panes"):
                 for name in self.board.nodes:
-                    yield NodePane(self.board, name)
+                    self.panes[name] = NodePane(self.board, name)
+                    yield self.panes[name]
         yield FailurePanel(id="failure")
         yield Static("", id="log-title")
         yield OutputLog(id="log")
@@ -198,9 +201,8 @@ class RolloutScreen(Screen[None]):
             else:
                 table.resort()
         else:
-            for pane in self.query(NodePane):
-                if pane.node in changed:
-                    pane.refresh()
+            for name in changed & self.panes.keys():  # a node outside the plan has no pane
+                self.panes[name].sync()
         if self.selected in changed:
             self.append_log()
         shown = shown_failure(self.board)
@@ -224,9 +226,8 @@ class RolloutScreen(Screen[None]):
         if self.tabular:
             self.query_one(NodeTable).refresh_nodes(stale)
         else:
-            for pane in self.query(NodePane):
-                if pane.node in stale:
-                    pane.refresh()
+            for name in stale & self.panes.keys():
+                self.panes[name].sync()
 
     # -- the detail pane ----------------------------------------------------------------------------
     def show_log(self, node: str | None) -> None:

@@ -1,13 +1,17 @@
 """The small parts of the rollout view: the phase bar, a node pane, the failure panel.
 
-Each renders from the shared `Board` when refreshed; none keeps state of its own, so a batch of
-events costs one model update plus one repaint of what changed.
+Each renders from the shared `Board`, so a batch of events costs one model update plus one repaint
+of what changed; a node pane keeps only its painted lines, to repaint just the ones that moved.
 """
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -17,6 +21,8 @@ from khatui.tui.widgets.progress_text import bar
 
 STATE_STYLE = {RUNNING: "yellow", DONE: "green", FAILED: "bold red", SKIPPED: "yellow", "waiting": "dim"}
 STATE_MARK = {RUNNING: "●", DONE: "✓", FAILED: "✗", SKIPPED: "↷", "waiting": "·"}
+Content = tuple[object, ...]
+"""What one line of a pane shows: its kind, then the values it is painted from."""
 
 
 class PhaseBar(Widget):
@@ -68,7 +74,12 @@ def tail(lines: list[str], count: int) -> list[str]:
 
 
 class NodePane(Widget, can_focus=True):
-    """One node: status, step, done/total, elapsed, a bar and its last output lines."""
+    """One node: status, step, done/total, elapsed, a bar and its last output lines.
+
+    A line-API widget: each line is painted from the `Board` and kept with what it showed, and
+    `sync` repaints only the lines whose content changed (a streaming node: its output lines; the
+    head once a second), so a drain costs the lines that moved, not a Rich `Group` per pane.
+    """
 
     DEFAULT_CSS = """
     NodePane {
@@ -90,23 +101,104 @@ class NodePane(Widget, can_focus=True):
         super().__init__(name=node)
         self.board = board
         self.node = node
+        self._painted: dict[int, tuple[tuple[Content, Style, int], Strip]] = {}
+        """Content line -> (what it showed, the base style, the width) and its strip."""
+        self._paint: tuple[list[Content], Style, int] | None = None
 
-    def render(self) -> RenderableType:
+    def contents(self) -> list[Content]:
+        """What each line shows, as plain values: equal values paint the same line."""
         node = self.board.nodes[self.node]
-        self.set_class(node.state == FAILED, "-failed")
+        return [
+            ("head", node.state, node.done, node.total, format_elapsed(node.elapsed(self.board.clock()))),
+            ("step", node.step),
+            ("bar", node.state, node.fraction),
+            *(("out", line) for line in tail(node.lines, self.LINES)),
+        ]
+
+    def line_text(self, content: Content, width: int) -> Text:
+        """One line as Rich text, at most `width` cells."""
+        kind, *values = content
+        if kind == "head":
+            state, done, total, elapsed = values
+            text = Text.assemble(
+                (f"{STATE_MARK.get(str(state), '·')} {self.node} ", "bold"),
+                (str(state), STATE_STYLE.get(str(state), "")),
+                f"  {done}/{total or '?'}  {elapsed}",
+            )
+        elif kind == "step":
+            text = Text(str(values[0]) or "–", "italic")
+        elif kind == "bar":
+            state, fraction = values
+            return bar(float(fraction), width, "red" if state == FAILED else "green")  # type: ignore[arg-type]
+        else:
+            text = Text(str(values[0]), "dim")
+        text.expand_tabs()
+        text.truncate(width, overflow="ellipsis")
+        return text
+
+    def text(self) -> str:
+        """The pane's content as plain text, a line each (what the screen shows, minus styles)."""
         width = max(10, self.size.width)
-        style = STATE_STYLE.get(node.state, "")
-        head = Text.assemble(
-            (f"{STATE_MARK.get(node.state, '·')} {node.name} ", "bold"),
-            (node.state, style),
-            f"  {node.done}/{node.total or '?'}  {format_elapsed(node.elapsed(self.board.clock()))}",
+        return "\n".join(self.line_text(content, width).plain for content in self.contents())
+
+    def sync(self) -> None:
+        """Repaint the lines whose content changed since they were painted."""
+        self.set_class(self.board.nodes[self.node].state == FAILED, "-failed")
+        width = self.size.width
+        moved = [
+            Region(0, y, width, 1)
+            for y, content in enumerate(self.contents())
+            if (painted := self._painted.get(y)) is None or painted[0][0] != content
+        ]
+        if moved:
+            self.refresh(*moved)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the board is read and the style looked up once per paint, not once per line
+        self._paint = self.contents(), self.visual_style.rich_style, max(10, self.size.width)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
+
+    def render_line(self, y: int) -> Strip:
+        contents, base, width = self._paint or (
+            self.contents(),
+            self.visual_style.rich_style,
+            max(10, self.size.width),
         )
-        step = Text(node.step or "–", "italic")
-        progress = bar(node.fraction, width, "red" if node.state == FAILED else "green")
-        out = [Text(line, "dim", no_wrap=True, overflow="ellipsis") for line in tail(node.lines, self.LINES)]
-        for line in (head, step):
-            line.truncate(width, overflow="ellipsis")
-        return Group(head, step, progress, *out)
+        if y >= len(contents):
+            return Strip.blank(width, base)
+        key = (contents[y], base, width)
+        painted = self._painted.get(y)
+        if painted is not None and painted[0] == key:
+            return painted[1]
+        kind, *values = contents[y]
+        strip = (plain_strip(str(values[0]), width, base) if kind == "out" else None) or text_strip(
+            self.line_text(contents[y], width), base, self.app.console
+        )
+        self._painted[y] = (key, strip)
+        return strip
+
+
+def text_strip(text: Text, base: Style, console: Console) -> Strip:
+    """One line of Rich text on `base`, the segments a `Static` would paint (without laying it out)."""
+    # joined as Rich joins the lines it renders: the text's own style becomes a span
+    segments = [Segment(part, base + style) for part, style, _ in Text().join((text,)).render(console)]
+    return Strip(segments, text.cell_len)
+
+
+DIM = Style(dim=True)
+
+
+def plain_strip(line: str, width: int, base: Style) -> Strip | None:
+    """An output line of printable ASCII (most are) as `text_strip` paints it, without Rich's text
+    machinery: a streaming pane repaints its output lines on every drain. None for any other line."""
+    if not line or not (line.isascii() and line.isprintable()):
+        return None
+    if len(line) > width:
+        line = line[: width - 1] + "…"
+    return Strip([Segment(line, base + DIM)], len(line))
 
 
 def shown_failure(board: Board) -> NodeFailed | None:
