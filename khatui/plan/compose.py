@@ -20,6 +20,7 @@ from khatui.plan.phases import ROLLOUT, PhaseRule
 from khatui.render.files import FileKind, RenderedFile
 from khatui.spec.cluster import Cluster
 from khatui.spec.components import ImagePullPolicy
+from khatui.spec.network import NetworkPlugin
 from khatui.spec.nodes import Role
 
 
@@ -71,13 +72,18 @@ def build_plan(
 
 def notes(cluster: Cluster) -> tuple[str, ...]:
     """What the spec asks of the nodes that no step can check or do."""
-    policy = cluster.spec.control_plane.image_pull_policy
-    if policy is ImagePullPolicy.NEVER:
-        return (
+    found: list[str] = []
+    if cluster.spec.control_plane.image_pull_policy is ImagePullPolicy.NEVER:
+        found.append(
             "kubeadm pulls no image (controlPlane.imagePullPolicy: Never) and skips its ImagePull check: "
-            "every image `kubeadm config images list` names must already be in each node's container runtime",
+            "every image `kubeadm config images list` names must already be in each node's container runtime"
         )
-    return ()
+    if cluster.spec.network.plugin is NetworkPlugin.NONE:
+        found.append(
+            "no pod network is deployed (network.plugin: none): the nodes stay NotReady until yours runs, and the "
+            "verification does not wait for them (`kubectl get nodes` shows the kubelet's reason)"
+        )
+    return tuple(found)
 
 
 def essential(cluster: Cluster) -> dict[str, str]:

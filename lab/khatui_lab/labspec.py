@@ -82,6 +82,7 @@ def lab_spec_data(layout: LabLayout, identity_file: Path, bare: bool = False) ->
             "etcd": {"topology": "stacked", "runAs": "systemd"},
             # A declared deviation (khatui_lab.deviations): no registry to pull images from.
             "controlPlane": {"imagePullPolicy": "Never"},
+            "network": {"plugin": "none"},  # deviations.DEVIATIONS: no DaemonSet pod runs in the lab
             "loadBalancer": load_balancer,
             # A host-image lab (`lab up --host-image`): its nodes come with their binaries.
             "install": {"enabled": False},

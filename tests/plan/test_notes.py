@@ -36,3 +36,15 @@ def test_the_default_policy_writes_nothing_and_notes_nothing() -> None:
     case = {"example": "stacked-haproxy-ipvs-nfs"}
     assert all("imagePullPolicy" not in r for r in _registrations(case))
     assert plan_of(case).notes == ()
+
+
+def test_no_pod_network_is_noted_and_the_verification_does_not_wait_for_ready_nodes() -> None:
+    from khatui.plan.compose import notes
+    from khatui.spec.cluster import Cluster
+    from khatui.spec.yamlio import load_file
+    from tests.conftest import ROOT
+
+    data = load_file(str(ROOT / "assets/examples/stacked-haproxy-ipvs-nfs.yaml")).data
+    data["spec"]["network"] = {"plugin": "none"}
+    found = notes(Cluster.model_validate(data))
+    assert len(found) == 1 and "network.plugin: none" in found[0] and "NotReady" in found[0]

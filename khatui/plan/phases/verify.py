@@ -24,6 +24,7 @@ from khatui.plan.phases.rule import PhaseRule
 from khatui.plan.readiness import WORKLOAD_KINDS, ClusterWorking, EtcdMembers, Workload
 from khatui.quoting import shell as sh
 from khatui.render.files import FileKind, RenderedFile
+from khatui.spec.network import NetworkPlugin
 from khatui.spec.nodes import Role
 
 SMOKE_POD = "khatui-smoke"
@@ -80,7 +81,9 @@ class Verify(PhaseRule):
 
     def plan(self, ctx: PlanContext) -> Phase:
         members = PhaseRule.plan(self, ctx)
-        closing = [self._api(ctx), self._members(ctx), self._cluster(ctx)]
+        closing = [self._api(ctx), self._members(ctx)]
+        if ctx.cluster.spec.network.plugin is not NetworkPlugin.NONE:  # with none, Ready waits for the operator's CNI
+            closing.append(self._cluster(ctx))
         if self.smoke:
             closing.append(self._smoke(ctx))
         return Phase(self.name, self.title, (*members.steps, *closing), self.requires, verifies=True)
