@@ -93,8 +93,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[str]:
-    """registries.conf sending registry.k8s.io to a loopback docker-registry holding a tiny image
-    under every name the example's cluster runs."""
+    """registries.conf sending every registry the example's cluster pulls from (registry.k8s.io,
+    ghcr.io for flannel...) to a loopback docker-registry holding a tiny image under every name."""
     port, base = _free_port(), tmp_path / "registry"
     base.mkdir()
     config = base / "config.yml"
@@ -115,12 +115,19 @@ def registry(tmp_path: Path) -> Iterator[str]:
         layout = base / "layout"
         subprocess.run(["umoci", "init", "--layout", str(layout)], check=True)
         subprocess.run(["umoci", "new", "--image", f"{layout}:tiny"], check=True)
+        hosts: set[str] = set()
         for image in cluster_images(example_cluster(), render_cluster(example_cluster())):
-            name = image.removeprefix("registry.k8s.io/")
+            host, _, name = image.partition("/")  # registry.k8s.io, ghcr.io (the pod network's)...
+            hosts.add(host)
             push = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:tiny"]
-            subprocess.run([*push, f"docker://127.0.0.1:{port}/{name}"], check=True)
+            subprocess.run([*push, f"docker://127.0.0.1:{port}/{host}/{name}"], check=True)
         conf = base / "registries.conf"
-        conf.write_text(f'[[registry]]\nprefix = "registry.k8s.io"\nlocation = "127.0.0.1:{port}"\ninsecure = true\n')
+        conf.write_text(
+            "".join(
+                f'[[registry]]\nprefix = "{host}"\nlocation = "127.0.0.1:{port}/{host}"\ninsecure = true\n'
+                for host in sorted(hosts)
+            )
+        )
         yield str(conf)
     finally:
         server.terminate()

@@ -18,28 +18,14 @@ from khatui.plan.phases.rule import PhaseRule
 from khatui.quoting import shell as sh
 from khatui.quoting.shell import Script
 from khatui.render.files import RenderedFile, Stage
-from khatui.render.kubelet import CRI_SOCKET
 from khatui.spec.components import EtcdRunAs
 from khatui.spec.nodes import Role
 
-_IN_POD = (
-    'set -a && . "$1" && set +a || exit 1; endpoint=$2; shift 2; '
-    'id=$(crictl --runtime-endpoint "$endpoint" ps -q --state running --name "^etcd$" | head -n 1); '
-    'if [ -z "$id" ]; then echo "no running etcd container" >&2; exit 1; fi; '
-    'exec crictl --runtime-endpoint "$endpoint" exec "$id" etcdctl --endpoints="$ETCDCTL_ENDPOINTS" '
-    '--cacert="$ETCDCTL_CACERT" --cert="$ETCDCTL_CERT" --key="$ETCDCTL_KEY" "$@"'
-)
-"""etcdctl inside the running etcd container (the registry.k8s.io/etcd image has it on its PATH; the
-host of a static-pod member has none), with the etcdctl.env values as flags since `crictl exec`
-passes no environment. A fixed script: the env file, the CRI socket and etcdctl's arguments reach
-it as positional parameters, never as script text."""
 
-
-def etcdctl(ctx: PlanContext, *args: str) -> Script:
-    """etcdctl on an etcd member, with the ETCDCTL_* variables of its etcdctl.env: the host's
-    etcdctl for a systemd member, the etcd container's for a static pod."""
-    if ctx.cluster.spec.etcd.run_as is EtcdRunAs.STATIC_POD:
-        return sh.cmd("sh", "-c", _IN_POD, "etcdctl-in-pod", nodepaths.ETCDCTL_ENV, CRI_SOCKET, *args)
+def etcdctl(*args: str) -> Script:
+    """etcdctl on an etcd member, with the ETCDCTL_* variables of its etcdctl.env: the host's etcdctl,
+    which the install puts on every member (a static-pod member's host has none of its own: the
+    `etcd-binary` step installs etcd's release archive, etcdctl with it, at the member's version)."""
     return sh.and_(sh.cmd("set", "-a"), sh.cmd(".", nodepaths.ETCDCTL_ENV), sh.cmd("etcdctl", *args))
 
 
@@ -54,9 +40,9 @@ class Etcd(PhaseRule):
         return ctx.with_role(Role.ETCD)
 
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
-        if ctx.cluster.spec.etcd.run_as is EtcdRunAs.STATIC_POD:
-            return [self._static_pod(ctx, node)]
         binary = etcd_binary(ctx, self.name, node)
+        if ctx.cluster.spec.etcd.run_as is EtcdRunAs.STATIC_POD:
+            return [*binary, self._static_pod(ctx, node)]
         return [*binary, self._systemd(ctx, node, binary)]
 
     def _static_pod(self, ctx: PlanContext, n: PlanNode) -> Step:
@@ -108,7 +94,7 @@ class EtcdHealth(PhaseRule):
 
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
         wait = WaitFor(
-            etcdctl(ctx, "endpoint", "health"),
+            etcdctl("endpoint", "health"),
             timeout=180,
             interval=1,
             description="wait until this member answers etcdctl endpoint health",

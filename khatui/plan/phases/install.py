@@ -219,6 +219,7 @@ class KubeTools(PhaseRule):
 
 
 def etcd_binary(ctx: PlanContext, phase: str, n: PlanNode) -> list[Step]:
-    """etcd, etcdctl and etcdutl at spec.etcd.version for a systemd-run member (none when not installing)."""
+    """etcd, etcdctl and etcdutl at spec.etcd.version on a member (none when not installing): a
+    systemd member runs this etcd; a static-pod member uses its etcdctl for the health checks."""
     # Its own step name: `etcd` is the member's unit step of the same phase.
     return [binary_step(ctx, phase, n, Component.ETCD, "etcd-binary")] if ctx.cluster.spec.install.enabled else []

@@ -76,7 +76,7 @@ class Verify(PhaseRule):
         return ctx.with_role(Role.ETCD)
 
     def steps(self, ctx: PlanContext, node: PlanNode) -> Sequence[Step]:
-        health = Run(etcdctl(ctx, "endpoint", "health"), description="etcdctl endpoint health")
+        health = Run(etcdctl("endpoint", "health"), description="etcdctl endpoint health")
         return [Step(self.name, node.name, "etcd", "etcd member healthy", (health,), read_only=True)]
 
     def plan(self, ctx: PlanContext) -> Phase:
@@ -104,7 +104,7 @@ class Verify(PhaseRule):
     def _members(self, ctx: PlanContext) -> Step:
         names = tuple(n.name for n in ctx.with_role(Role.ETCD))
         wait = WaitFor(
-            etcdctl(ctx, "member", "list", "-w", "json"),
+            etcdctl("member", "list", "-w", "json"),
             timeout=60,
             interval=2,
             description=f"the etcd member list is exactly {', '.join(names)}, every member started",
